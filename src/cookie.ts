@@ -1,0 +1,120 @@
+/**
+ * @module The session cookie: ids, HMAC signatures, the stored key (Web Crypto only), and the
+ * Cookie and Set-Cookie header formats.
+ */
+
+const encoder = /* @__PURE__ */ new TextEncoder()
+
+/** Base64url without padding. */
+export function base64url(bytes: Uint8Array): string {
+  let binary = ''
+  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i])
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+function fromBase64url(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'))
+  const bytes = new Uint8Array(binary.length)
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
+  return bytes
+}
+
+/** 32 random bytes (256 bits) encode to 43 base64url characters. */
+const ID_PATTERN = /^[A-Za-z0-9_-]{43}$/
+/** An HMAC-SHA-256 is 32 bytes too. */
+const SIGNATURE_PATTERN = ID_PATTERN
+
+/** A new session id: 256 bits from `crypto.getRandomValues`, base64url. */
+export function newId(): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(32)))
+}
+
+/** True when `id` has the exact shape of an id `newId` makes. */
+export const isWellFormedId = (id: string): boolean => ID_PATTERN.test(id)
+
+/**
+ * The item key stored for an id: SHA-256 of the id, base64url. A leaked table or backup holds
+ * no cookie that could be replayed.
+ */
+export async function storedKey(id: string): Promise<string> {
+  return base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(id))))
+}
+
+/** Signs and verifies cookie values with HMAC-SHA-256; the first secret signs, all verify. */
+export class CookieSigner {
+  readonly #keys: Promise<CryptoKey[]>
+
+  constructor(secrets: readonly string[]) {
+    this.#keys = Promise.all(
+      secrets.map((secret) =>
+        crypto.subtle.importKey(
+          'raw',
+          encoder.encode(secret),
+          { name: 'HMAC', hash: 'SHA-256' },
+          false,
+          ['sign', 'verify'],
+        ),
+      ),
+    )
+  }
+
+  /** `id.signature` for a cookie. */
+  async sign(id: string): Promise<string> {
+    const [key] = await this.#keys
+    const mac = await crypto.subtle.sign('HMAC', key, encoder.encode(id))
+    return `${id}.${base64url(new Uint8Array(mac))}`
+  }
+
+  /** The id of a signed cookie value, or null when its shape or signature is wrong. */
+  async verify(value: string): Promise<string | null> {
+    const dot = value.indexOf('.')
+    if (dot < 0) return null
+    const id = value.slice(0, dot)
+    const signature = value.slice(dot + 1)
+    if (!isWellFormedId(id) || !SIGNATURE_PATTERN.test(signature)) return null
+    const mac = fromBase64url(signature)
+    const data = encoder.encode(id)
+    // crypto.subtle.verify compares in constant time.
+    for (const key of await this.#keys) {
+      if (await crypto.subtle.verify('HMAC', key, mac, data)) return id
+    }
+    return null
+  }
+}
+
+/** The first value of cookie `name` in a Cookie header, or undefined. */
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined
+  for (const pair of header.split(';')) {
+    const eq = pair.indexOf('=')
+    if (eq < 0 || pair.slice(0, eq).trim() !== name) continue
+    let value = pair.slice(eq + 1).trim()
+    if (value.length > 1 && value[0] === '"' && value[value.length - 1] === '"')
+      value = value.slice(1, -1)
+    return value
+  }
+  return undefined
+}
+
+/** The attributes every Set-Cookie of the session carries. */
+export interface CookieAttributes {
+  name: string
+  path: string
+  domain: string | undefined
+  secure: boolean
+  httpOnly: boolean
+  sameSite: 'Strict' | 'Lax' | 'None'
+  partitioned: boolean
+}
+
+/** A Set-Cookie header value; `maxAge` 0 clears the cookie. */
+export function serializeCookie(value: string, maxAge: number, a: CookieAttributes): string {
+  let cookie = `${a.name}=${value}; Max-Age=${maxAge}; Path=${a.path}`
+  if (maxAge <= 0) cookie += '; Expires=Thu, 01 Jan 1970 00:00:00 GMT'
+  if (a.domain) cookie += `; Domain=${a.domain}`
+  if (a.secure) cookie += '; Secure'
+  if (a.httpOnly) cookie += '; HttpOnly'
+  cookie += `; SameSite=${a.sameSite}`
+  if (a.partitioned) cookie += '; Partitioned'
+  return cookie
+}

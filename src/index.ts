@@ -1,0 +1,35 @@
+/**
+ * @module Server-side sessions for Hono, stored in Amazon DynamoDB, on every runtime Hono runs on.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from 'hono'
+ * import { dynamoSession, type SessionEnv } from '@dynamo-session/hono'
+ *
+ * const app = new Hono<SessionEnv<{ visits: number }>>()
+ * app.use(dynamoSession())
+ * app.get('/', (c) => {
+ *   c.get('session').increment('visits')
+ *   return c.text('hello')
+ * })
+ * ```
+ */
+export type { Credentials, RetryOptions } from './client.ts'
+export { DynamoSessionError, type DynamoSessionErrorCode } from './errors.ts'
+export { dynamoSession, type SessionEnv } from './middleware.ts'
+export type {
+  ConnectionOptions,
+  CookieOptions,
+  CredentialsOption,
+  DynamoSessionOptions,
+  LockingOptions,
+  StandardSchemaResult,
+  StandardSchemaV1,
+} from './options.ts'
+export type { Session } from './session.ts'
+export {
+  createSessionTable,
+  type SweepOptions,
+  sweepExpiredSessions,
+  type TableToolOptions,
+} from './table.ts'

@@ -1,0 +1,171 @@
+/**
+ * @module JSON values to and from DynamoDB attribute values, lossless for every JSON value.
+ */
+
+/** A value JSON can carry. */
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | JsonValue[]
+  | { [key: string]: JsonValue }
+
+/** A DynamoDB attribute value, as far as this library writes and reads them. */
+export type AttributeValue =
+  | { S: string }
+  | { N: string }
+  | { B: string }
+  | { BOOL: boolean }
+  | { NULL: true }
+  | { L: AttributeValue[] }
+  | { M: Record<string, AttributeValue> }
+
+// DynamoDB numbers span 1e-130 to 1e126 in magnitude. A double outside that range is stored as
+// binary holding its decimal text: JSON has no binary, so B is never ambiguous.
+// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html
+const inNumberRange = (n: number): boolean => {
+  const a = Math.abs(n)
+  return a === 0 || (a >= 1e-130 && a < 1e126)
+}
+
+/**
+ * Describes why `value` is not a JSON value, or returns undefined when it is one.
+ * Plain objects only: class instances, Dates and Maps are refused rather than silently flattened.
+ */
+export function whyNotJson(value: unknown, seen: unknown[] = []): string | undefined {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return undefined
+    case 'number':
+      return Number.isFinite(value) ? undefined : `${value} is not a finite number`
+    case 'object': {
+      if (value === null) return undefined
+      if (seen.includes(value)) return 'it contains a circular reference'
+      seen.push(value)
+      try {
+        if (Array.isArray(value)) {
+          for (let i = 0; i < value.length; i++) {
+            const why = whyNotJson(value[i], seen)
+            if (why) return `[${i}]: ${why}`
+          }
+          return undefined
+        }
+        const proto = Object.getPrototypeOf(value)
+        if (proto !== Object.prototype && proto !== null) {
+          return `a ${proto?.constructor?.name ?? 'class'} instance is not a plain object`
+        }
+        for (const key of Object.keys(value)) {
+          if (key === '') return 'an empty key is not allowed'
+          const why = whyNotJson((value as Record<string, unknown>)[key], seen)
+          if (why) return `.${key}: ${why}`
+        }
+        return undefined
+      } finally {
+        seen.pop()
+      }
+    }
+    default:
+      return `${typeof value === 'bigint' ? 'a BigInt' : typeof value} is not a JSON value`
+  }
+}
+
+const encoder = /* @__PURE__ */ new TextEncoder()
+const decoder = /* @__PURE__ */ new TextDecoder()
+
+const toBase64 = (text: string): string => {
+  let binary = ''
+  for (const byte of encoder.encode(text)) binary += String.fromCharCode(byte)
+  return btoa(binary)
+}
+const fromBase64 = (b64: string): string =>
+  decoder.decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)))
+
+/** Marshals a JSON value (already checked with `whyNotJson`). */
+export function toAttribute(value: JsonValue): AttributeValue {
+  if (value === null) return { NULL: true }
+  switch (typeof value) {
+    case 'string':
+      return { S: value }
+    case 'boolean':
+      return { BOOL: value }
+    case 'number':
+      return inNumberRange(value) ? { N: String(value) } : { B: toBase64(String(value)) }
+  }
+  if (Array.isArray(value)) return { L: value.map(toAttribute) }
+  return { M: toAttributeMap(value) }
+}
+
+/** Marshals every entry of a plain object. */
+export function toAttributeMap(
+  object: Record<string, JsonValue | undefined>,
+): Record<string, AttributeValue> {
+  const map: Record<string, AttributeValue> = {}
+  for (const key of Object.keys(object)) {
+    const v = object[key]
+    if (v !== undefined) map[key] = toAttribute(v)
+  }
+  return map
+}
+
+/** Unmarshals an attribute value; throws on a type this library never writes. */
+export function fromAttribute(attribute: AttributeValue): JsonValue {
+  const a = attribute as Partial<Record<string, unknown>>
+  if (a.S !== undefined) return a.S as string
+  if (a.N !== undefined) return Number(a.N)
+  if (a.BOOL !== undefined) return a.BOOL as boolean
+  if (a.NULL !== undefined) return null
+  if (a.M !== undefined) return fromAttributeMap(a.M as Record<string, AttributeValue>)
+  if (a.L !== undefined) return (a.L as AttributeValue[]).map(fromAttribute)
+  if (a.B !== undefined) return Number(fromBase64(a.B as string))
+  throw new TypeError(`unsupported attribute type ${Object.keys(a).join(',')}`)
+}
+
+/** Unmarshals a map attribute's entries into a plain object. */
+export function fromAttributeMap(map: Record<string, AttributeValue>): Record<string, JsonValue> {
+  const object: Record<string, JsonValue> = {}
+  for (const key of Object.keys(map)) object[key] = fromAttribute(map[key])
+  return object
+}
+
+/** UTF-8 length of a string, without allocating. */
+export function utf8Length(text: string): number {
+  let bytes = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x80) bytes += 1
+    else if (c < 0x800) bytes += 2
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.length) {
+      bytes += 4
+      i++
+    } else bytes += 3
+  }
+  return bytes
+}
+
+/**
+ * The size DynamoDB counts for an attribute value, by its published rules (names and strings in
+ * UTF-8, numbers about one byte per two digits, three bytes per map or list plus one per entry).
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html
+ */
+export function attributeSize(attribute: AttributeValue): number {
+  const a = attribute as Partial<Record<string, unknown>>
+  if (a.S !== undefined) return utf8Length(a.S as string)
+  if (a.N !== undefined) return Math.ceil((a.N as string).length / 2) + 1
+  if (a.B !== undefined) return Math.ceil(((a.B as string).length * 3) / 4)
+  if (a.M !== undefined) return 3 + mapSize(a.M as Record<string, AttributeValue>)
+  if (a.L !== undefined) {
+    let size = 3
+    for (const item of a.L as AttributeValue[]) size += 1 + attributeSize(item)
+    return size
+  }
+  return 1
+}
+
+/** Size of a map's entries (names, values and one byte each), as in an item or an M value. */
+export function mapSize(map: Record<string, AttributeValue>): number {
+  let size = 0
+  for (const key of Object.keys(map)) size += utf8Length(key) + 1 + attributeSize(map[key])
+  return size
+}
