@@ -121,7 +121,7 @@ export interface ItemUpdate {
  */
 export async function updateItem(table: SessionTable, id: string, u: ItemUpdate): Promise<void> {
   if (u.size) checkSize(toAttributeMap(u.size.data), toAttributeMap(u.size.flash))
-  const names: Record<string, string> = { '#d': 'data', '#e': 'expires' }
+  const names: Record<string, string> = { '#e': 'expires' }
   const values: Record<string, AttributeValue> = {
     ':e': { N: String(u.expires) },
     ':now': { N: String(u.now) },
@@ -147,6 +147,7 @@ export async function updateItem(table: SessionTable, id: string, u: ItemUpdate)
     sets.push(`#d.${alias} = if_not_exists(#d.${alias}, :zero) + ${v}`)
   }
   for (const k of u.remove) removes.push(`#d.${name(k)}`)
+  if (sets.length > 1 || removes.length) names['#d'] = 'data'
   if (Object.keys(u.flashSet).length || u.flashRemove.length) names['#f'] = 'flash'
   for (const k of Object.keys(u.flashSet)) {
     const v = `:v${n}`

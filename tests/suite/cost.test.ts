@@ -1,0 +1,204 @@
+// Every row of DESIGN.md's cost table: the exact DynamoDB calls and the Set-Cookie header.
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { Hono } from 'hono'
+import { dynamoSession, type SessionEnv } from '../../src/index.ts'
+import {
+  cookieOf,
+  countingFetch,
+  ddb,
+  freshTable,
+  SECRET,
+  scanAll,
+  setCookies,
+} from '../helpers.ts'
+
+type Data = Record<string, string>
+
+async function setup(options: Parameters<typeof dynamoSession>[0] = {}) {
+  const conn = await freshTable('cost')
+  const counter = countingFetch()
+  const app = new Hono<SessionEnv<Data>>()
+  app.use(dynamoSession<Data>({ ...conn, fetch: counter.fetch, secret: SECRET, ...options }))
+  app.get('/read', (c) => c.json({ id: c.get('session').id, data: c.get('session').data }))
+  app.post('/set', async (c) => {
+    const session = c.get('session')
+    for (const [k, v] of Object.entries(await c.req.json<Record<string, string | null>>())) {
+      if (v === null) session.delete(k)
+      else session.set(k, v)
+    }
+    return c.json({ id: session.id })
+  })
+  app.post('/destroy', (c) => {
+    c.get('session').destroy()
+    return c.text('bye')
+  })
+  app.post('/regenerate', (c) => {
+    c.get('session').regenerate()
+    return c.json({ id: c.get('session').id })
+  })
+  const post = (path: string, body: unknown, cookie?: string) =>
+    app.request(path, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+    })
+  const get = (path: string, cookie?: string) =>
+    app.request(path, cookie ? { headers: { cookie } } : {})
+  /** A stored session with the given data; the counter is reset afterwards. */
+  const seed = async (data: Record<string, string>) => {
+    const res = await post('/set', data)
+    assert.equal(res.status, 200)
+    const cookie = cookieOf(res)
+    counter.reset()
+    return cookie
+  }
+  return { app, conn, counter, post, get, seed }
+}
+
+function assertCookieFlags(header: string) {
+  assert.match(header, /; HttpOnly/)
+  assert.match(header, /; Secure/)
+  assert.match(header, /; SameSite=Lax/)
+  assert.match(header, /; Path=\//)
+}
+
+function assertCleared(header: string) {
+  assert.match(header, /^sid=;/)
+  assert.match(header, /Max-Age=0/)
+  const expires = /Expires=([^;]+)/.exec(header)?.[1]
+  assert.ok(expires, 'a cleared cookie carries Expires')
+  assert.ok(new Date(expires).getTime() < Date.now(), 'the expiry is in the past')
+  assertCookieFlags(header)
+}
+
+describe('cost per request', () => {
+  test('no cookie and nothing written: no DynamoDB call, no Set-Cookie', async () => {
+    const { get, counter } = await setup()
+    const res = await get('/read')
+    assert.equal(res.status, 200)
+    assert.deepEqual(counter.ops(), [])
+    assert.deepEqual(setCookies(res), [])
+  })
+
+  test('no cookie and data set: one conditional PutItem and a new cookie', async () => {
+    const { post, counter, conn } = await setup()
+    const res = await post('/set', { a: '1' })
+    assert.equal(res.status, 200)
+    assert.deepEqual(counter.ops(), ['PutItem'])
+    assert.equal(counter.calls[0].body.ConditionExpression, 'attribute_not_exists(id)')
+    const [header] = setCookies(res)
+    assertCookieFlags(header)
+    assert.match(header, /^sid=[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}; Max-Age=86400/)
+    const { id } = await res.json()
+    assert.ok(header.startsWith(`sid=${id}.`))
+    assert.equal((await scanAll(conn.table)).length, 1)
+  })
+
+  test('valid cookie, handler only reads, touch not due: one GetItem and no Set-Cookie', async () => {
+    const { get, counter, seed } = await setup()
+    const cookie = await seed({ a: '1' })
+    const res = await get('/read', cookie)
+    assert.deepEqual((await res.json()).data, { a: '1' })
+    assert.deepEqual(counter.ops(), ['GetItem'])
+    assert.equal(counter.calls[0].body.ConsistentRead, true)
+    assert.deepEqual(setCookies(res), [])
+  })
+
+  test('valid cookie, handler only reads, touch due: the expiry alone is written and the cookie refreshed', async () => {
+    const { get, counter, seed, conn } = await setup({ maxAge: 1000, touchAfter: 100 })
+    const cookie = await seed({ a: '1' })
+    // Age the session by 200 s: its expiry is now 800 s away, so a touch is due.
+    const [item] = await scanAll(conn.table)
+    const aged = Number(item.expires.N) - 200
+    await ddb('UpdateItem', {
+      TableName: conn.table,
+      Key: { id: item.id },
+      UpdateExpression: 'SET expires = :e',
+      ExpressionAttributeValues: { ':e': { N: String(aged) } },
+    })
+    const res = await get('/read', cookie)
+    assert.equal(res.status, 200)
+    assert.deepEqual(counter.ops(), ['GetItem', 'UpdateItem'])
+    const update = counter.calls[1].body
+    assert.equal(update.UpdateExpression, 'SET #e = :e')
+    assert.ok(!JSON.stringify(update).includes('"a"'), 'no data key is written')
+    const [header] = setCookies(res)
+    assert.match(header, /Max-Age=1000;/)
+    assert.ok(header.startsWith(cookie))
+    const [after] = await scanAll(conn.table)
+    assert.ok(Number(after.expires.N) >= aged + 200)
+  })
+
+  test('valid cookie, handler changes keys: one UpdateItem with only the changed keys', async () => {
+    const { post, counter, seed, conn } = await setup()
+    const cookie = await seed({ a: '1', b: '2', c: '3' })
+    const res = await post('/set', { a: 'one', b: null }, cookie)
+    assert.equal(res.status, 200)
+    assert.deepEqual(counter.ops(), ['GetItem', 'UpdateItem'])
+    const update = counter.calls[1].body
+    const names = Object.values(update.ExpressionAttributeNames)
+    assert.ok(names.includes('a') && names.includes('b'))
+    assert.ok(!names.includes('c'), 'an unchanged key is not written')
+    assert.match(update.UpdateExpression, /REMOVE #d\.#k\d/)
+    assert.match(update.ConditionExpression, /attribute_exists\(id\)/)
+    assert.deepEqual(setCookies(res), [], 'the expiry did not move far enough for a new cookie')
+    const [item] = await scanAll(conn.table)
+    assert.deepEqual(item.data.M, { a: { S: 'one' }, c: { S: '3' } })
+  })
+
+  test('setting a key to the value it already has writes nothing', async () => {
+    const { post, counter, seed } = await setup()
+    const cookie = await seed({ a: '1' })
+    await post('/set', { a: '1' }, cookie)
+    assert.deepEqual(counter.ops(), ['GetItem'])
+  })
+
+  test('cookie naming a missing session: one GetItem, a fresh id, and the stale cookie cleared', async () => {
+    const { get, post, counter, seed, conn } = await setup()
+    const cookie = await seed({ a: '1' })
+    await ddb('DeleteItem', {
+      TableName: conn.table,
+      Key: { id: (await scanAll(conn.table))[0].id },
+    })
+    const res = await get('/read', cookie)
+    const body = await res.json()
+    assert.deepEqual(body.data, {})
+    assert.notEqual(body.id, cookie.split('=')[1].split('.')[0], 'the client id is never adopted')
+    assert.deepEqual(counter.ops(), ['GetItem'])
+    assertCleared(setCookies(res)[0])
+
+    counter.reset()
+    const written = await post('/set', { b: '2' }, cookie)
+    assert.deepEqual(counter.ops(), ['GetItem', 'PutItem'])
+    const fresh = cookieOf(written)
+    assert.notEqual(fresh, cookie)
+    assert.equal(setCookies(written).length, 1)
+  })
+
+  test('destroy(): one GetItem, one DeleteItem, and the cookie cleared', async () => {
+    const { post, counter, seed, conn } = await setup()
+    const cookie = await seed({ a: '1' })
+    const res = await post('/destroy', {}, cookie)
+    assert.equal(res.status, 200)
+    assert.deepEqual(counter.ops(), ['GetItem', 'DeleteItem'])
+    assertCleared(setCookies(res)[0])
+    assert.deepEqual(await scanAll(conn.table), [])
+  })
+
+  test('regenerate(): one GetItem, a new item and the old deleted, data kept under a new id', async () => {
+    const { post, get, counter, seed, conn } = await setup()
+    const cookie = await seed({ a: '1' })
+    const oldKey = (await scanAll(conn.table))[0].id.S
+    const res = await post('/regenerate', {}, cookie)
+    assert.deepEqual(counter.ops(), ['GetItem', 'PutItem', 'DeleteItem'])
+    const fresh = cookieOf(res)
+    assert.notEqual(fresh, cookie)
+    const items = await scanAll(conn.table)
+    assert.equal(items.length, 1)
+    assert.notEqual(items[0].id.S, oldKey)
+    assert.deepEqual((await (await get('/read', fresh)).json()).data, { a: '1' })
+    const old = await get('/read', cookie)
+    assert.deepEqual((await old.json()).data, {}, 'the old id no longer loads anything')
+  })
+})

@@ -1,0 +1,261 @@
+// Store errors: never a 2xx for a change that was not stored; clear messages for setup mistakes.
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { Hono } from 'hono'
+import { z } from 'zod'
+import { type DynamoSessionError, dynamoSession, type SessionEnv } from '../../src/index.ts'
+import { testEndpoint } from '../env.ts'
+import { cookieOf, countingFetch, credentials, freshTable, SECRET, scanAll } from '../helpers.ts'
+
+describe('errors', () => {
+  test('a missing table gives 500 naming the table, region, endpoint and the fix', async () => {
+    const app = new Hono<SessionEnv<{ a: number }>>()
+    app.use(
+      dynamoSession({
+        table: 'no-such-table',
+        region: 'us-east-1',
+        endpoint: testEndpoint(),
+        credentials,
+        secret: SECRET,
+      }),
+    )
+    app.get('/', (c) => {
+      c.get('session').set('a', 1)
+      return c.text('ok')
+    })
+    const res = await app.request('/')
+    assert.equal(res.status, 500)
+    const text = await res.text()
+    assert.match(text, /no-such-table/)
+    assert.match(text, /us-east-1/)
+    assert.ok(text.includes(testEndpoint()))
+    assert.match(text, /createSessionTable|create-table/)
+  })
+
+  test('a 450 KB session is refused before it is sent, and the previous data is intact', async () => {
+    const conn = await freshTable('large')
+    const counter = countingFetch()
+    const app = new Hono<SessionEnv<{ blob: string; small: string }>>()
+    app.use(dynamoSession({ ...conn, secret: SECRET, fetch: counter.fetch }))
+    app.get('/small', (c) => {
+      c.get('session').set('small', 'kept')
+      return c.text('ok')
+    })
+    app.get('/large', (c) => {
+      c.get('session').set('blob', 'x'.repeat(450 * 1024))
+      return c.text('ok')
+    })
+    app.get('/read', (c) => c.json(c.get('session').data))
+    const cookie = cookieOf(await app.request('/small'))
+    counter.reset()
+    const res = await app.request('/large', { headers: { cookie } })
+    assert.equal(res.status, 500)
+    const text = await res.text()
+    assert.match(text, /4\d{5} bytes/)
+    assert.match(text, /400 KB/)
+    assert.deepEqual(counter.ops(), ['GetItem'], 'the oversized write was never sent')
+    const after = await app.request('/read', { headers: { cookie } })
+    assert.deepEqual(await after.json(), { small: 'kept' })
+    // a new session that is too large from the start is refused the same way
+    const fresh = await app.request('/large')
+    assert.equal(fresh.status, 500)
+    assert.equal(fresh.headers.getSetCookie().length, 0)
+    assert.equal((await scanAll(conn.table)).length, 1)
+  })
+
+  test('throttling that never ends gives 503 with Retry-After, and nothing is stored', async () => {
+    const conn = await freshTable('throttle')
+    const counter = countingFetch(async () =>
+      Response.json(
+        { __type: 'com.amazonaws.dynamodb.v20120810#ThrottlingException', message: 'slow down' },
+        { status: 400 },
+      ),
+    )
+    const app = new Hono<SessionEnv<{ a: number }>>()
+    app.use(
+      dynamoSession({
+        ...conn,
+        secret: SECRET,
+        fetch: counter.fetch,
+        retry: { attempts: 3, budgetMs: 2000 },
+      }),
+    )
+    app.get('/', (c) => {
+      c.get('session').set('a', 1)
+      return c.text('ok')
+    })
+    const res = await app.request('/')
+    assert.equal(res.status, 503)
+    assert.equal(res.headers.get('retry-after'), '1')
+    assert.equal(
+      res.headers.getSetCookie().length,
+      0,
+      'no cookie for a session that was not stored',
+    )
+    assert.deepEqual(counter.ops(), ['PutItem', 'PutItem', 'PutItem'])
+    assert.equal((await scanAll(conn.table)).length, 0)
+  })
+
+  test('missing region and credentials are named with the ways to set them', async () => {
+    const saved = { ...process.env }
+    for (const k of [
+      'AWS_REGION',
+      'AWS_DEFAULT_REGION',
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+    ]) {
+      delete process.env[k]
+    }
+    try {
+      const app = new Hono()
+      app.use(dynamoSession({ endpoint: testEndpoint(), secret: SECRET }))
+      app.get('/', (c) => {
+        c.get('session').set('a', 1)
+        return c.text('ok')
+      })
+      const res = await app.request('/')
+      assert.equal(res.status, 500)
+      const text = await res.text()
+      assert.match(text, /region/)
+      assert.match(text, /AWS_REGION/)
+      assert.match(text, /AWS_DEFAULT_REGION/)
+      const noCreds = new Hono()
+      noCreds.use(dynamoSession({ endpoint: testEndpoint(), region: 'us-east-1', secret: SECRET }))
+      noCreds.get('/', (c) => {
+        c.get('session').set('a', 1)
+        return c.text('ok')
+      })
+      const text2 = await (await noCreds.request('/')).text()
+      assert.match(text2, /AWS_ACCESS_KEY_ID/)
+    } finally {
+      Object.assign(process.env, saved)
+    }
+  })
+
+  test('connection settings come from the environment when options leave them out', async () => {
+    const conn = await freshTable('fromenv')
+    const saved = { ...process.env }
+    Object.assign(process.env, {
+      SESSION_TABLE: conn.table,
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_DYNAMODB: testEndpoint(),
+      AWS_ACCESS_KEY_ID: 'env',
+      AWS_SECRET_ACCESS_KEY: 'env',
+      SESSION_SECRET: SECRET,
+    })
+    try {
+      const app = new Hono<SessionEnv<{ a: number }>>()
+      app.use(dynamoSession<{ a: number }>())
+      app.get('/', (c) => {
+        c.get('session').set('a', 1)
+        return c.text('ok')
+      })
+      const res = await app.request('/')
+      assert.equal(res.status, 200)
+      assert.match(cookieOf(res), /^sid=[^.]{43}\.[^.]{43}$/, 'SESSION_SECRET signs the cookie')
+      assert.equal((await scanAll(conn.table)).length, 1)
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k]
+      Object.assign(process.env, saved)
+    }
+  })
+
+  test('stored data failing the schema gives a fresh session and onError is told', async () => {
+    const conn = await freshTable('schema')
+    const errors: DynamoSessionError[] = []
+    const loose = new Hono<SessionEnv<Record<string, unknown>>>()
+    loose.use(dynamoSession({ ...conn, secret: SECRET }))
+    loose.get('/', (c) => {
+      c.get('session').set('user', 42)
+      return c.text('ok')
+    })
+    const cookie = cookieOf(await loose.request('/'))
+    const strict = new Hono<SessionEnv<{ user: string }>>()
+    strict.use(
+      dynamoSession<{ user: string }>({
+        ...conn,
+        secret: SECRET,
+        schema: z.object({ user: z.string().optional() }),
+        onError: (e) => {
+          errors.push(e)
+        },
+      }),
+    )
+    strict.get('/', (c) =>
+      c.json({ user: c.get('session').get('user') ?? null, isNew: c.get('session').isNew }),
+    )
+    const res = await strict.request('/', { headers: { cookie } })
+    assert.equal(res.status, 200)
+    assert.deepEqual(await res.json(), { user: null, isNew: true })
+    assert.equal(errors.length, 1)
+    assert.equal(errors[0].code, 'INVALID_DATA')
+    assert.equal((await scanAll(conn.table)).length, 1, 'the old item is left to expire')
+  })
+
+  test('a save that fails after the handler ran replaces its 2xx with 503', async () => {
+    const conn = await freshTable('savefail')
+    let failWrites = false
+    const app = new Hono<SessionEnv<{ a: number }>>()
+    app.use(
+      dynamoSession({
+        ...conn,
+        secret: SECRET,
+        retry: { attempts: 2, budgetMs: 1000 },
+        fetch: async (input, init) => {
+          const request = new Request(input, init)
+          if (failWrites && request.headers.get('x-amz-target')?.endsWith('UpdateItem')) {
+            return new Response('{"__type":"InternalServerError"}', { status: 500 })
+          }
+          return fetch(request)
+        },
+      }),
+    )
+    app.get('/', (c) => {
+      c.get('session').increment('a')
+      c.header('x-handler', 'ran')
+      return c.json({ a: c.get('session').get('a') })
+    })
+    const cookie = cookieOf(await app.request('/'))
+    failWrites = true
+    const res = await app.request('/', { headers: { cookie } })
+    assert.equal(res.status, 503)
+    assert.equal(res.headers.get('x-handler'), null, 'none of the handler response survives')
+    failWrites = false
+    assert.deepEqual(await (await app.request('/', { headers: { cookie } })).json(), { a: 2 })
+  })
+
+  test('onError may answer with its own response', async () => {
+    const app = new Hono()
+    app.use(
+      dynamoSession({
+        table: 'no-such-table',
+        region: 'us-east-1',
+        endpoint: testEndpoint(),
+        credentials,
+        secret: SECRET,
+        onError: (e, c) => c.text(`custom ${e.code}`, 502),
+      }),
+    )
+    app.get('/', (c) => {
+      c.get('session').set('a', 1)
+      return c.text('ok')
+    })
+    const res = await app.request('/')
+    assert.equal(res.status, 502)
+    assert.equal(await res.text(), 'custom TABLE_NOT_FOUND')
+  })
+
+  test('a handler that throws leaves the session unchanged', async () => {
+    const conn = await freshTable('throws')
+    const app = new Hono<SessionEnv<{ a: number }>>()
+    app.use(dynamoSession({ ...conn, secret: SECRET }))
+    app.get('/boom', (c) => {
+      c.get('session').set('a', 1)
+      throw new Error('boom')
+    })
+    const res = await app.request('/boom')
+    assert.equal(res.status, 500)
+    assert.equal(res.headers.getSetCookie().length, 0)
+    assert.equal((await scanAll(conn.table)).length, 0)
+  })
+})

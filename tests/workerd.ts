@@ -1,0 +1,112 @@
+// Runs a Worker module in workerd (the Cloudflare Workers runtime) through Miniflare.
+//
+// The entry (a module whose default export is `{ fetch }`, e.g. a Hono app) is bundled in
+// memory by esbuild for the Workers platform (ESM, `workerd`/`worker`/`browser` export
+// conditions, no Node built-ins: an import of one fails the bundle, which is the point) and
+// served by workerd on 127.0.0.1 with the given string bindings (Workers "vars"). No
+// compatibility flags are set: no `nodejs_compat`, only the Web APIs Workers always have.
+//
+// workerd's outbound `fetch()` may reach servers on 127.0.0.1 (Miniflare allows private
+// addresses), which is how a Worker under test reaches DynamoDB Local.
+//
+//   const worker = await startWorker({ entry: 'examples/cloudflare/worker.ts', bindings: { ... } })
+//   const res = await worker.dispatch('/counter', { headers: { cookie } })
+//   res.headers.getSetCookie()
+//   await worker.stop()
+//
+// Needs Node >= 18 and the `miniflare` and `esbuild` dev dependencies; import from Node.
+
+import { resolve } from 'node:path'
+import { build } from 'esbuild'
+import { Miniflare } from 'miniflare'
+
+/** The compatibility date the pinned workerd (1.20260426.x) supports; later dates fail. */
+export const DEFAULT_COMPATIBILITY_DATE = '2026-04-01'
+
+export interface WorkerOptions {
+  /** Path of the Worker module (TypeScript or JavaScript), relative to the cwd or absolute. */
+  entry: string
+  /** String bindings, seen by the Worker as `env.NAME` (and by `env(c)` from `hono/adapter`). */
+  bindings?: Record<string, string>
+  compatibilityDate?: string
+  /** Compatibility flags; none by default (the library must not need `nodejs_compat`). */
+  compatibilityFlags?: string[]
+}
+
+export interface RunningWorker {
+  /** Base URL of the Worker on 127.0.0.1, e.g. `http://127.0.0.1:40123/`, for real HTTP clients. */
+  url: string
+  /**
+   * Sends a request to the Worker through Miniflare's `dispatchFetch`. `path` is resolved
+   * against `url`. Redirects are not followed unless `init.redirect` says so, so that
+   * Set-Cookie headers on a 3xx reach the test.
+   */
+  dispatch(path: string, init?: RequestInit): Promise<Response>
+  stop(): Promise<void>
+}
+
+/** Bundles a Worker entry with esbuild, in memory, as workerd would receive it from wrangler. */
+export async function bundleWorker(entry: string): Promise<string> {
+  const result = await build({
+    entryPoints: [resolve(entry)],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'browser',
+    conditions: ['workerd', 'worker', 'browser'],
+    target: 'es2022',
+    minify: false,
+    sourcemap: false,
+    logLevel: 'silent',
+  }).catch((error: Error) => {
+    const hint = /Could not resolve/.test(error.message)
+      ? ' (a Worker without nodejs_compat has no Node built-ins such as node:crypto)'
+      : ''
+    throw new Error(`Bundling ${entry} for workerd failed${hint}: ${error.message}`, {
+      cause: error,
+    })
+  })
+  const file = result.outputFiles[0]
+  if (!file) throw new Error(`esbuild produced no output for ${entry}`)
+  return file.text
+}
+
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const script = await bundleWorker(options.entry)
+  const mf = new Miniflare({
+    modules: true,
+    script,
+    compatibilityDate: options.compatibilityDate ?? DEFAULT_COMPATIBILITY_DATE,
+    compatibilityFlags: options.compatibilityFlags ?? [],
+    bindings: { ...options.bindings },
+    host: '127.0.0.1',
+    port: 0,
+    // The placeholder `request.cf`: without this Miniflare downloads
+    // https://workers.cloudflare.com/cf.json (3 s timeout) into node_modules/.mf.
+    cf: false,
+  })
+  let url: URL
+  try {
+    url = await mf.ready
+  } catch (error) {
+    await mf.dispose().catch(() => {})
+    throw error
+  }
+  let stopped: Promise<void> | undefined
+  return {
+    url: url.href,
+    async dispatch(path, init) {
+      // Miniflare's dispatchFetch takes and returns undici's Request/Response, which match
+      // the global (DOM) types at runtime; only the TypeScript declarations differ.
+      const dispatchFetch = mf.dispatchFetch as unknown as (
+        input: string,
+        init?: RequestInit,
+      ) => Promise<Response>
+      return dispatchFetch(new URL(path, url).href, { redirect: 'manual', ...init })
+    },
+    stop() {
+      stopped ??= mf.dispose()
+      return stopped
+    },
+  }
+}
