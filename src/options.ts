@@ -85,7 +85,8 @@ export interface DynamoSessionOptions<Data extends object = Record<string, unkno
   onError?: (
     error: DynamoSessionError,
     c: Context,
-  ) => Response | undefined | Promise<Response | undefined>
+    // biome-ignore lint/suspicious/noConfusingVoidType: an observer that returns nothing is the common case
+  ) => Response | void | Promise<Response | void>
 }
 
 /** Options after defaults and checks. */

@@ -107,7 +107,7 @@ describe('errors', () => {
       delete process.env[k]
     }
     try {
-      const app = new Hono()
+      const app = new Hono<SessionEnv>()
       app.use(dynamoSession({ endpoint: testEndpoint(), secret: SECRET }))
       app.get('/', (c) => {
         c.get('session').set('a', 1)
@@ -119,7 +119,7 @@ describe('errors', () => {
       assert.match(text, /region/)
       assert.match(text, /AWS_REGION/)
       assert.match(text, /AWS_DEFAULT_REGION/)
-      const noCreds = new Hono()
+      const noCreds = new Hono<SessionEnv>()
       noCreds.use(dynamoSession({ endpoint: testEndpoint(), region: 'us-east-1', secret: SECRET }))
       noCreds.get('/', (c) => {
         c.get('session').set('a', 1)
@@ -225,7 +225,7 @@ describe('errors', () => {
   })
 
   test('onError may answer with its own response', async () => {
-    const app = new Hono()
+    const app = new Hono<SessionEnv>()
     app.use(
       dynamoSession({
         table: 'no-such-table',
