@@ -45,6 +45,15 @@ const RETRY_AFTER_SECONDS = '1'
 
 const seconds = () => Math.floor(Date.now() / 1000)
 
+/** The environment, or nothing where the runtime refuses it (Deno without --allow-env). */
+function readEnv(c: Context): EnvRecord {
+  try {
+    return (env(c) as EnvRecord | undefined) ?? {}
+  } catch {
+    return {}
+  }
+}
+
 /** The response for a store error when `onError` gives none. */
 function errorResponse(error: DynamoSessionError): Response {
   if (error.transient || error.code === 'LOCK_LOST') {
@@ -176,7 +185,7 @@ export function sessionMiddleware<Data extends object = Record<string, unknown>>
 
   return async function dynamoSession(c, next) {
     const now = seconds()
-    const vars: EnvRecord = needsEnv ? ((env(c) as EnvRecord | undefined) ?? {}) : {}
+    const vars = needsEnv ? readEnv(c) : {}
     let table: Promise<SessionTable> | undefined
     const tableOf = () => {
       table ??= connect(c, vars)

@@ -116,107 +116,88 @@ export interface Settings {
   onError: DynamoSessionOptions['onError']
 }
 
-const KNOWN = new Set([
-  'table',
-  'region',
-  'endpoint',
-  'credentials',
-  'fetch',
-  'cookie',
-  'secret',
-  'maxAge',
-  'absoluteMaxAge',
-  'touchAfter',
-  'consistentRead',
-  'retry',
-  'schema',
-  'locking',
-  'onError',
-])
-const COOKIE_KEYS = new Set([
-  'name',
-  'path',
-  'domain',
-  'secure',
-  'httpOnly',
-  'sameSite',
-  'partitioned',
-])
+const KNOWN =
+  'table region endpoint credentials fetch cookie secret maxAge absoluteMaxAge touchAfter consistentRead retry schema locking onError'
 /** RFC 6265 cookie-name token characters. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 /** Cookie attribute values may not hold control characters or `;`. */
-const ATTRIBUTE = /^[^\u0000-\u001f\u007f;]+$/
-const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/
+const ATTRIBUTE = /^[^\u0000-\u001f\u007f;]*$/
 /** Secrets shorter than this are too easy to guess for HMAC keys. */
 export const MIN_SECRET_LENGTH = 32
 
-const show = (value: unknown): string => {
-  if (typeof value === 'string') return JSON.stringify(value)
-  if (typeof value === 'function') return 'a function'
-  if (Array.isArray(value)) return 'an array'
-  if (value === null || typeof value !== 'object') return String(value)
-  return 'an object'
-}
+const show = (value: unknown): string =>
+  typeof value === 'string'
+    ? JSON.stringify(value)
+    : typeof value === 'function'
+      ? 'a function'
+      : Array.isArray(value)
+        ? `an array of ${value.length}`
+        : value && typeof value === 'object'
+          ? 'an object'
+          : String(value)
 
 const fail = (message: string): never => {
   throw new DynamoSessionError('INVALID_OPTIONS', `dynamoSession: ${message}`)
 }
 
-function integer(name: string, value: unknown, min: number, unit: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    fail(
-      `${name} must be ${min > 0 ? 'a positive' : 'a non-negative'} integer number of ${unit}, got ${show(value)}`,
-    )
+/** Fails unless `ok`, with "<name> must be <allowed>, got <value>"; returns the value. */
+function check<T>(ok: unknown, name: string, allowed: string, value: T, shown = show(value)): T {
+  if (!ok) fail(`${name} must be ${allowed}, got ${shown}`)
+  return value
+}
+
+const integer = (name: string, value: unknown, min: number, unit: string): number =>
+  check(
+    Number.isInteger(value) && (value as number) >= min,
+    name,
+    `a ${min ? 'positive' : 'non-negative'} integer number of ${unit}`,
+    value as number,
+  )
+
+const text = (name: string, value: unknown, pattern: RegExp, allowed: string): string =>
+  check(typeof value === 'string' && pattern.test(value), name, allowed, value as string)
+
+const bool = (name: string, value: unknown): boolean =>
+  check(typeof value === 'boolean', name, 'true or false', value as boolean)
+
+/** Checks that `value` is an object with only the `known` keys (space-separated). */
+function object<T extends object>(name: string, value: T, known: string): T {
+  check(value && typeof value === 'object', name, 'an object', value)
+  for (const key of Object.keys(value)) {
+    if (!known.split(' ').includes(key)) {
+      fail(`unknown option ${name === 'options' ? '' : `${name}.`}${key}; allowed: ${known}`)
+    }
   }
-  return value as number
-}
-
-function text(name: string, value: unknown, pattern: RegExp, allowed: string): string {
-  if (typeof value !== 'string' || !pattern.test(value))
-    fail(`${name} must be ${allowed}, got ${show(value)}`)
-  return value as string
-}
-
-function bool(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') fail(`${name} must be true or false, got ${show(value)}`)
-  return value as boolean
-}
-
-function unknownKeys(where: string, object: object, known: Set<string>): void {
-  for (const key of Object.keys(object)) {
-    if (!known.has(key)) fail(`unknown option ${where}${key}; allowed: ${[...known].join(', ')}`)
-  }
+  return value
 }
 
 /** Checks a secret or list of secrets, from the options or SESSION_SECRET. */
 export function checkSecrets(value: unknown, name = 'secret'): readonly string[] {
-  const list = Array.isArray(value) ? value : [value]
-  if (list.length === 0) fail(`${name} must not be an empty array`)
-  for (const secret of list) {
-    if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
-      fail(
-        `${name} must be a string of at least ${MIN_SECRET_LENGTH} characters (or an array of them, the first signs), got ${typeof secret === 'string' ? `a string of ${secret.length} characters` : show(secret)}`,
-      )
-    }
+  const list = ([] as unknown[]).concat(value)
+  for (const secret of list.length ? list : [value]) {
+    check(
+      typeof secret === 'string' && secret.length >= MIN_SECRET_LENGTH,
+      name,
+      `a string of at least ${MIN_SECRET_LENGTH} characters (or an array of them, the first signs)`,
+      secret,
+      typeof secret === 'string' ? `a string of ${secret.length} characters` : show(secret),
+    )
   }
   return list as string[]
 }
 
 /** Applies defaults and checks every option; throws INVALID_OPTIONS naming the option. */
 export function settingsOf(options: DynamoSessionOptions = {}): Settings {
-  if (options === null || typeof options !== 'object')
-    fail(`options must be an object, got ${show(options)}`)
-  unknownKeys('', options, KNOWN)
-  const o = options
-  const cookie = o.cookie ?? {}
-  if (typeof cookie !== 'object' || cookie === null)
-    fail(`cookie must be an object, got ${show(cookie)}`)
-  unknownKeys('cookie.', cookie, COOKIE_KEYS)
-  const sameSiteIn = cookie.sameSite ?? 'Lax'
-  const sameSite = { strict: 'Strict', lax: 'Lax', none: 'None' }[
-    typeof sameSiteIn === 'string' ? sameSiteIn.toLowerCase() : ''
-  ] as Settings['cookie']['sameSite'] | undefined
-  if (!sameSite) fail(`cookie.sameSite must be 'Strict', 'Lax' or 'None', got ${show(sameSiteIn)}`)
+  const o = object('options', options, KNOWN)
+  const cookie = object(
+    'cookie',
+    o.cookie ?? {},
+    'name path domain secure httpOnly sameSite partitioned',
+  )
+  const sameSite: Settings['cookie']['sameSite'] = (
+    { strict: 'Strict', lax: 'Lax', none: 'None' } as const
+  )[String(cookie.sameSite ?? 'lax').toLowerCase() as 'lax']
+  check(sameSite, 'cookie.sameSite', "'Strict', 'Lax' or 'None'", cookie.sameSite)
   const c: Settings['cookie'] = {
     name: text(
       'cookie.name',
@@ -230,108 +211,88 @@ export function settingsOf(options: DynamoSessionOptions = {}): Settings {
       /^\/[^\u0000-\u001f\u007f;]*$/,
       "a path starting with '/'",
     ),
-    domain:
-      cookie.domain === undefined
-        ? undefined
-        : text('cookie.domain', cookie.domain, ATTRIBUTE, 'a domain name'),
+    domain: cookie.domain && text('cookie.domain', cookie.domain, ATTRIBUTE, 'a domain name'),
     secure: bool('cookie.secure', cookie.secure ?? true),
     httpOnly: bool('cookie.httpOnly', cookie.httpOnly ?? true),
-    sameSite: sameSite as Settings['cookie']['sameSite'],
+    sameSite,
     partitioned: bool('cookie.partitioned', cookie.partitioned ?? false),
   }
-  if (!c.secure && (c.sameSite === 'None' || c.partitioned)) {
-    fail(
-      `cookie.secure must be true with ${c.partitioned ? 'cookie.partitioned' : "cookie.sameSite 'None'"}: browsers drop such cookies otherwise`,
-    )
-  }
-  if (c.name.startsWith('__Host-') && (!c.secure || c.path !== '/' || c.domain !== undefined)) {
-    fail("cookie.name with the __Host- prefix needs secure: true, path: '/' and no domain")
-  }
-  if (c.name.startsWith('__Secure-') && !c.secure)
-    fail('cookie.name with the __Secure- prefix needs secure: true')
+  // Browsers drop these cookies otherwise.
+  check(
+    c.secure || (c.sameSite !== 'None' && !c.partitioned && !/^__(Host|Secure)-/.test(c.name)),
+    'cookie.secure',
+    "true with sameSite 'None', partitioned or a __Host-/__Secure- name",
+    c.secure,
+  )
+  check(
+    !c.name.startsWith('__Host-') || (c.path === '/' && !c.domain),
+    'cookie.name',
+    "free of the __Host- prefix unless path is '/' and there is no domain",
+    c.name,
+  )
 
   const maxAge = integer('maxAge', o.maxAge ?? 86400, 1, 'seconds')
-  const absoluteMaxAge = integer('absoluteMaxAge', o.absoluteMaxAge ?? 604800, 1, 'seconds')
   const touchAfter = integer('touchAfter', o.touchAfter ?? Math.round(maxAge / 10), 0, 'seconds')
-  if (touchAfter > maxAge)
-    fail(`touchAfter must not be more than maxAge (${maxAge}), got ${touchAfter}`)
+  check(touchAfter <= maxAge, 'touchAfter', `at most maxAge (${maxAge})`, touchAfter)
 
-  const retryIn = o.retry ?? {}
-  if (typeof retryIn !== 'object' || retryIn === null)
-    fail(`retry must be an object, got ${show(retryIn)}`)
-  unknownKeys('retry.', retryIn, new Set(['attempts', 'timeoutMs', 'budgetMs']))
-  const retry: RetryOptions = {
-    attempts: integer('retry.attempts', retryIn.attempts ?? 4, 1, 'attempts'),
-    timeoutMs: integer('retry.timeoutMs', retryIn.timeoutMs ?? 3000, 1, 'milliseconds'),
-    budgetMs: integer('retry.budgetMs', retryIn.budgetMs ?? 10000, 1, 'milliseconds'),
-  }
+  const retry = object('retry', o.retry ?? {}, 'attempts timeoutMs budgetMs')
+  const locking = o.locking === true ? {} : o.locking || undefined
+  if (locking) object('locking', locking, 'leaseMs waitMs')
 
-  let locking: Settings['locking']
-  if (o.locking !== undefined && o.locking !== false) {
-    const l = o.locking === true ? {} : o.locking
-    if (typeof l !== 'object' || l === null)
-      fail(`locking must be true, false or { leaseMs, waitMs }, got ${show(l)}`)
-    unknownKeys('locking.', l, new Set(['leaseMs', 'waitMs']))
-    locking = {
-      leaseMs: integer('locking.leaseMs', l.leaseMs ?? 10000, 1, 'milliseconds'),
-      waitMs: integer('locking.waitMs', l.waitMs ?? 5000, 0, 'milliseconds'),
-    }
-  }
-
-  if (o.schema !== undefined && typeof o.schema?.['~standard']?.validate !== 'function') {
-    fail(
-      'schema must be a Standard Schema (zod, valibot, arktype…): an object with ~standard.validate',
-    )
-  }
+  check(
+    o.schema === undefined || typeof o.schema?.['~standard']?.validate === 'function',
+    'schema',
+    'a Standard Schema (zod, valibot, arktype…): an object with ~standard.validate',
+    o.schema,
+  )
   for (const name of ['fetch', 'onError'] as const) {
-    if (o[name] !== undefined && typeof o[name] !== 'function')
-      fail(`${name} must be a function, got ${show(o[name])}`)
+    check(o[name] === undefined || typeof o[name] === 'function', name, 'a function', o[name])
   }
-  const credentials = o.credentials
-  if (credentials !== undefined && typeof credentials !== 'function') {
-    if (
-      typeof credentials !== 'object' ||
-      credentials === null ||
-      typeof credentials.accessKeyId !== 'string' ||
-      !credentials.accessKeyId ||
-      typeof credentials.secretAccessKey !== 'string' ||
-      !credentials.secretAccessKey ||
-      (credentials.sessionToken !== undefined && typeof credentials.sessionToken !== 'string')
-    ) {
-      fail(
-        'credentials must be { accessKeyId, secretAccessKey, sessionToken? } with non-empty strings, or a function of the context returning them',
-      )
-    }
-  }
-  if (o.endpoint !== undefined)
-    text('endpoint', o.endpoint, /^https?:\/\/[^\s/]+/, 'an http(s) URL')
+  const k = o.credentials
+  check(
+    k === undefined ||
+      typeof k === 'function' ||
+      (!!k &&
+        typeof k.accessKeyId === 'string' &&
+        !!k.accessKeyId &&
+        typeof k.secretAccessKey === 'string' &&
+        !!k.secretAccessKey &&
+        ['string', 'undefined'].includes(typeof k.sessionToken)),
+    'credentials',
+    '{ accessKeyId, secretAccessKey, sessionToken? } with non-empty strings, or a function of the context returning them',
+    k,
+  )
 
   return {
     table:
-      o.table === undefined
-        ? undefined
-        : text(
-            'table',
-            o.table,
-            TABLE_NAME,
-            'a DynamoDB table name (3 to 255 of a-z A-Z 0-9 _ . -)',
-          ),
+      o.table &&
+      text(
+        'table',
+        o.table,
+        /^[\w.-]{3,255}$/,
+        'a DynamoDB table name (3 to 255 of a-z A-Z 0-9 _ . -)',
+      ),
     region:
-      o.region === undefined
-        ? undefined
-        : text('region', o.region, /^[a-z0-9-]+$/, "an AWS region such as 'eu-west-1'"),
-    endpoint: o.endpoint,
-    credentials,
+      o.region && text('region', o.region, /^[a-z0-9-]+$/, "an AWS region such as 'eu-west-1'"),
+    endpoint: o.endpoint && text('endpoint', o.endpoint, /^https?:\/\/[^\s/]+/, 'an http(s) URL'),
+    credentials: k,
     fetch: o.fetch,
     cookie: c,
     secrets: o.secret === undefined ? undefined : checkSecrets(o.secret),
     maxAge,
-    absoluteMaxAge,
+    absoluteMaxAge: integer('absoluteMaxAge', o.absoluteMaxAge ?? 604800, 1, 'seconds'),
     touchAfter,
     consistentRead: bool('consistentRead', o.consistentRead ?? true),
-    retry,
+    retry: {
+      attempts: integer('retry.attempts', retry.attempts ?? 4, 1, 'attempts'),
+      timeoutMs: integer('retry.timeoutMs', retry.timeoutMs ?? 3000, 1, 'milliseconds'),
+      budgetMs: integer('retry.budgetMs', retry.budgetMs ?? 10000, 1, 'milliseconds'),
+    },
     schema: o.schema as StandardSchemaV1<unknown, unknown> | undefined,
-    locking,
+    locking: locking && {
+      leaseMs: integer('locking.leaseMs', locking.leaseMs ?? 10000, 1, 'milliseconds'),
+      waitMs: integer('locking.waitMs', locking.waitMs ?? 5000, 0, 'milliseconds'),
+    },
     onError: o.onError,
   }
 }
