@@ -35,27 +35,13 @@ export interface ClientConfig {
 // biome-ignore lint/suspicious/noExplicitAny: DynamoDB answers are JSON shaped by the operation
 export type Send = (operation: string, input: Record<string, unknown>) => Promise<any>
 
-const THROTTLING = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'Throttling',
-])
-const DENIED = new Set([
-  'AccessDeniedException',
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'IncompleteSignatureException',
-  'MissingAuthenticationTokenException',
-  'ExpiredTokenException',
-  'InvalidClientTokenId',
-])
-const BACKOFF_BASE_MS = 25
-const BACKOFF_CAP_MS = 1000
+const THROTTLING = /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded/
+const DENIED =
+  /AccessDenied|UnrecognizedClient|Signature|AuthenticationToken|ExpiredToken|ClientTokenId/
 
-/** Full-jitter backoff before attempt `attempt` (1-based retries). */
+/** Full-jitter backoff before retry `attempt` (1, 2, …): random up to 25 ms × 2^attempt, capped at 1 s. */
 export const backoff = (attempt: number): number =>
-  Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt)
+  Math.random() * Math.min(1000, 25 * 2 ** attempt)
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
@@ -63,49 +49,40 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 export function parseError(
   status: number,
   text: string,
-  where: { operation: string; table: string | undefined; region: string; endpoint: string },
+  operation: string,
+  table: string | undefined,
+  config: Pick<ClientConfig, 'region' | 'endpoint'>,
 ): DynamoSessionError {
   let type = ''
-  let detail = ''
+  let detail = text.slice(0, 200)
   try {
     const json = JSON.parse(text)
     type = String(json.__type ?? '')
-    detail = String(json.message ?? json.Message ?? '')
-  } catch {
-    detail = text.slice(0, 200)
-  }
+    detail = json.message ?? json.Message ?? ''
+  } catch {}
   type = type.slice(type.lastIndexOf('#') + 1)
-  const table = where.table === undefined ? '' : ` table "${where.table}"`
-  const place = `(region ${where.region}, endpoint ${where.endpoint})`
-  const make = (code: DynamoSessionErrorCode, message: string) =>
-    new DynamoSessionError(code, message, { awsType: type || undefined })
-  if (THROTTLING.has(type) || status === 429) {
-    return make('THROTTLED', `DynamoDB throttled ${where.operation} on${table}: ${type} ${detail}`)
-  }
-  if (status >= 500) {
-    return make(
-      'UNAVAILABLE',
-      `DynamoDB answered ${status} to ${where.operation}: ${type} ${detail}`,
-    )
-  }
-  if (type === 'ResourceNotFoundException') {
-    return make(
-      'TABLE_NOT_FOUND',
-      `DynamoDB${table} was not found ${place}. Create it with \`npx dynamo-session create-table --table ${where.table ?? 'sessions'} --region ${where.region}\` or createSessionTable().`,
-    )
-  }
-  if (DENIED.has(type) || status === 403) {
-    return make(
-      'ACCESS_DENIED',
-      `DynamoDB refused ${where.operation} on${table} ${place}: ${type} ${detail}. Check the credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) and that the IAM policy allows dynamodb:${where.operation} on the table.`,
-    )
-  }
-  if (type === 'ConditionalCheckFailedException') {
-    return make('CONDITION_FAILED', `Conditional ${where.operation} failed on${table}`)
-  }
-  return make(
-    'DYNAMODB',
-    `DynamoDB ${where.operation} failed on${table} ${place}: ${type} ${detail}`,
+  const code: DynamoSessionErrorCode =
+    THROTTLING.test(type) || status === 429
+      ? 'THROTTLED'
+      : status >= 500
+        ? 'UNAVAILABLE'
+        : type === 'ResourceNotFoundException'
+          ? 'TABLE_NOT_FOUND'
+          : type === 'ConditionalCheckFailedException'
+            ? 'CONDITION_FAILED'
+            : DENIED.test(type) || status === 403
+              ? 'ACCESS_DENIED'
+              : 'DYNAMODB'
+  const fix =
+    code === 'TABLE_NOT_FOUND'
+      ? `. Create it with \`npx dynamo-session create-table --table ${table} --region ${config.region}\` or createSessionTable()`
+      : code === 'ACCESS_DENIED'
+        ? `. Check the credentials and that the IAM policy allows dynamodb:${operation} on the table`
+        : ''
+  return new DynamoSessionError(
+    code,
+    `DynamoDB ${operation} on table "${table}" (region ${config.region}, endpoint ${config.endpoint}) failed with ${status} ${type}: ${detail}${fix}`,
+    { awsType: type || undefined },
   )
 }
 
@@ -127,53 +104,41 @@ export function createClient(config: ClientConfig): Send {
   async function attempt(operation: string, body: string, table: string | undefined, ms: number) {
     const controller = new AbortController()
     const timer = setTimeout(() => controller.abort(), ms)
+    let status = 0
+    let text: string
     try {
-      const request = await aws.sign(endpoint, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-amz-json-1.0',
-          'x-amz-target': `DynamoDB_20120810.${operation}`,
-        },
-        body,
-        signal: controller.signal,
-      })
-      let status: number
-      let text: string
-      try {
-        const response = await fetcher(request)
-        status = response.status
-        text = await response.text()
-      } catch (cause) {
-        throw controller.signal.aborted
-          ? new DynamoSessionError('TIMEOUT', `DynamoDB ${operation} timed out after ${ms} ms`, {
-              cause,
-            })
-          : new DynamoSessionError(
-              'NETWORK',
-              `DynamoDB ${operation} could not reach ${endpoint}: ${(cause as Error)?.message ?? cause}`,
-              { cause },
-            )
-      }
-      if (status >= 200 && status < 300) {
-        try {
-          return JSON.parse(text)
-        } catch (cause) {
-          throw new DynamoSessionError('NETWORK', `DynamoDB ${operation} sent a truncated answer`, {
-            cause,
-          })
-        }
-      }
-      throw parseError(status, text, { operation, table, region: config.region, endpoint })
+      const response = await fetcher(
+        await aws.sign(endpoint, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-amz-json-1.0',
+            'x-amz-target': `DynamoDB_20120810.${operation}`,
+          },
+          body,
+          signal: controller.signal,
+        }),
+      )
+      status = response.status
+      text = await response.text()
+      if (status < 300) return JSON.parse(text)
+    } catch (cause) {
+      // A reset, a refused connection, a truncated answer or the timeout: all worth a retry.
+      throw new DynamoSessionError(
+        controller.signal.aborted ? 'TIMEOUT' : 'NETWORK',
+        `DynamoDB ${operation} at ${endpoint} ${controller.signal.aborted ? `timed out after ${ms} ms` : `failed: ${(cause as Error)?.message ?? cause}`}`,
+        { cause },
+      )
     } finally {
       clearTimeout(timer)
     }
+    throw parseError(status, text, operation, table, config)
   }
 
   return async function send(operation, input) {
     const deadline = Date.now() + budgetMs
     const body = JSON.stringify(input)
-    const table = typeof input.TableName === 'string' ? input.TableName : undefined
-    let last: DynamoSessionError | undefined
+    const table = input.TableName as string | undefined
+    let last: unknown
     for (let n = 0; n < attempts; n++) {
       if (n > 0) {
         const delay = backoff(n)
@@ -185,14 +150,16 @@ export function createClient(config: ClientConfig): Send {
       try {
         return await attempt(operation, body, table, Math.min(timeoutMs, remaining))
       } catch (error) {
-        if (!(error instanceof DynamoSessionError) || !error.transient) throw error
+        if (!(error as DynamoSessionError).transient) throw error
         last = error
       }
     }
-    throw new DynamoSessionError(
-      last?.code ?? 'TIMEOUT',
-      `${last?.message ?? `DynamoDB ${operation} ran out of time`} (gave up within the retry budget of ${budgetMs} ms, ${attempts} attempts at most)`,
-      { cause: last, awsType: last?.awsType },
+    throw (
+      last ??
+      new DynamoSessionError(
+        'TIMEOUT',
+        `DynamoDB ${operation}: retry.budgetMs (${budgetMs} ms) ran out`,
+      )
     )
   }
 }

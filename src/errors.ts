@@ -62,12 +62,6 @@ export class DynamoSessionError extends Error {
 
   /** True for failures worth retrying later: the client answers them with 503. */
   get transient(): boolean {
-    return (
-      this.code === 'THROTTLED' ||
-      this.code === 'UNAVAILABLE' ||
-      this.code === 'TIMEOUT' ||
-      this.code === 'NETWORK' ||
-      this.code === 'LOCK_TIMEOUT'
-    )
+    return /^(THROTTLED|UNAVAILABLE|TIMEOUT|NETWORK|LOCK_TIMEOUT)$/.test(this.code)
   }
 }
