@@ -34,53 +34,24 @@ const inNumberRange = (n: number): boolean => {
  * Plain objects only: class instances, Dates and Maps are refused rather than silently flattened.
  */
 export function whyNotJson(value: unknown, seen: unknown[] = []): string | undefined {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return undefined
-    case 'number':
-      return Number.isFinite(value) ? undefined : `${value} is not a finite number`
-    case 'object': {
-      if (value === null) return undefined
-      if (seen.includes(value)) return 'it contains a circular reference'
-      seen.push(value)
-      try {
-        if (Array.isArray(value)) {
-          for (let i = 0; i < value.length; i++) {
-            const why = whyNotJson(value[i], seen)
-            if (why) return `[${i}]: ${why}`
-          }
-          return undefined
-        }
-        const proto = Object.getPrototypeOf(value)
-        if (proto !== Object.prototype && proto !== null) {
-          return `a ${proto?.constructor?.name ?? 'class'} instance is not a plain object`
-        }
-        for (const key of Object.keys(value)) {
-          if (key === '') return 'an empty key is not allowed'
-          const why = whyNotJson((value as Record<string, unknown>)[key], seen)
-          if (why) return `.${key}: ${why}`
-        }
-        return undefined
-      } finally {
-        seen.pop()
-      }
-    }
-    default:
-      return `${typeof value === 'bigint' ? 'a BigInt' : typeof value} is not a JSON value`
+  if (typeof value === 'number')
+    return Number.isFinite(value) ? undefined : `${value} is not a finite number`
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined
+  if (typeof value !== 'object') {
+    return `${typeof value === 'bigint' ? 'a BigInt' : typeof value} is not a JSON value`
+  }
+  if (seen.includes(value)) return 'it contains a circular reference'
+  const array = Array.isArray(value)
+  const proto = Object.getPrototypeOf(value)
+  if (!array && proto !== Object.prototype && proto !== null) {
+    return `a ${proto.constructor?.name ?? 'class'} instance is not a plain object`
+  }
+  for (const key of Object.keys(value)) {
+    if (key === '') return 'an empty key is not allowed'
+    const why = whyNotJson((value as Record<string, unknown>)[key], [...seen, value])
+    if (why) return `${array ? `[${key}]` : `.${key}`}: ${why}`
   }
 }
-
-const encoder = /* @__PURE__ */ new TextEncoder()
-const decoder = /* @__PURE__ */ new TextDecoder()
-
-const toBase64 = (text: string): string => {
-  let binary = ''
-  for (const byte of encoder.encode(text)) binary += String.fromCharCode(byte)
-  return btoa(binary)
-}
-const fromBase64 = (b64: string): string =>
-  decoder.decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)))
 
 /** Marshals a JSON value (already checked with `whyNotJson`). */
 export function toAttribute(value: JsonValue): AttributeValue {
@@ -91,7 +62,7 @@ export function toAttribute(value: JsonValue): AttributeValue {
     case 'boolean':
       return { BOOL: value }
     case 'number':
-      return inNumberRange(value) ? { N: String(value) } : { B: toBase64(String(value)) }
+      return inNumberRange(value) ? { N: String(value) } : { B: btoa(String(value)) }
   }
   if (Array.isArray(value)) return { L: value.map(toAttribute) }
   return { M: toAttributeMap(value) }
@@ -118,7 +89,7 @@ export function fromAttribute(attribute: AttributeValue): JsonValue {
   if (a.NULL !== undefined) return null
   if (a.M !== undefined) return fromAttributeMap(a.M as Record<string, AttributeValue>)
   if (a.L !== undefined) return (a.L as AttributeValue[]).map(fromAttribute)
-  if (a.B !== undefined) return Number(fromBase64(a.B as string))
+  if (a.B !== undefined) return Number(atob(a.B as string))
   throw new TypeError(`unsupported attribute type ${Object.keys(a).join(',')}`)
 }
 
@@ -150,22 +121,28 @@ export function utf8Length(text: string): number {
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html
  */
 export function attributeSize(attribute: AttributeValue): number {
-  const a = attribute as Partial<Record<string, unknown>>
-  if (a.S !== undefined) return utf8Length(a.S as string)
-  if (a.N !== undefined) return Math.ceil((a.N as string).length / 2) + 1
-  if (a.B !== undefined) return Math.ceil(((a.B as string).length * 3) / 4)
-  if (a.M !== undefined) return 3 + mapSize(a.M as Record<string, AttributeValue>)
-  if (a.L !== undefined) {
-    let size = 3
-    for (const item of a.L as AttributeValue[]) size += 1 + attributeSize(item)
-    return size
+  const { S, N, B, M, L } = attribute as {
+    S?: string
+    N?: string
+    B?: string
+    M?: Item
+    L?: AttributeValue[]
   }
-  return 1
+  if (S !== undefined) return utf8Length(S)
+  if (N !== undefined) return Math.ceil(N.length / 2) + 1
+  if (B !== undefined) return B.length
+  if (M) return 3 + mapSize(M)
+  if (!L) return 1
+  let size = 3
+  for (const item of L) size += 1 + attributeSize(item)
+  return size
 }
+
+type Item = Record<string, AttributeValue>
 
 /** Size of a map's entries (names, values and one byte each), as in an item or an M value. */
 export function mapSize(map: Record<string, AttributeValue>): number {
   let size = 0
-  for (const key of Object.keys(map)) size += utf8Length(key) + 1 + attributeSize(map[key])
+  for (const key in map) size += utf8Length(key) + 1 + attributeSize(map[key])
   return size
 }
