@@ -2,7 +2,7 @@
  * @module A minimal DynamoDB JSON-API client: SigV4 by aws4fetch, retries with full jitter,
  * a timeout per attempt, and DynamoDB's errors turned into `DynamoSessionError` codes.
  */
-import { AwsClient } from 'aws4fetch'
+import { AwsV4Signer } from 'aws4fetch'
 import { DynamoSessionError, type DynamoSessionErrorCode } from './errors.ts'
 
 /** AWS credentials, static or from STS. */
@@ -91,12 +91,8 @@ export function parseError(
  * so callers keep one per configuration and reuse it across requests.
  */
 export function createClient(config: ClientConfig): Send {
-  const aws = new AwsClient({
-    ...config.credentials,
-    service: 'dynamodb',
-    region: config.region,
-    retries: 0,
-  })
+  // One cache per client: aws4fetch keeps the derived signing keys in it.
+  const cache = new Map()
   const { attempts, timeoutMs, budgetMs } = config.retry
   const fetcher = config.fetch
   const endpoint = config.endpoint
@@ -107,17 +103,20 @@ export function createClient(config: ClientConfig): Send {
     let status = 0
     let text: string
     try {
-      const response = await fetcher(
-        await aws.sign(endpoint, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/x-amz-json-1.0',
-            'x-amz-target': `DynamoDB_20120810.${operation}`,
-          },
-          body,
-          signal: controller.signal,
-        }),
-      )
+      const signed = await new AwsV4Signer({
+        ...config.credentials,
+        url: endpoint,
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amz-target': `DynamoDB_20120810.${operation}`,
+        },
+        body,
+        service: 'dynamodb',
+        region: config.region,
+        cache,
+      }).sign()
+      const response = await fetcher(signed.url, { ...signed, signal: controller.signal })
       status = response.status
       text = await response.text()
       if (status < 300) return JSON.parse(text)
