@@ -116,12 +116,76 @@ export interface Settings {
   onError: DynamoSessionOptions['onError']
 }
 
-const KNOWN =
-  'table region endpoint credentials fetch cookie secret maxAge absoluteMaxAge touchAfter consistentRead retry schema locking onError'
-/** RFC 6265 cookie-name token characters. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+/** A check: what passes, and what is allowed, for the message. */
+type Check = [test: (value: never) => unknown, allowed: string]
+
+const int = (min: number, unit: string): Check => [
+  (v: number) => Number.isInteger(v) && v >= min,
+  `a ${min ? 'positive' : 'non-negative'} integer number of ${unit}`,
+]
+const text = (pattern: RegExp, allowed: string): Check => [
+  (v: string) => typeof v === 'string' && pattern.test(v),
+  allowed,
+]
+const BOOL: Check = [(v) => typeof v === 'boolean', 'true or false']
+const FUNCTION: Check = [(v) => typeof v === 'function', 'a function']
+const SECONDS = int(1, 'seconds')
+const MILLISECONDS = int(1, 'milliseconds')
 /** Cookie attribute values may not hold control characters or `;`. */
 const ATTRIBUTE = /^[^\u0000-\u001f\u007f;]*$/
+
+/** Every option: its check and its default. `cookie.name` is `name` inside the `cookie` object. */
+const RULES: Record<string, [Check, unknown?]> = {
+  table: [text(/^[\w.-]{3,255}$/, 'a DynamoDB table name (3 to 255 of a-z A-Z 0-9 _ . -)')],
+  region: [text(/^[a-z0-9-]+$/, "an AWS region such as 'eu-west-1'")],
+  endpoint: [text(/^https?:\/\/[^\s/]/, 'an http(s) URL')],
+  credentials: [
+    [
+      (v: Credentials) =>
+        typeof v === 'function' ||
+        (typeof v?.accessKeyId === 'string' &&
+          v.accessKeyId &&
+          typeof v.secretAccessKey === 'string' &&
+          v.secretAccessKey &&
+          ['string', 'undefined'].includes(typeof v.sessionToken)),
+      '{ accessKeyId, secretAccessKey, sessionToken? } with non-empty strings, or a function of the context returning them',
+    ],
+  ],
+  fetch: [FUNCTION],
+  'cookie.name': [
+    text(/^[!#$%&'*+\-.^_`|~\w]+$/, "a cookie name (letters, digits and !#$%&'*+-.^_`|~)"),
+    'sid',
+  ],
+  'cookie.path': [text(/^\/[^\u0000-\u001f\u007f;]*$/, "a path starting with '/'"), '/'],
+  'cookie.domain': [text(ATTRIBUTE, 'a domain name')],
+  'cookie.secure': [BOOL, true],
+  'cookie.httpOnly': [BOOL, true],
+  'cookie.sameSite': [text(/^(strict|lax|none)$/i, "'Strict', 'Lax' or 'None'"), 'Lax'],
+  'cookie.partitioned': [BOOL, false],
+  secret: [[() => true, '']],
+  maxAge: [SECONDS, 86400],
+  absoluteMaxAge: [SECONDS, 604800],
+  touchAfter: [int(0, 'seconds')],
+  consistentRead: [BOOL, true],
+  'retry.attempts': [int(1, 'attempts'), 4],
+  'retry.timeoutMs': [MILLISECONDS, 3000],
+  'retry.budgetMs': [MILLISECONDS, 10000],
+  schema: [
+    [
+      (v: StandardSchemaV1) => typeof v?.['~standard']?.validate === 'function',
+      'a Standard Schema (zod, valibot, arktype…): an object with ~standard.validate',
+    ],
+  ],
+  locking: [
+    [(v) => typeof v === 'boolean' || typeof v === 'object', 'true, false or { leaseMs, waitMs }'],
+  ],
+  'locking.leaseMs': [MILLISECONDS, 10000],
+  'locking.waitMs': [int(0, 'milliseconds'), 5000],
+  onError: [FUNCTION],
+}
+/** Options given as objects of their own. */
+const GROUPS = ['cookie', 'retry', 'locking']
+
 /** Secrets shorter than this are too easy to guess for HMAC keys. */
 export const MIN_SECRET_LENGTH = 32
 
@@ -140,35 +204,15 @@ const fail = (message: string): never => {
   throw new DynamoSessionError('INVALID_OPTIONS', `dynamoSession: ${message}`)
 }
 
-/** Fails unless `ok`, with "<name> must be <allowed>, got <value>"; returns the value. */
-function check<T>(ok: unknown, name: string, allowed: string, value: T, shown = show(value)): T {
+/** Fails unless `ok`, with "<name> must be <allowed>, got <value>". */
+function check(
+  ok: unknown,
+  name: string,
+  allowed: string,
+  value: unknown,
+  shown = show(value),
+): void {
   if (!ok) fail(`${name} must be ${allowed}, got ${shown}`)
-  return value
-}
-
-const integer = (name: string, value: unknown, min: number, unit: string): number =>
-  check(
-    Number.isInteger(value) && (value as number) >= min,
-    name,
-    `a ${min ? 'positive' : 'non-negative'} integer number of ${unit}`,
-    value as number,
-  )
-
-const text = (name: string, value: unknown, pattern: RegExp, allowed: string): string =>
-  check(typeof value === 'string' && pattern.test(value), name, allowed, value as string)
-
-const bool = (name: string, value: unknown): boolean =>
-  check(typeof value === 'boolean', name, 'true or false', value as boolean)
-
-/** Checks that `value` is an object with only the `known` keys (space-separated). */
-function object<T extends object>(name: string, value: T, known: string): T {
-  check(value && typeof value === 'object', name, 'an object', value)
-  for (const key of Object.keys(value)) {
-    if (!known.split(' ').includes(key)) {
-      fail(`unknown option ${name === 'options' ? '' : `${name}.`}${key}; allowed: ${known}`)
-    }
-  }
-  return value
 }
 
 /** Checks a secret or list of secrets, from the options or SESSION_SECRET. */
@@ -188,35 +232,31 @@ export function checkSecrets(value: unknown, name = 'secret'): readonly string[]
 
 /** Applies defaults and checks every option; throws INVALID_OPTIONS naming the option. */
 export function settingsOf(options: DynamoSessionOptions = {}): Settings {
-  const o = object('options', options, KNOWN)
-  const cookie = object(
-    'cookie',
-    o.cookie ?? {},
-    'name path domain secure httpOnly sameSite partitioned',
-  )
-  const sameSite: Settings['cookie']['sameSite'] = (
-    { strict: 'Strict', lax: 'Lax', none: 'None' } as const
-  )[String(cookie.sameSite ?? 'lax').toLowerCase() as 'lax']
-  check(sameSite, 'cookie.sameSite', "'Strict', 'Lax' or 'None'", cookie.sameSite)
-  const c: Settings['cookie'] = {
-    name: text(
-      'cookie.name',
-      cookie.name ?? 'sid',
-      TOKEN,
-      "a cookie name (letters, digits and !#$%&'*+-.^_`|~)",
-    ),
-    path: text(
-      'cookie.path',
-      cookie.path ?? '/',
-      /^\/[^\u0000-\u001f\u007f;]*$/,
-      "a path starting with '/'",
-    ),
-    domain: cookie.domain && text('cookie.domain', cookie.domain, ATTRIBUTE, 'a domain name'),
-    secure: bool('cookie.secure', cookie.secure ?? true),
-    httpOnly: bool('cookie.httpOnly', cookie.httpOnly ?? true),
-    sameSite,
-    partitioned: bool('cookie.partitioned', cookie.partitioned ?? false),
+  const given = options as Record<string, Record<string, unknown> | undefined>
+  check(given && typeof given === 'object', 'options', 'an object', given)
+  // Unknown names are refused, so a typo cannot fall back to a default unnoticed.
+  for (const key in given) {
+    const group = given[key]
+    const unknown = (name: string) =>
+      name in RULES || fail(`unknown option ${name}; allowed: ${Object.keys(RULES).join(', ')}`)
+    if (GROUPS.includes(key) && (key !== 'locking' || typeof group === 'object')) {
+      check(group && typeof group === 'object', key, 'an object', group)
+      for (const k in group) unknown(`${key}.${k}`)
+    } else unknown(key)
   }
+  const out: Record<string, Record<string, unknown>> = { cookie: {}, retry: {}, locking: {} }
+  for (const name in RULES) {
+    const [[test, allowed], fallback] = RULES[name]
+    const [group, key] = name.split('.')
+    const value = key ? given[group]?.[key] : given[group]
+    if (value !== undefined) check(test(value as never), name, allowed, value)
+    if (key) out[group][key] = value ?? fallback
+    else if (group !== 'locking') out[group] = (value ?? fallback) as Record<string, unknown>
+  }
+  const s = out as unknown as Settings & { secret: unknown }
+  const c = s.cookie
+  c.sameSite =
+    `${c.sameSite[0].toUpperCase()}${c.sameSite.slice(1).toLowerCase()}` as typeof c.sameSite
   // Browsers drop these cookies otherwise.
   check(
     c.secure || (c.sameSite !== 'None' && !c.partitioned && !/^__(Host|Secure)-/.test(c.name)),
@@ -230,71 +270,11 @@ export function settingsOf(options: DynamoSessionOptions = {}): Settings {
     "free of the __Host- prefix unless path is '/' and there is no domain",
     c.name,
   )
-
-  const maxAge = integer('maxAge', o.maxAge ?? 86400, 1, 'seconds')
-  const touchAfter = integer('touchAfter', o.touchAfter ?? Math.round(maxAge / 10), 0, 'seconds')
-  check(touchAfter <= maxAge, 'touchAfter', `at most maxAge (${maxAge})`, touchAfter)
-
-  const retry = object('retry', o.retry ?? {}, 'attempts timeoutMs budgetMs')
-  const locking = o.locking === true ? {} : o.locking || undefined
-  if (locking) object('locking', locking, 'leaseMs waitMs')
-
-  check(
-    o.schema === undefined || typeof o.schema?.['~standard']?.validate === 'function',
-    'schema',
-    'a Standard Schema (zod, valibot, arktype…): an object with ~standard.validate',
-    o.schema,
-  )
-  for (const name of ['fetch', 'onError'] as const) {
-    check(o[name] === undefined || typeof o[name] === 'function', name, 'a function', o[name])
-  }
-  const k = o.credentials
-  check(
-    k === undefined ||
-      typeof k === 'function' ||
-      (!!k &&
-        typeof k.accessKeyId === 'string' &&
-        !!k.accessKeyId &&
-        typeof k.secretAccessKey === 'string' &&
-        !!k.secretAccessKey &&
-        ['string', 'undefined'].includes(typeof k.sessionToken)),
-    'credentials',
-    '{ accessKeyId, secretAccessKey, sessionToken? } with non-empty strings, or a function of the context returning them',
-    k,
-  )
-
-  return {
-    table:
-      o.table &&
-      text(
-        'table',
-        o.table,
-        /^[\w.-]{3,255}$/,
-        'a DynamoDB table name (3 to 255 of a-z A-Z 0-9 _ . -)',
-      ),
-    region:
-      o.region && text('region', o.region, /^[a-z0-9-]+$/, "an AWS region such as 'eu-west-1'"),
-    endpoint: o.endpoint && text('endpoint', o.endpoint, /^https?:\/\/[^\s/]+/, 'an http(s) URL'),
-    credentials: k,
-    fetch: o.fetch,
-    cookie: c,
-    secrets: o.secret === undefined ? undefined : checkSecrets(o.secret),
-    maxAge,
-    absoluteMaxAge: integer('absoluteMaxAge', o.absoluteMaxAge ?? 604800, 1, 'seconds'),
-    touchAfter,
-    consistentRead: bool('consistentRead', o.consistentRead ?? true),
-    retry: {
-      attempts: integer('retry.attempts', retry.attempts ?? 4, 1, 'attempts'),
-      timeoutMs: integer('retry.timeoutMs', retry.timeoutMs ?? 3000, 1, 'milliseconds'),
-      budgetMs: integer('retry.budgetMs', retry.budgetMs ?? 10000, 1, 'milliseconds'),
-    },
-    schema: o.schema as StandardSchemaV1<unknown, unknown> | undefined,
-    locking: locking && {
-      leaseMs: integer('locking.leaseMs', locking.leaseMs ?? 10000, 1, 'milliseconds'),
-      waitMs: integer('locking.waitMs', locking.waitMs ?? 5000, 0, 'milliseconds'),
-    },
-    onError: o.onError,
-  }
+  s.touchAfter ??= Math.round(s.maxAge / 10)
+  check(s.touchAfter <= s.maxAge, 'touchAfter', `at most maxAge (${s.maxAge})`, s.touchAfter)
+  s.secrets = s.secret === undefined ? undefined : checkSecrets(s.secret)
+  if (!options.locking) s.locking = undefined
+  return s
 }
 
 /** The options every DynamoDB user of the library takes: the middleware and the table tools. */
