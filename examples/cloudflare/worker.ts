@@ -1,16 +1,9 @@
-// Placeholder Cloudflare Worker entry (to be replaced by `export default app` from '../app.ts'
-// once the library and the demo app exist).
-import { Hono } from 'hono'
-import { env } from 'hono/adapter'
+/**
+ * @module The demo as a Cloudflare Worker (see wrangler.jsonc). The library reads its settings
+ * from the Worker's bindings, not from `process.env`: SESSION_TABLE, AWS_REGION and, where
+ * DynamoDB is not AWS's, AWS_ENDPOINT_URL_DYNAMODB as vars; AWS_ACCESS_KEY_ID,
+ * AWS_SECRET_ACCESS_KEY and SESSION_SECRET as secrets (`wrangler secret put`).
+ */
+import { createApp } from '../app.ts'
 
-type Bindings = {
-  SESSION_TABLE: string
-  AWS_REGION: string
-  AWS_ENDPOINT_URL_DYNAMODB?: string
-}
-
-const app: Hono<{ Bindings: Bindings }> = new Hono()
-
-app.get('/', (c) => c.json({ table: env<Bindings>(c).SESSION_TABLE ?? null }))
-
-export default app
+export default createApp()

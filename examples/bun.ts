@@ -1,0 +1,25 @@
+/**
+ * @module The demo on Bun: `bun examples/bun.ts`. Configuration from the environment:
+ * SESSION_TABLE, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * AWS_ENDPOINT_URL_DYNAMODB, SESSION_SECRET; PORT (default 3000; 0 picks a free one) and HOST
+ * (default 127.0.0.1).
+ */
+import { createApp } from './app.ts'
+
+// The part of Bun's API this file uses, so that it type-checks without bun-types.
+declare const Bun: {
+  env: Record<string, string | undefined>
+  serve(options: {
+    port: number
+    hostname: string
+    fetch: (request: Request) => Response | Promise<Response>
+  }): { url: URL }
+}
+
+const app = createApp()
+const server = Bun.serve({
+  port: Number(Bun.env.PORT ?? 3000),
+  hostname: Bun.env.HOST ?? '127.0.0.1',
+  fetch: app.fetch,
+})
+console.log(`Demo listening on ${server.url.origin}`)

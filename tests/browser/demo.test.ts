@@ -1,0 +1,130 @@
+// The demo app in a real browser (headless Chromium): the sign-in form's errors, signing in, the
+// cart across a reload, a second browser that shares nothing, and signing out. A screenshot of
+// each step goes to tests/screenshots/ (git-ignored).
+import assert from 'node:assert/strict'
+import { mkdir } from 'node:fs/promises'
+import type { AddressInfo } from 'node:net'
+import { after, before, describe, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { serve } from '@hono/node-server'
+import type { Browser, Page } from 'playwright-core'
+import { createApp } from '../../examples/app.ts'
+import { launchBrowser } from '../browser.ts'
+import { freshTable, SECRET, scanAll } from '../helpers.ts'
+
+const SHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url))
+
+describe('the demo in Chromium', () => {
+  let browser: Browser
+  let server: ReturnType<typeof serve>
+  let url: string
+  let table: string
+
+  before(async () => {
+    const conn = await freshTable('browser')
+    table = conn.table
+    const app = createApp({ ...conn, secret: SECRET })
+    server = await new Promise((done) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => done(s))
+    })
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    await mkdir(SHOTS, { recursive: true })
+    browser = await launchBrowser()
+  })
+
+  after(async () => {
+    await browser?.close()
+    await new Promise((done) => server?.close(done))
+  })
+
+  const shot = (page: Page, name: string) =>
+    page.screenshot({ path: `${SHOTS}demo-${name}.png`, fullPage: true })
+  const cartItems = async (page: Page) =>
+    (await page.locator('ul.cart li').allTextContents()).map((text) =>
+      text.replace(/Remove$/, '').trim(),
+    )
+
+  test('sign in, fill the cart, reload, compare with a second browser, sign out', async () => {
+    const context = await browser.newContext()
+    // A step that cannot happen should fail the test quickly, not after 30 s.
+    context.setDefaultTimeout(10_000)
+    const page = await context.newPage()
+
+    // Bad input: the form comes back with the messages.
+    await page.goto(url)
+    await page.fill('#username', 'x')
+    await page.fill('#password', 'short')
+    const refused = await Promise.all([
+      page.waitForNavigation(),
+      page.getByRole('button', { name: 'Sign in' }).click(),
+    ])
+    assert.equal(refused[0]?.status(), 422)
+    assert.deepEqual(await page.locator('.errors li').allTextContents(), [
+      'Username: 3 to 20 letters, digits, - or _',
+      'Password: at least 8 characters',
+    ])
+    assert.equal(await page.inputValue('#username'), 'x')
+    await shot(page, '1-sign-in-error')
+
+    await page.fill('#username', 'alice')
+    await page.fill('#password', 'password123')
+    await Promise.all([
+      page.waitForNavigation(),
+      page.getByRole('button', { name: 'Sign in' }).click(),
+    ])
+    assert.equal(await page.locator('.notice').textContent(), 'Signed in')
+    assert.equal(await page.locator('strong').textContent(), 'alice')
+    const [cookie] = await context.cookies()
+    assert.equal(cookie?.name, 'sid')
+    assert.equal(cookie.httpOnly, true)
+    assert.equal(cookie.secure, true)
+    assert.equal(cookie.sameSite, 'Lax')
+    await shot(page, '2-signed-in')
+
+    for (const item of ['Apple', 'Cherry']) {
+      await page.selectOption('#item', item)
+      await Promise.all([
+        page.waitForNavigation(),
+        page.getByRole('button', { name: 'Add to cart' }).click(),
+      ])
+      assert.equal(await page.locator('.notice').textContent(), 'Item added')
+    }
+    assert.equal(await page.locator('#count').textContent(), '2')
+    assert.deepEqual(await cartItems(page), ['Apple', 'Cherry'])
+    await shot(page, '3-two-items')
+
+    await page.reload()
+    assert.deepEqual(await cartItems(page), ['Apple', 'Cherry'])
+    assert.equal(await page.locator('.notice').count(), 0, 'the flash message was shown once')
+    await shot(page, '4-reloaded')
+
+    await Promise.all([
+      page.waitForNavigation(),
+      page.getByRole('link', { name: 'Session' }).click(),
+    ])
+    assert.match((await page.locator('body').textContent()) ?? '', /This session expires at/)
+    await shot(page, '5-session-expiry')
+
+    // Another browser profile: its own (empty) session, nothing of alice's.
+    const other = await browser.newContext()
+    const otherPage = await other.newPage()
+    await otherPage.goto(url)
+    assert.equal(await otherPage.locator('#count').count(), 0)
+    assert.equal(await otherPage.locator('#username').count(), 1)
+    assert.deepEqual(await other.cookies(), [])
+    await shot(otherPage, '6-second-browser')
+    await other.close()
+
+    await page.goto(url)
+    await Promise.all([
+      page.waitForNavigation(),
+      page.getByRole('button', { name: 'Sign out' }).click(),
+    ])
+    assert.equal(await page.locator('.notice').textContent(), 'Signed out')
+    assert.equal(await page.locator('#count').count(), 0)
+    assert.deepEqual(await context.cookies(), [], 'the session cookie is cleared')
+    assert.deepEqual(await scanAll(table), [], 'the session item is deleted')
+    await shot(page, '7-signed-out')
+    await context.close()
+  })
+})

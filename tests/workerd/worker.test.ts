@@ -1,0 +1,245 @@
+// The middleware in workerd (the Cloudflare Workers runtime, through Miniflare), against DynamoDB
+// Local: every setting comes from the Worker's bindings. A recording proxy between the Worker and
+// DynamoDB Local shows which calls were made, to which table, signed with which credentials.
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { testEndpoint } from '../env.ts'
+import { ddb, freshTable, SECRET, scanAll } from '../helpers.ts'
+import { type RunningWorker, startWorker } from '../workerd.ts'
+
+interface Recorded {
+  op: string
+  table: string | undefined
+  authorization: string
+  token: string | null
+}
+
+/** An HTTP proxy to DynamoDB Local that records each call. */
+async function recordingProxy(): Promise<{ url: string; calls: Recorded[]; server: Server }> {
+  const calls: Recorded[] = []
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    const body = Buffer.concat(chunks).toString()
+    const headers = new Headers()
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (typeof value === 'string' && name !== 'host' && name !== 'connection')
+        headers.set(name, value)
+    }
+    calls.push({
+      op: (headers.get('x-amz-target') ?? '').split('.').pop() ?? '',
+      table: body ? JSON.parse(body).TableName : undefined,
+      authorization: headers.get('authorization') ?? '',
+      token: headers.get('x-amz-security-token'),
+    })
+    const upstream = await fetch(testEndpoint(), { method: 'POST', headers, body })
+    res.writeHead(upstream.status, { 'content-type': 'application/x-amz-json-1.0' })
+    res.end(await upstream.text())
+  })
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+  const { port } = server.address() as AddressInfo
+  return { url: `http://127.0.0.1:${port}`, calls, server }
+}
+
+type View = { isNew: boolean; data: Record<string, string>; expiresAt: string | null }
+
+describe('workerd', () => {
+  let worker: RunningWorker
+  let proxy: Awaited<ReturnType<typeof recordingProxy>>
+  let table: string
+
+  before(async () => {
+    proxy = await recordingProxy()
+    table = (await freshTable('workerd')).table
+    worker = await startWorker({
+      entry: 'tests/workerd/worker.ts',
+      bindings: {
+        SESSION_TABLE: table,
+        AWS_REGION: 'eu-west-3',
+        AWS_ENDPOINT_URL_DYNAMODB: proxy.url,
+        AWS_ACCESS_KEY_ID: 'AKIDFROMBINDINGS',
+        AWS_SECRET_ACCESS_KEY: 'secret-from-bindings',
+        AWS_SESSION_TOKEN: 'token-from-bindings',
+        SESSION_SECRET: SECRET,
+      },
+    })
+  })
+  after(async () => {
+    await worker?.stop()
+    proxy?.server.close()
+  })
+
+  const call = async (path: string, cookie?: string, body?: unknown) => {
+    const res = await worker.dispatch(path, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: {
+        ...(cookie ? { cookie } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    assert.equal(res.status, 200, await res.clone().text())
+    const setCookie = res.headers.getSetCookie()
+    return { view: (await res.json()) as View, setCookie, cookie: setCookie[0]?.split(';')[0] }
+  }
+  const ops = (from: number) => proxy.calls.slice(from).map((c) => c.op)
+
+  test('a new session is stored in the bound table, signed with the bound credentials', async () => {
+    const mark = proxy.calls.length
+    const first = await call('/set', undefined, { colour: 'teal' })
+    assert.equal(first.view.isNew, true)
+    assert.ok(first.cookie, 'a new session sets a cookie')
+    assert.match(first.setCookie[0], /Max-Age=86400/)
+    assert.deepEqual(ops(mark), ['PutItem'])
+    const put = proxy.calls[mark]
+    assert.equal(put.table, table)
+    assert.match(put.authorization, /Credential=AKIDFROMBINDINGS\/\d{8}\/eu-west-3\/dynamodb\//)
+    assert.equal(put.token, 'token-from-bindings')
+    const items = await scanAll(table)
+    assert.equal(items.length, 1)
+    assert.deepEqual(items[0].data.M.colour, { S: 'teal' })
+  })
+
+  test('a stored session is read back, and changed key by key', async () => {
+    const { cookie } = await call('/set', undefined, { a: '1', b: '2' })
+    const read = await call('/read', cookie)
+    assert.deepEqual(read.view, { ...read.view, isNew: false, data: { a: '1', b: '2' } })
+    const mark = proxy.calls.length
+    await call('/set', cookie, { a: null, c: '3' })
+    assert.deepEqual(ops(mark), ['GetItem', 'UpdateItem'])
+    assert.deepEqual((await call('/read', cookie)).view.data, { b: '2', c: '3' })
+  })
+
+  test('an expired session is not loaded and its cookie is cleared', async () => {
+    const tableBefore = new Set((await scanAll(table)).map((item) => item.id.S))
+    const { cookie } = await call('/set', undefined, { soon: 'gone' })
+    const [item] = (await scanAll(table)).filter((i) => !tableBefore.has(i.id.S))
+    // TTL deletion may lag by days: an item past its expiry must be ignored on read.
+    await ddb('UpdateItem', {
+      TableName: table,
+      Key: { id: item.id },
+      UpdateExpression: 'SET expires = :past',
+      ExpressionAttributeValues: { ':past': { N: String(Math.floor(Date.now() / 1000) - 5) } },
+    })
+    const read = await call('/read', cookie)
+    assert.equal(read.view.isNew, true)
+    assert.deepEqual(read.view.data, {})
+    assert.match(read.setCookie[0] ?? '', /^sid=;.*Max-Age=0/)
+  })
+
+  test('destroy deletes the item and clears the cookie', async () => {
+    const { cookie } = await call('/set', undefined, { user: 'ada' })
+    const count = (await scanAll(table)).length
+    const destroyed = await call('/destroy', cookie, {})
+    assert.match(destroyed.setCookie[0] ?? '', /^sid=;.*Max-Age=0/)
+    assert.equal((await scanAll(table)).length, count - 1)
+    assert.equal((await call('/read', cookie)).view.isNew, true)
+  })
+
+  test('regenerate moves the data to a new id and deletes the old item', async () => {
+    const { cookie } = await call('/set', undefined, { user: 'grace' })
+    const count = (await scanAll(table)).length
+    const mark = proxy.calls.length
+    const fresh = await call('/regenerate', cookie, {})
+    assert.ok(fresh.cookie && fresh.cookie !== cookie)
+    assert.deepEqual(ops(mark), ['GetItem', 'PutItem', 'DeleteItem'])
+    assert.equal((await scanAll(table)).length, count)
+    assert.deepEqual((await call('/read', fresh.cookie)).view.data, { user: 'grace' })
+    assert.equal((await call('/read', cookie)).view.isNew, true)
+  })
+
+  test('the cookie is signed with the bound secret; a forged one never reaches DynamoDB', async () => {
+    const { cookie } = await call('/set', undefined, { role: 'user' })
+    const [id, signature] = cookie!.slice('sid='.length).split('.')
+    assert.ok(id && signature, 'the cookie is <id>.<signature>')
+    const mark = proxy.calls.length
+    for (const forged of [
+      `sid=${id}`,
+      `sid=${id}.${signature.slice(1)}A`,
+      `sid=${id}x.${signature}`,
+    ]) {
+      const read = await call('/read', forged)
+      assert.equal(read.view.isNew, true, forged)
+    }
+    assert.deepEqual(ops(mark), [])
+    assert.deepEqual((await call('/read', cookie)).view.data, { role: 'user' })
+  })
+
+  test('without credential bindings the Worker answers 500 naming them, whatever the host env has', async () => {
+    const saved = { ...process.env }
+    // The host process's variables must not leak into the Worker.
+    process.env.AWS_ACCESS_KEY_ID = 'AKIDHOST'
+    process.env.AWS_SECRET_ACCESS_KEY = 'host-secret'
+    const bare = await startWorker({
+      entry: 'tests/workerd/worker.ts',
+      bindings: {
+        SESSION_TABLE: table,
+        AWS_REGION: 'eu-west-3',
+        AWS_ENDPOINT_URL_DYNAMODB: proxy.url,
+        // Empty values count as unset, as with environment variables.
+        AWS_ACCESS_KEY_ID: '',
+        SESSION_SECRET: SECRET,
+      },
+    })
+    try {
+      const mark = proxy.calls.length
+      const res = await bare.dispatch('/set', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"x":"1"}',
+      })
+      assert.equal(res.status, 500)
+      assert.match(await res.text(), /No AWS credentials.*AWS_ACCESS_KEY_ID/)
+      assert.deepEqual(ops(mark), [])
+    } finally {
+      process.env = saved
+      await bare.stop()
+    }
+  })
+})
+
+describe('examples/cloudflare', () => {
+  test('wrangler deploy --dry-run bundles the demo Worker without Node built-ins', async () => {
+    const outdir = await mkdtemp(join(tmpdir(), 'wrangler-'))
+    try {
+      const { stdout } = await new Promise<{ stdout: string }>((done, fail) =>
+        execFile(
+          'node_modules/.bin/wrangler',
+          [
+            'deploy',
+            '--dry-run',
+            '--outdir',
+            outdir,
+            '--config',
+            'examples/cloudflare/wrangler.jsonc',
+          ],
+          {
+            env: {
+              ...process.env,
+              CI: 'true',
+              WRANGLER_SEND_METRICS: 'false',
+              WRANGLER_SEND_ERROR_REPORTS: 'false',
+              WRANGLER_HIDE_BANNER: 'true',
+            },
+            timeout: 60_000,
+          },
+          (error, stdout, stderr) =>
+            error ? fail(new Error(`${error.message}\n${stdout}\n${stderr}`)) : done({ stdout }),
+        ).stdin?.end(),
+      )
+      assert.match(stdout, /--dry-run: exiting now/)
+      assert.match(stdout, /env\.SESSION_TABLE/)
+      const bundle = await readFile(join(outdir, 'worker.js'), 'utf8')
+      assert.match(bundle, /DynamoDB_20120810/)
+      assert.doesNotMatch(bundle, /from ["']node:/)
+    } finally {
+      await rm(outdir, { recursive: true, force: true })
+    }
+  })
+})
