@@ -1,0 +1,290 @@
+// What npm and JSR users install: the tarball holds only the build, its types, the README and
+// the LICENSE; publint, arethetypeswrong and `deno publish --dry-run` accept it; deno.json and
+// package.json agree; the CLI in the tarball runs through npx; a Worker never bundles the CLI.
+// Builds dist/ (npm pack runs prepack), so it must not run alongside tests that import dist/.
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const BIN = join(ROOT, 'node_modules', '.bin')
+
+interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+function run(
+  command: string,
+  args: string[],
+  cwd = ROOT,
+  env: Record<string, string> = {},
+): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      command,
+      args,
+      {
+        cwd,
+        timeout: 120_000,
+        maxBuffer: 16 * 1024 * 1024,
+        env: { ...process.env, NO_COLOR: '1', ...env },
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (error as { code?: unknown }).code : 0
+        if (typeof code !== 'number') reject(error)
+        else resolve({ code, stdout, stderr })
+      },
+    )
+  })
+}
+
+async function ok(command: string, args: string[], cwd?: string): Promise<Run> {
+  const result = await run(command, args, cwd)
+  assert.equal(result.code, 0, `${command} ${args.join(' ')}\n${result.stdout}\n${result.stderr}`)
+  return result
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: package manifests are free-form JSON
+type Json = any
+
+/** Where package.json and deno.json disagree on what users get; empty when they agree. */
+export function manifestDrift(pkg: Json, deno: Json): string[] {
+  const problems: string[] = []
+  if (pkg.name !== deno.name)
+    problems.push(`name: package.json ${pkg.name}, deno.json ${deno.name}`)
+  if (pkg.version !== deno.version) {
+    problems.push(`version: package.json ${pkg.version}, deno.json ${deno.version}`)
+  }
+  const denoExports: Record<string, string> =
+    typeof deno.exports === 'string' ? { '.': deno.exports } : (deno.exports ?? {})
+  const pkgExports: Record<string, Json> =
+    typeof pkg.exports === 'string' || Object.keys(pkg.exports ?? {})[0]?.startsWith('.') !== true
+      ? { '.': pkg.exports }
+      : pkg.exports
+  const keys = (o: object) => Object.keys(o).sort().join(', ')
+  if (keys(denoExports) !== keys(pkgExports)) {
+    problems.push(
+      `entry points: package.json has ${keys(pkgExports)}, deno.json has ${keys(denoExports)}`,
+    )
+  }
+  for (const [key, source] of Object.entries(denoExports)) {
+    const target = pkgExports[key]
+    if (target === undefined) continue
+    const built = String(source)
+      .replace(/^\.\/src\//, './dist/')
+      .replace(/\.ts$/, '')
+    const js = typeof target === 'string' ? target : (target.default ?? target.import)
+    const types = typeof target === 'string' ? undefined : target.types
+    if (js !== `${built}.js`) {
+      problems.push(
+        `export ${key}: deno.json ${source} is built to ${built}.js, package.json says ${js}`,
+      )
+    }
+    if (types !== `${built}.d.ts`) {
+      problems.push(`export ${key}: types should be ${built}.d.ts, package.json says ${types}`)
+    }
+  }
+  return problems
+}
+
+async function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+describe('the manifests', () => {
+  test('package.json and deno.json agree on name, version and entry point', async () => {
+    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'))
+    const deno = JSON.parse(await readFile(join(ROOT, 'deno.json'), 'utf8'))
+    assert.deepEqual(manifestDrift(pkg, deno), [])
+    assert.equal(deno.exports, './src/index.ts')
+  })
+
+  test('the drift check catches a version bump in one file only and a diverging entry point', () => {
+    const pkg = {
+      name: '@dynamo-session/hono',
+      version: '0.2.0',
+      exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } },
+    }
+    const deno = { name: '@dynamo-session/hono', version: '0.2.0', exports: './src/index.ts' }
+    assert.deepEqual(manifestDrift(pkg, deno), [])
+    assert.match(manifestDrift(pkg, { ...deno, version: '0.1.0' }).join(), /version/)
+    assert.match(manifestDrift(pkg, { ...deno, exports: './src/main.ts' }).join(), /export \./)
+    assert.match(
+      manifestDrift(pkg, {
+        ...deno,
+        exports: { '.': './src/index.ts', './table': './src/table.ts' },
+      }).join(),
+      /entry points/,
+    )
+    const noTypes = { ...pkg, exports: { '.': { default: './dist/index.js' } } }
+    assert.match(manifestDrift(noTypes, deno).join(), /types/)
+  })
+})
+
+describe('the npm package', () => {
+  let dir = ''
+  let tarball = ''
+  let files: { path: string; mode: number }[] = []
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dynamo-session-pack-'))
+    // prepack builds dist/ first, as `npm publish` would.
+    const { stdout } = await ok('npm', ['pack', '--json', '--pack-destination', dir])
+    const [info] = JSON.parse(stdout)
+    tarball = join(dir, info.filename)
+    files = info.files
+  })
+  after(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true })
+  })
+
+  test('holds only the build, its types, README.md, LICENSE and package.json', async () => {
+    const paths = files.map((f) => f.path).sort()
+    const extra = paths.filter(
+      (p) =>
+        !/^dist\/[a-z]+\.(js|d\.ts)$/.test(p) &&
+        !['README.md', 'LICENSE', 'package.json'].includes(p),
+    )
+    assert.deepEqual(extra, [])
+    for (const needed of [
+      'README.md',
+      'LICENSE',
+      'package.json',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/cli.js',
+    ]) {
+      assert.ok(paths.includes(needed), `${needed} is in the tarball`)
+    }
+    // Every library module comes with its declarations; the CLI alone needs none.
+    const modules = paths.filter((p) => p.endsWith('.js')).map((p) => p.slice(0, -3))
+    for (const m of modules) {
+      if (m !== 'dist/cli') assert.ok(paths.includes(`${m}.d.ts`), `${m}.d.ts is in the tarball`)
+    }
+    assert.ok(!paths.includes('dist/cli.d.ts'))
+  })
+
+  test('the bin is executable and starts with a node shebang', async () => {
+    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'))
+    assert.deepEqual(pkg.bin, { 'dynamo-session': './dist/cli.js' })
+    const cli = files.find((f) => f.path === 'dist/cli.js')
+    assert.ok(cli && (cli.mode & 0o111) === 0o111, `dist/cli.js mode ${cli?.mode.toString(8)}`)
+    const text = await readFile(join(ROOT, 'dist', 'cli.js'), 'utf8')
+    assert.ok(text.startsWith('#!/usr/bin/env node\n'))
+  })
+
+  test('publint finds nothing to complain about', async () => {
+    const { stdout } = await ok(join(BIN, 'publint'), ['--strict'])
+    assert.match(stdout, /All good/)
+  })
+
+  test('arethetypeswrong passes for ESM consumers (node16 and bundlers)', async () => {
+    const { stdout } = await ok(join(BIN, 'attw'), [
+      tarball,
+      '--profile',
+      'esm-only',
+      '--format',
+      'json',
+    ])
+    const report = JSON.parse(stdout)
+    const problems = (report.analysis?.problems ?? []).filter(
+      (p: { kind: string; resolutionKind?: string }) =>
+        !['node10', 'node16-cjs'].includes(p.resolutionKind ?? ''),
+    )
+    assert.deepEqual(problems, [])
+  })
+
+  test('npx runs the CLI from the tarball', async () => {
+    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'))
+    const npx = [
+      'exec',
+      '--yes',
+      '--prefer-offline',
+      `--package=${tarball}`,
+      '--',
+      'dynamo-session',
+    ]
+    const version = await ok('npm', [...npx, '--version'], dir)
+    assert.equal(version.stdout.trim(), pkg.version)
+    const help = await ok('npm', [...npx, 'sweep', '--help'], dir)
+    assert.match(help.stdout, /^Usage: dynamo-session sweep/)
+    // A real call through aws4fetch and fetch, without any DynamoDB: refused, exit code 5.
+    const endpoint = `http://127.0.0.1:${await closedPort()}`
+    const refused = await run(
+      'npm',
+      [...npx, 'sweep', '--endpoint', endpoint, '--region', 'us-east-1'],
+      dir,
+      { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' },
+    )
+    assert.equal(refused.code, 5, refused.stderr)
+  })
+
+  test('the built dist/cli.js runs with node, with the same exit codes', async () => {
+    const usage = await run(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'drop-table'])
+    assert.equal(usage.code, 2)
+    assert.match(usage.stderr, /unknown command "drop-table"/)
+  })
+})
+
+describe('the JSR package', () => {
+  test('deno check accepts the entry point', async () => {
+    await ok(join(BIN, 'deno'), ['check', 'src/index.ts'])
+  })
+
+  test('deno publish --dry-run passes: no slow types, no global augmentation, only src/ without the CLI', async () => {
+    const { stdout, stderr } = await ok(join(BIN, 'deno'), [
+      'publish',
+      '--dry-run',
+      '--allow-dirty',
+    ])
+    const out = `${stdout}${stderr}`
+    assert.match(out, /Dry run complete/)
+    const listed = [...out.matchAll(/file:\/\/\S+?\/(src\/\S+\.ts|[\w.]+) /g)].map((m) => m[1])
+    assert.ok(listed.includes('src/index.ts'))
+    assert.ok(!listed.includes('src/cli.ts'), 'the CLI is for npm only')
+    assert.ok(listed.every((p) => !p.startsWith('tests/') && !p.startsWith('examples/')))
+  })
+})
+
+describe('a Worker bundle', () => {
+  test('holds the middleware but nothing of the CLI or the table tools', async () => {
+    const result = await build({
+      stdin: {
+        contents:
+          "import { dynamoSession } from './src/index.ts'\nexport const middleware = dynamoSession()",
+        resolveDir: ROOT,
+        loader: 'ts',
+      },
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'browser',
+      conditions: ['workerd', 'worker', 'browser'],
+      logLevel: 'silent',
+    })
+    const code = result.outputFiles[0].text
+    assert.ok(code.includes('dynamoSession'))
+    assert.doesNotMatch(code, /["']node:[a-z]/, 'no Node built-in is imported')
+    for (const absent of [
+      'parseArgs',
+      'sweepExpiredSessions',
+      'BatchWriteItem',
+      'UpdateTimeToLive',
+    ]) {
+      assert.ok(!code.includes(absent), `the bundle contains ${absent}`)
+    }
+  })
+})
