@@ -86,17 +86,23 @@ export async function putItem(
   const data = toAttributeMap(session.data)
   const flash = toAttributeMap(session.flash)
   checkSize(data, flash)
-  await table.send('PutItem', {
-    TableName: table.name,
-    Item: {
-      ...key(id),
-      data: { M: data },
-      flash: { M: flash },
-      expires: { N: String(session.expires) },
-      created: { N: String(session.created) },
-    },
-    ConditionExpression: 'attribute_not_exists(id)',
-  })
+  try {
+    await table.send('PutItem', {
+      TableName: table.name,
+      Item: {
+        ...key(id),
+        data: { M: data },
+        flash: { M: flash },
+        expires: { N: String(session.expires) },
+        created: { N: String(session.created) },
+      },
+      ConditionExpression: 'attribute_not_exists(id)',
+    })
+  } catch (error) {
+    // Ids are 256 random bits: an item already there was written by an earlier attempt of this
+    // very call whose reply was lost, so the write is done.
+    if (!(error instanceof DynamoSessionError) || error.code !== 'CONDITION_FAILED') throw error
+  }
 }
 
 /** The parts of an UpdateItem on an existing session. */
@@ -195,7 +201,9 @@ export async function takeLease(
       TableName: table.name,
       Key: key(id),
       UpdateExpression: 'SET #l = :until, #o = :o',
-      ConditionExpression: 'attribute_exists(id) AND (attribute_not_exists(#l) OR #l < :now)',
+      // Our own token: an earlier attempt took the lease and its reply was lost.
+      ConditionExpression:
+        'attribute_exists(id) AND (attribute_not_exists(#l) OR #l < :now OR #o = :o)',
       ExpressionAttributeNames: { '#l': 'lease', '#o': 'leaseOwner' },
       ExpressionAttributeValues: {
         ':until': { N: String(now + leaseMs) },
