@@ -1,0 +1,204 @@
+// What `npm test` runs: one DynamoDB Local for everything, then each step in its own process,
+// with a summary per step and a last line `N passed, N failed`.
+//
+//   npm test                         every step
+//   npm test -- --only bun,deno      some steps (names below)
+//   npm test -- --list               the step names
+import { spawn } from 'node:child_process'
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { startDynamoDBLocal } from './dynamodb-local.ts'
+
+const bin = (name: string) => join('node_modules', '.bin', name)
+const files = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.test.ts'))
+    .sort()
+    .map((f) => join(dir, f))
+const nodeTest = (dir: string) => [
+  process.execPath,
+  '--import',
+  'tsx',
+  '--test',
+  '--test-reporter=tap',
+  ...files(dir),
+]
+
+interface Counts {
+  passed: number
+  failed: number
+}
+
+/** A check that passes or fails as a whole: one count. */
+const byExitCode = (): Counts => ({ passed: 0, failed: 0 })
+
+const tap = (out: string): Counts => ({
+  passed: Number(/^# pass (\d+)/m.exec(out)?.[1] ?? 0),
+  failed: Number(/^# fail (\d+)/m.exec(out)?.[1] ?? 0),
+})
+
+const bun = (out: string): Counts => ({
+  passed: Number(/^\s*(\d+) pass$/m.exec(out)?.[1] ?? 0),
+  failed: Number(/^\s*(\d+) fail$/m.exec(out)?.[1] ?? 0),
+})
+
+// "ok | 12 passed (118 steps) | 0 failed": describe blocks are tests, their tests are steps.
+const deno = (out: string): Counts => {
+  const plain = out.replace(/\u001b\[[0-9;]*m/g, '')
+  const m = /(\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed(?: \((\d+) steps?\))?/.exec(plain)
+  return m
+    ? { passed: Number(m[2] ?? m[1]), failed: Number(m[4] ?? m[3]) }
+    : { passed: 0, failed: 0 }
+}
+
+interface Step {
+  name: string
+  what: string
+  command: string[]
+  parse: (output: string) => Counts
+}
+
+const STEPS: Step[] = [
+  {
+    name: 'typecheck',
+    what: 'tsc, with isolated declarations on src/',
+    command: ['npm', 'run', '--silent', 'typecheck'],
+    parse: byExitCode,
+  },
+  { name: 'lint', what: 'Biome', command: [bin('biome'), 'check', '.'], parse: byExitCode },
+  {
+    name: 'bun',
+    what: 'the suite under Bun',
+    command: [bin('bun'), 'test', '--timeout', '120000', ...files('tests/suite')],
+    parse: bun,
+  },
+  {
+    name: 'deno',
+    what: 'the suite under Deno',
+    command: [bin('deno'), 'test', '-A', '--no-check', ...files('tests/suite')],
+    parse: deno,
+  },
+  { name: 'node', what: 'the suite under Node', command: nodeTest('tests/suite'), parse: tap },
+  {
+    name: 'workerd',
+    what: 'the middleware in workerd (Miniflare), wrangler dry run',
+    command: nodeTest('tests/workerd'),
+    parse: tap,
+  },
+  {
+    name: 'cross-runtime',
+    what: 'one session through Bun, Deno, Node and workerd',
+    command: nodeTest('tests/cross-runtime'),
+    parse: tap,
+  },
+  {
+    name: 'examples',
+    what: 'the demo app and npm start',
+    command: nodeTest('tests/examples'),
+    parse: tap,
+  },
+  {
+    name: 'browser',
+    what: 'the demo in headless Chromium',
+    command: nodeTest('tests/browser'),
+    parse: tap,
+  },
+  { name: 'cli', what: 'the dynamo-session CLI', command: nodeTest('tests/cli'), parse: tap },
+  {
+    name: 'load',
+    what: '5,000 requests over HTTP (Node)',
+    command: nodeTest('tests/node'),
+    parse: tap,
+  },
+  {
+    name: 'package',
+    what: 'npm pack, publint, attw, JSR checks',
+    command: nodeTest('tests/package'),
+    parse: tap,
+  },
+  {
+    name: 'bench',
+    what: 'every benchmark with tiny counts',
+    command: nodeTest('tests/bench'),
+    parse: tap,
+  },
+]
+
+function run(step: Step, env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const [command, ...args] = step.command
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    const tee = (stream: NodeJS.WriteStream) => (chunk: Buffer) => {
+      output += chunk
+      stream.write(chunk)
+    }
+    child.stdout.on('data', tee(process.stdout))
+    child.stderr.on('data', tee(process.stderr))
+    child.on('error', (error) => {
+      output += String(error)
+      resolve({ code: 1, output })
+    })
+    child.on('close', (code) => resolve({ code: code ?? 1, output }))
+  })
+}
+
+async function main() {
+  const args = process.argv.slice(2)
+  if (args.includes('--list')) {
+    for (const s of STEPS) console.log(`${s.name.padEnd(14)} ${s.what}`)
+    return
+  }
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1]?.split(',') : undefined
+  const unknown = only?.filter((n) => !STEPS.some((s) => s.name === n)) ?? []
+  if (unknown.length) throw new Error(`unknown step ${unknown.join(', ')}; see npm test -- --list`)
+  const steps = STEPS.filter((s) => !only || only.includes(s.name))
+
+  const started = Date.now()
+  const ddb = await startDynamoDBLocal()
+  console.log(`DynamoDB Local (pid ${ddb.pid}) at ${ddb.endpoint}`)
+  const env = {
+    ...process.env,
+    TEST_DYNAMODB_ENDPOINT: ddb.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    FORCE_COLOR: '0',
+    NO_COLOR: '1',
+  }
+  const results: { step: Step; counts: Counts; code: number; seconds: number }[] = []
+  try {
+    for (const step of steps) {
+      console.log(`\n=== ${step.name}: ${step.what}\n$ ${step.command.join(' ')}`)
+      const t = Date.now()
+      const { code, output } = await run(step, env)
+      const counts = step.parse(output)
+      if (step.parse === byExitCode) counts[code === 0 ? 'passed' : 'failed'] = 1
+      // A non-zero exit with no failure counted (a crash, a load error) is a failure too.
+      if (code !== 0 && counts.failed === 0) counts.failed = 1
+      if (code === 0 && counts.passed === 0) counts.failed += 1 // ran no test: not a pass
+      results.push({ step, counts, code, seconds: (Date.now() - t) / 1000 })
+    }
+  } finally {
+    await ddb.stop()
+  }
+
+  console.log('\n=== summary')
+  for (const r of results) {
+    const status = r.code === 0 && r.counts.failed === 0 ? 'ok  ' : 'FAIL'
+    console.log(
+      `${status} ${r.step.name.padEnd(14)} ${String(r.counts.passed).padStart(4)} passed ${String(r.counts.failed).padStart(3)} failed ${r.seconds.toFixed(1).padStart(6)} s  ${r.step.what}`,
+    )
+  }
+  const passed = results.reduce((n, r) => n + r.counts.passed, 0)
+  const failed = results.reduce((n, r) => n + r.counts.failed, 0)
+  console.log(`total time ${((Date.now() - started) / 1000).toFixed(0)} s`)
+  console.log(`${passed} passed, ${failed} failed`)
+  process.exitCode = failed > 0 ? 1 : 0
+}
+
+main().catch((error) => {
+  console.error(error)
+  console.log('0 passed, 1 failed')
+  process.exitCode = 1
+})
