@@ -1,0 +1,93 @@
+// The apps the CPU and throughput benchmarks drive: the same three routes under each candidate.
+import { Hono, type MiddlewareHandler } from 'hono'
+import { sessionMiddleware as honoSessions, MemoryStore } from 'hono-sessions'
+import { dynamoSession, type SessionEnv } from '../src/index.ts'
+import { sessionMiddleware } from '../src/middleware.ts'
+import { credentials, SECRET } from './lib.ts'
+import { makeClient } from './sdk-client.ts'
+
+type Data = { user: string; cart: string[] }
+
+/** The candidates of the CPU benchmark, in the order tables list them. */
+export const CANDIDATES = [
+  'no middleware',
+  'ours (aws4fetch)',
+  'SDK baseline',
+  'hono-sessions, memory, encrypted id',
+  'hono-sessions, memory, plain id',
+] as const
+export type Candidate = (typeof CANDIDATES)[number]
+
+export interface Connection {
+  table: string
+  endpoint: string
+  fetch?: typeof fetch
+}
+
+function sessionOptions(conn: Connection) {
+  return {
+    table: conn.table,
+    endpoint: conn.endpoint,
+    region: 'us-east-1',
+    credentials,
+    secret: SECRET,
+    fetch: conn.fetch,
+  }
+}
+
+/**
+ * Routes: `/none` never looks at the session, `/read` reads it, `/change` writes one key, `/login`
+ * starts a session. Handlers do the same work under every candidate.
+ */
+export function makeApp(candidate: Candidate, conn: Connection): Hono {
+  if (candidate === 'no middleware') {
+    const app = new Hono()
+    app.get('/none', (c) => c.text('ok'))
+    app.get('/read', (c) => c.text('ok'))
+    app.post('/change', (c) => c.text('ok'))
+    app.post('/login', (c) => c.text('ok'))
+    return app
+  }
+  if (candidate.startsWith('hono-sessions')) {
+    // Its README: path '/', httpOnly, sameSite Lax; an encryption key is "recommended" with stores.
+    const app = new Hono<{ Variables: { session: import('hono-sessions').Session<Data> } }>()
+    app.use(
+      honoSessions({
+        store: new MemoryStore(),
+        encryptionKey: candidate.endsWith('encrypted id') ? SECRET : undefined,
+        expireAfterSeconds: 86400,
+        cookieOptions: { sameSite: 'Lax', path: '/', httpOnly: true, secure: true },
+      }) as unknown as MiddlewareHandler,
+    )
+    app.get('/none', (c) => c.text('ok'))
+    app.get('/read', (c) =>
+      c.text(`${c.get('session').get('user')} ${c.get('session').get('cart')}`),
+    )
+    app.post('/change', (c) => {
+      c.get('session').set('cart', [String(Date.now())])
+      return c.text('ok')
+    })
+    app.post('/login', (c) => {
+      c.get('session').set('user', 'u1')
+      return c.text('ok')
+    })
+    return app as unknown as Hono
+  }
+  const app = new Hono<SessionEnv<Data>>()
+  app.use(
+    candidate === 'SDK baseline'
+      ? sessionMiddleware<Data>(sessionOptions(conn), makeClient)
+      : dynamoSession<Data>(sessionOptions(conn)),
+  )
+  app.get('/none', (c) => c.text('ok'))
+  app.get('/read', (c) => c.text(`${c.get('session').get('user')} ${c.get('session').get('cart')}`))
+  app.post('/change', (c) => {
+    c.get('session').set('cart', [String(Date.now())])
+    return c.text('ok')
+  })
+  app.post('/login', (c) => {
+    c.get('session').set('user', 'u1')
+    return c.text('ok')
+  })
+  return app as unknown as Hono
+}

@@ -1,0 +1,88 @@
+// Every benchmark, run with tiny counts, so `npm run bench` cannot rot: each must still build its
+// bundles, drive its candidates and find what it measures. No figure is judged here.
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { runCost } from '../../bench/cost.ts'
+import { runCpu } from '../../bench/cpu.ts'
+import { BENCH_DIR, BIN, type RunOptions } from '../../bench/lib.ts'
+import { runSize } from '../../bench/size.ts'
+import { runThroughput } from '../../bench/throughput.ts'
+import { testEndpoint } from '../env.ts'
+
+let options: RunOptions
+
+before(async () => {
+  const outDir = await mkdtemp(join(tmpdir(), 'bench-smoke-'))
+  options = { smoke: true, outDir, endpoint: testEndpoint(), log: () => {} }
+})
+after(async () => {
+  await rm(options.outDir, { recursive: true, force: true })
+})
+
+describe('benchmarks, smoke run', () => {
+  test('bundle size: ours carries aws4fetch and no SDK, the baseline the reverse', async () => {
+    const r = await runSize(options)
+    const ours = r.bundles['ours (dynamoSession)']
+    const sdk = r.bundles['SDK baseline']
+    assert.ok(ours.contributions.aws4fetch > 1000, 'aws4fetch is in our bundle')
+    assert.ok(!Object.keys(ours.contributions).some((k) => k.startsWith('@aws-sdk/')))
+    assert.ok(sdk.contributions['@aws-sdk/client-dynamodb'] > 1000, 'the SDK is in the baseline')
+    // Only aws4fetch's module-level TextEncoder may remain in the baseline, not its client.
+    assert.ok((sdk.contributions.aws4fetch ?? 0) < 100)
+    assert.deepEqual(ours.tableToolMarkers, [], 'table tools and CLI are shaken out')
+    assert.ok(r.addedGzip['ours (dynamoSession)'] > 0)
+    for (const runtime of ['node', 'bun']) {
+      for (const [worker, s] of Object.entries(r.coldStart[runtime])) {
+        assert.ok(s.median > 0, `${runtime} cold start of ${worker}`)
+      }
+    }
+    const written = JSON.parse(await readFile(join(options.outDir, 'size.json'), 'utf8'))
+    assert.equal(written.bundles['Hono alone'].gzip, r.bundles['Hono alone'].gzip)
+  })
+
+  test('CPU per request: every candidate answers every scenario, on Node and on Bun', async () => {
+    const node = await runCpu(options)
+    await new Promise<void>((resolve, reject) =>
+      execFile(join(BIN, 'bun'), [join(BENCH_DIR, 'cpu-bun.ts'), options.outDir, 'smoke'], (e) =>
+        e ? reject(e) : resolve(),
+      ),
+    )
+    const bun = JSON.parse(await readFile(join(options.outDir, 'cpu-bun.json'), 'utf8'))
+    assert.match(bun.runtime, /^Bun /)
+    for (const r of [node, bun] as (typeof node)[]) {
+      for (const [scenario, candidates] of Object.entries(r.results)) {
+        assert.equal(Object.keys(candidates).length, 5, scenario)
+        for (const [candidate, s] of Object.entries(candidates)) {
+          assert.ok(s.median > 0, `${r.runtime}: ${scenario}, ${candidate}`)
+        }
+      }
+    }
+  })
+
+  test('DynamoDB cost: both stores are metered, with capacity units reported', async () => {
+    const r = await runCost(options)
+    const ours = r.results['ours (dynamoSession)']
+    const theirs = r.results['express-session + connect-dynamodb']
+    assert.ok(ours.reads.median > 0 && ours.writes.median > 0)
+    assert.ok(ours.wcu.median >= ours.writes.median, 'each write reports at least one unit')
+    assert.ok(theirs.reads.median > 0 && theirs.writes.median > 0)
+    assert.ok(theirs.wcu.median >= theirs.writes.median)
+    // express-session touches every unchanged session it loads: UpdateItem calls must show.
+    assert.ok((theirs.perRun[0].calls.UpdateItem ?? 0) > 0)
+  })
+
+  test('throughput: both runtimes serve both workloads, and the raw limit is measured', async () => {
+    const r = await runThroughput(options)
+    for (const runtime of ['node', 'bun'] as const) {
+      for (const workload of ['read-only', 'changing'] as const) {
+        const { server, raw } = r.results[runtime][workload]
+        assert.ok(server.median > 0, `${runtime} ${workload} server`)
+        assert.ok(raw.median > 0, `${runtime} ${workload} raw`)
+      }
+    }
+  })
+})
