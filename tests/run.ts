@@ -32,14 +32,17 @@ interface Counts {
 /** A check that passes or fails as a whole: one count. */
 const byExitCode = (): Counts => ({ passed: 0, failed: 0 })
 
+/** The number in the last line matching `pattern`: a runner's summary comes last. */
+const last = (out: string, pattern: RegExp) => Number([...out.matchAll(pattern)].at(-1)?.[1] ?? 0)
+
 const tap = (out: string): Counts => ({
-  passed: Number(/^# pass (\d+)/m.exec(out)?.[1] ?? 0),
-  failed: Number(/^# fail (\d+)/m.exec(out)?.[1] ?? 0),
+  passed: last(out, /^# pass (\d+)$/gm),
+  failed: last(out, /^# fail (\d+)$/gm) + last(out, /^# cancelled (\d+)$/gm),
 })
 
 const bun = (out: string): Counts => ({
-  passed: Number(/^\s*(\d+) pass$/m.exec(out)?.[1] ?? 0),
-  failed: Number(/^\s*(\d+) fail$/m.exec(out)?.[1] ?? 0),
+  passed: last(out, /^\s*(\d+) pass$/gm),
+  failed: last(out, /^\s*(\d+) fail$/gm),
 })
 
 // "ok | 12 passed (118 steps) | 0 failed": describe blocks are tests, their tests are steps.
