@@ -3,6 +3,7 @@
  */
 import type { Context } from 'hono'
 import type { Credentials, RetryOptions } from './client.ts'
+import type { CookieAttributes } from './cookie.ts'
 import { DynamoSessionError } from './errors.ts'
 
 /** The session cookie. It carries only the id, never data. */
@@ -96,15 +97,7 @@ export interface Settings {
   endpoint: string | undefined
   credentials: CredentialsOption | undefined
   fetch: typeof fetch | undefined
-  cookie: {
-    name: string
-    path: string
-    domain: string | undefined
-    secure: boolean
-    httpOnly: boolean
-    sameSite: 'Strict' | 'Lax' | 'None'
-    partitioned: boolean
-  }
+  cookie: CookieAttributes
   secrets: readonly string[] | undefined
   maxAge: number
   absoluteMaxAge: number
