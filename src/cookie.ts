@@ -23,12 +23,31 @@ export function newId(): string {
 /** True when `id` has the exact shape of an id `newId` makes. */
 export const isWellFormedId = (id: string): boolean => ID_PATTERN.test(id)
 
+/** How many results of the crypto below are remembered; the oldest are forgotten first. */
+const MEMO_SIZE = 1000
+
+function remember<V>(memo: Map<string, V>, key: string, value: V): V {
+  if (memo.size >= MEMO_SIZE) memo.delete(memo.keys().next().value as string)
+  memo.set(key, value)
+  return value
+}
+
+// Ids seen again (a browser sends its cookie on every request) skip the digest.
+const storedKeys = new Map<string, string>()
+
 /**
  * The item key stored for an id: SHA-256 of the id, base64url. A leaked table or backup holds
  * no cookie that could be replayed.
  */
 export async function storedKey(id: string): Promise<string> {
-  return base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(id))))
+  return (
+    storedKeys.get(id) ??
+    remember(
+      storedKeys,
+      id,
+      base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(id)))),
+    )
+  )
 }
 
 const signed = async (id: string, key: CryptoKey): Promise<string> =>
@@ -37,6 +56,8 @@ const signed = async (id: string, key: CryptoKey): Promise<string> =>
 /** Signs and verifies cookie values with HMAC-SHA-256; the first secret signs, all verify. */
 export class CookieSigner {
   readonly #keys: Promise<CryptoKey[]>
+  /** Cookie values that verified, with their id: a browser sends the same one on every request. */
+  readonly #verified = new Map<string, string>()
 
   constructor(secrets: readonly string[]) {
     this.#keys = Promise.all(
@@ -63,6 +84,8 @@ export class CookieSigner {
    * only in its one canonical encoding.
    */
   async verify(value: string): Promise<string | null> {
+    const known = this.#verified.get(value)
+    if (known) return known
     const id = value.slice(0, 43)
     if (value.length !== 87 || value[43] !== '.' || !isWellFormedId(id)) return null
     let match = false
@@ -72,7 +95,7 @@ export class CookieSigner {
       for (let i = 0; i < 87; i++) diff |= value.charCodeAt(i) ^ expected.charCodeAt(i)
       match ||= diff === 0
     }
-    return match ? id : null
+    return match ? remember(this.#verified, value, id) : null
   }
 }
 

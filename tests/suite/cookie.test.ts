@@ -77,6 +77,22 @@ describe('cookie and id', () => {
     })
   }
 
+  test('a verified cookie, once remembered, does not let a tampered copy through', async () => {
+    const { app, counter } = await setup()
+    const good = cookieOf(await app.request('/login'))
+    for (let i = 0; i < 2; i++) {
+      assert.equal(
+        (await (await app.request('/read', { headers: { cookie: good } })).json()).user,
+        'ada',
+      )
+    }
+    counter.reset()
+    const tampered = `${good.slice(0, -10)}${good.at(-10) === 'A' ? 'B' : 'A'}${good.slice(-9)}`
+    const res = await app.request('/read', { headers: { cookie: tampered } })
+    assert.equal((await res.json()).user, undefined)
+    assert.deepEqual(counter.ops(), [])
+  })
+
   test('a cookie signed with another secret is ignored without a read', async () => {
     const other = await setup('another-secret-that-is-long-enough-012345')
     const value = cookieOf(await other.app.request('/login'))
