@@ -59,19 +59,7 @@ export function makeApp(candidate: Candidate, conn: Connection): Hono {
         cookieOptions: { sameSite: 'Lax', path: '/', httpOnly: true, secure: true },
       }) as unknown as MiddlewareHandler,
     )
-    app.get('/none', (c) => c.text('ok'))
-    app.get('/read', (c) =>
-      c.text(`${c.get('session').get('user')} ${c.get('session').get('cart')}`),
-    )
-    app.post('/change', (c) => {
-      c.get('session').set('cart', [String(Date.now())])
-      return c.text('ok')
-    })
-    app.post('/login', (c) => {
-      c.get('session').set('user', 'u1')
-      return c.text('ok')
-    })
-    return app as unknown as Hono
+    return sessionRoutes(app as unknown as Hono<SessionEnv<Data>>)
   }
   const app = new Hono<SessionEnv<Data>>()
   app.use(
@@ -79,6 +67,11 @@ export function makeApp(candidate: Candidate, conn: Connection): Hono {
       ? sessionMiddleware<Data>(sessionOptions(conn), makeClient)
       : dynamoSession<Data>(sessionOptions(conn)),
   )
+  return sessionRoutes(app)
+}
+
+/** The same handlers under every session library: both expose get and set on `c.get('session')`. */
+function sessionRoutes(app: Hono<SessionEnv<Data>>): Hono {
   app.get('/none', (c) => c.text('ok'))
   app.get('/read', (c) => c.text(`${c.get('session').get('user')} ${c.get('session').get('cart')}`))
   app.post('/change', (c) => {
