@@ -1,7 +1,7 @@
 // The suite's DynamoDB Local answers the JSON API on every runtime (plain fetch, no library code):
 // ListTables, then CreateTable / DescribeTable / DeleteTable on a table of its own.
 import assert from 'node:assert/strict'
-import { test } from 'node:test'
+import { describe, test } from 'node:test'
 import { testEndpoint } from '../env.ts'
 
 type Json = Record<string, unknown>
@@ -38,44 +38,46 @@ async function allTableNames(): Promise<string[]> {
   return names
 }
 
-test('DynamoDB Local lists tables', async () => {
-  const { status, json } = await call('ListTables', {})
-  assert.equal(status, 200)
-  assert.ok(Array.isArray(json.TableNames), 'TableNames is an array')
-})
-
-test('DynamoDB Local creates, describes and deletes a table', async () => {
-  const name = `dynamodb-local-test-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`
-
-  const created = await call('CreateTable', {
-    TableName: name,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+describe('DynamoDB Local', () => {
+  test('DynamoDB Local lists tables', async () => {
+    const { status, json } = await call('ListTables', {})
+    assert.equal(status, 200)
+    assert.ok(Array.isArray(json.TableNames), 'TableNames is an array')
   })
-  assert.equal(created.status, 200, JSON.stringify(created.json))
-  const table = created.json.TableDescription as Json
-  assert.equal(table.TableName, name)
-  assert.deepEqual(table.KeySchema, [{ AttributeName: 'id', KeyType: 'HASH' }])
-  assert.equal((table.BillingModeSummary as Json).BillingMode, 'PAY_PER_REQUEST')
 
-  try {
-    const described = await call('DescribeTable', { TableName: name })
-    assert.equal(described.status, 200)
-    assert.equal((described.json.Table as Json).TableStatus, 'ACTIVE')
+  test('DynamoDB Local creates, describes and deletes a table', async () => {
+    const name = `dynamodb-local-test-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`
 
-    assert.ok((await allTableNames()).includes(name), 'the new table is listed')
-  } finally {
-    const deleted = await call('DeleteTable', { TableName: name })
-    assert.equal(deleted.status, 200, JSON.stringify(deleted.json))
-    assert.equal((deleted.json.TableDescription as Json).TableName, name)
-  }
+    const created = await call('CreateTable', {
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    })
+    assert.equal(created.status, 200, JSON.stringify(created.json))
+    const table = created.json.TableDescription as Json
+    assert.equal(table.TableName, name)
+    assert.deepEqual(table.KeySchema, [{ AttributeName: 'id', KeyType: 'HASH' }])
+    assert.equal((table.BillingModeSummary as Json).BillingMode, 'PAY_PER_REQUEST')
 
-  const gone = await call('DescribeTable', { TableName: name })
-  assert.equal(gone.status, 400)
-  assert.match(String(gone.json.__type), /ResourceNotFoundException$/)
-})
+    try {
+      const described = await call('DescribeTable', { TableName: name })
+      assert.equal(described.status, 200)
+      assert.equal((described.json.Table as Json).TableStatus, 'ACTIVE')
 
-test('testEndpoint() is an http URL without a trailing slash', () => {
-  assert.match(testEndpoint(), /^http:\/\/127\.0\.0\.1:\d+$/)
+      assert.ok((await allTableNames()).includes(name), 'the new table is listed')
+    } finally {
+      const deleted = await call('DeleteTable', { TableName: name })
+      assert.equal(deleted.status, 200, JSON.stringify(deleted.json))
+      assert.equal((deleted.json.TableDescription as Json).TableName, name)
+    }
+
+    const gone = await call('DescribeTable', { TableName: name })
+    assert.equal(gone.status, 400)
+    assert.match(String(gone.json.__type), /ResourceNotFoundException$/)
+  })
+
+  test('testEndpoint() is an http URL without a trailing slash', () => {
+    assert.match(testEndpoint(), /^http:\/\/127\.0\.0\.1:\d+$/)
+  })
 })
