@@ -107,7 +107,9 @@ export class SessionState<Data extends object = Record<string, unknown>> impleme
     this.#stored = stored
     this.isNew = stored === null
     this.#fresh = stored === null
-    this.#data = stored ? { ...stored.data } : {}
+    // A deep copy: objects handed out by get() and changed in place must not change what was
+    // loaded, or set() would compare them with themselves and write nothing.
+    this.#data = stored ? structuredClone(stored.data) : {}
     this.expiresAt = expiresAt
   }
 

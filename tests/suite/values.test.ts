@@ -116,6 +116,20 @@ describe('values', () => {
     )
   })
 
+  test('an object from get(), changed in place and set() again, is written', async () => {
+    const { run } = await setup()
+    const first = await run((s) => {
+      s.set('cart', ['apple'])
+    })
+    await run((s) => {
+      const cart = s.get('cart') as string[]
+      cart.push('pear')
+      s.set('cart', cart)
+    }, first.cookie)
+    const third = await run((s) => s.get('cart'), first.cookie)
+    assert.deepEqual(third.body, ['apple', 'pear'])
+  })
+
   test('increment adds on the server and reflects locally', async () => {
     const { run } = await setup()
     const first = await run((s) => {
