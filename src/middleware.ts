@@ -238,12 +238,12 @@ export function sessionMiddleware<Data extends object = Record<string, unknown>>
       } catch (error) {
         return failure(c, asSessionError(error))
       }
-      if (!stored && lease) {
-        lease = undefined
-      }
+      if (!stored) lease = undefined
     }
 
-    const nextExpires = stored ? Math.min(now + s.maxAge, stored.created + s.absoluteMaxAge) : 0
+    // Idle timeout, capped by the absolute one.
+    const expiryFor = (created: number) => Math.min(now + s.maxAge, created + s.absoluteMaxAge)
+    const nextExpires = stored ? expiryFor(stored.created) : 0
     const touchDue =
       stored !== null &&
       nextExpires > stored.expires &&
@@ -279,7 +279,7 @@ export function sessionMiddleware<Data extends object = Record<string, unknown>>
         if (written) {
           // regenerate() keeps the creation time, so absoluteMaxAge cannot be escaped by it.
           const created = stored && !session.destroyed ? stored.created : now
-          const expires = Math.min(now + s.maxAge, created + s.absoluteMaxAge)
+          const expires = expiryFor(created)
           const t = await tableOf()
           await putItem(t, await storedKey(session.id), {
             data: changes.set,

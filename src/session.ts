@@ -201,25 +201,21 @@ export class SessionState<Data extends object = Record<string, unknown>> impleme
     const set: Record<string, JsonValue> = {}
     const remove: string[] = []
     const stored = this.#stored?.data
-    if (this.#fresh) {
-      for (const key of Object.keys(this.#data)) {
-        const value = this.#data[key]
-        const why = whyNotJson(value)
-        if (why) throw new TypeError(`session value "${key}" was changed after set(): ${why}`)
-        set[key] = value
+    // A fresh item is written whole; a stored one gets only the keys that really changed.
+    for (const key of this.#fresh ? Object.keys(this.#data) : this.#dirty) {
+      const value = this.#data[key]
+      if (value === undefined) {
+        if (stored?.[key] !== undefined) remove.push(key)
+        continue
       }
-    } else {
-      for (const key of this.#dirty) {
-        const value = this.#data[key]
-        if (value === undefined) {
-          if (stored?.[key] !== undefined) remove.push(key)
-          continue
-        }
-        const why = whyNotJson(value)
-        if (why) throw new TypeError(`session value "${key}" was changed after set(): ${why}`)
-        if (stored?.[key] === undefined || JSON.stringify(stored[key]) !== JSON.stringify(value)) {
-          set[key] = value
-        }
+      const why = whyNotJson(value)
+      if (why) throw new TypeError(`session value "${key}" was changed after set(): ${why}`)
+      if (
+        this.#fresh ||
+        stored?.[key] === undefined ||
+        JSON.stringify(stored[key]) !== JSON.stringify(value)
+      ) {
+        set[key] = value
       }
     }
     return {
