@@ -82,7 +82,12 @@ export interface DynamoSessionOptions<Data extends object = Record<string, unkno
   schema?: StandardSchemaV1<unknown, Partial<Data>> | StandardSchemaV1<unknown, unknown>
   /** Serialise the requests of one session (off by default). `true` takes the defaults. */
   locking?: boolean | LockingOptions
-  /** Observes store errors; a Response it returns is sent instead of the default 500 or 503. */
+  /** The name handlers read the session by, `c.get(contextKey)`; two instances need two. @default 'session' */
+  contextKey?: string
+  /**
+   * Observes store errors (instead of `console.error`); a Response it returns is sent. Without
+   * one, the error goes on to `app.onError` as a `DynamoSessionError` carrying its response.
+   */
   onError?: (
     error: DynamoSessionError,
     c: Context,
@@ -107,6 +112,7 @@ export interface Settings {
   schema: StandardSchemaV1<unknown, unknown> | undefined
   locking: { leaseMs: number; waitMs: number } | undefined
   onError: DynamoSessionOptions['onError']
+  contextKey: string
 }
 
 /** A check: what passes, and what is allowed, for the message. */
@@ -175,6 +181,7 @@ const RULES: Record<string, [Check, unknown?]> = {
   'locking.leaseMs': [MILLISECONDS, 10000],
   'locking.waitMs': [int(0, 'milliseconds'), 5000],
   onError: [FUNCTION],
+  contextKey: [text(/^[^\s]+$/, 'a non-empty name without spaces'), 'session'],
 }
 /** Options given as objects of their own. */
 const GROUPS = ['cookie', 'retry', 'locking']
