@@ -9,6 +9,7 @@
  * - `MISSING_CONFIG`: region or credentials could not be found at request time.
  * - `THROTTLED`, `UNAVAILABLE`, `TIMEOUT`, `NETWORK`: transient; retried, then answered with 503.
  * - `TABLE_NOT_FOUND`, `ACCESS_DENIED`: setup problems; answered with 500.
+ * - `KEY_SCHEMA`: the table's key schema (or TTL attribute) is not the one sessions need.
  * - `CONDITION_FAILED`: a conditional write lost (the session was destroyed or expired meanwhile).
  * - `SESSION_GONE`: the session was destroyed or expired by another request while this one changed it.
  * - `TOO_LARGE`: the session would exceed DynamoDB's 400 KB item limit.
@@ -25,6 +26,7 @@ export type DynamoSessionErrorCode =
   | 'NETWORK'
   | 'TABLE_NOT_FOUND'
   | 'ACCESS_DENIED'
+  | 'KEY_SCHEMA'
   | 'CONDITION_FAILED'
   | 'SESSION_GONE'
   | 'TOO_LARGE'
