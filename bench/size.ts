@@ -31,7 +31,13 @@ export const WORKERS = {
 type Worker = keyof typeof WORKERS
 
 /** Names that only the table tools and the CLI use: none may reach a middleware-only bundle. */
-const TABLE_TOOL_MARKERS = ['CreateTable', 'BatchWriteItem', 'UpdateTimeToLive', 'sweepExpired']
+const TABLE_TOOL_MARKERS = [
+  'CreateTable',
+  'DescribeTimeToLive',
+  'UpdateTimeToLive',
+  'sweepExpired',
+  'looks like milliseconds',
+]
 
 export interface Bundle {
   minified: number

@@ -12,7 +12,8 @@ import { HTTPException } from 'hono/http-exception'
  * - `CREDENTIALS`: the `credentials` function threw (transient when it looks like a network failure).
  * - `THROTTLED`, `UNAVAILABLE`, `TIMEOUT`, `NETWORK`: transient; retried, then answered with 503.
  * - `CONTENDED`: the session kept changing under a `regenerate()` or whole-map write; 503.
- * - `TABLE_NOT_FOUND`, `ACCESS_DENIED`, `KEY_SCHEMA`: setup problems; answered with 500.
+ * - `TABLE_NOT_FOUND`, `ACCESS_DENIED`, `KEY_SCHEMA` (the table's key schema or TTL attribute is not
+ *   the one sessions need): setup problems; answered with 500.
  * - `CONDITION_FAILED`: a conditional write lost.
  * - `SESSION_GONE`: another request ended the session (logout, login elsewhere) or it expired
  *   while this request changed it; nothing was saved; 409.
