@@ -42,9 +42,18 @@ export type Send = (
   // biome-ignore lint/suspicious/noExplicitAny: DynamoDB answers are JSON shaped by the operation
 ) => Promise<any>
 
-const THROTTLING = /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded/
-const DENIED =
-  /AccessDenied|UnrecognizedClient|Signature|AuthenticationToken|ExpiredToken|ClientTokenId/
+/** DynamoDB's error types (and messages) by the code they get; the first match wins. */
+const CODES: [RegExp, DynamoSessionErrorCode][] = [
+  [/Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded/, 'THROTTLED'],
+  [/ResourceNotFound/, 'TABLE_NOT_FOUND'],
+  [/ConditionalCheckFailed/, 'CONDITION_FAILED'],
+  [
+    /AccessDenied|UnrecognizedClient|Signature|AuthenticationToken|ExpiredToken|ClientTokenId/,
+    'ACCESS_DENIED',
+  ],
+  [/key element does not match the schema/, 'KEY_SCHEMA'],
+  [/incorrect data type/, 'NOT_A_NUMBER'],
+]
 
 /** Full-jitter backoff before retry `attempt` (1, 2, …): random up to 25 ms × 2^attempt, capped at 1 s. */
 export const backoff = (attempt: number): number =>
@@ -70,33 +79,19 @@ export function parseError(
     item = json.Item
   } catch {}
   type = type.slice(type.lastIndexOf('#') + 1)
-  const invalid = type === 'ValidationException'
   const code: DynamoSessionErrorCode =
-    THROTTLING.test(type) || status === 429
+    status === 429
       ? 'THROTTLED'
       : status >= 500
         ? 'UNAVAILABLE'
-        : type === 'ResourceNotFoundException'
-          ? 'TABLE_NOT_FOUND'
-          : type === 'ConditionalCheckFailedException'
-            ? 'CONDITION_FAILED'
-            : DENIED.test(type) || status === 403
-              ? 'ACCESS_DENIED'
-              : invalid && /key element does not match the schema/.test(detail)
-                ? 'KEY_SCHEMA'
-                : invalid && /incorrect data type/.test(detail)
-                  ? 'NOT_A_NUMBER'
-                  : 'DYNAMODB'
+        : (CODES.find(([pattern]) => pattern.test(`${type} ${detail}`))?.[1] ??
+          (status === 403 ? 'ACCESS_DENIED' : 'DYNAMODB'))
   const fix =
     code === 'TABLE_NOT_FOUND'
-      ? `. Create it with \`npx @dynamo-session/hono create-table --table ${table} --region ${config.region}\` or createSessionTable()`
+      ? `. Create it: npx @dynamo-session/hono create-table --table ${table} --region ${config.region}`
       : code === 'ACCESS_DENIED'
-        ? `. Check the credentials and that the IAM policy allows dynamodb:${operation} on the table`
-        : code === 'KEY_SCHEMA'
-          ? `. The table's key must be "id" (string, hash key) alone: create one with \`npx @dynamo-session/hono create-table\``
-          : code === 'NOT_A_NUMBER'
-            ? '. increment() met a stored value that is not a number'
-            : ''
+        ? `. Check the credentials and IAM (dynamodb:${operation})`
+        : ''
   const error = new DynamoSessionError(
     code,
     `DynamoDB ${operation} on table "${table}" (region ${config.region}, endpoint ${config.endpoint}) failed with ${status} ${type}: ${detail}${fix}`,

@@ -30,6 +30,7 @@ import {
   type StoredSession,
 } from './session.ts'
 import {
+  contended,
   deleteItem,
   endItem,
   getItem,
@@ -190,7 +191,7 @@ export function sessionMiddleware<Data extends object = Record<string, unknown>>
     } catch (cause) {
       throw new DynamoSessionError(
         'MISSING_CONFIG',
-        `the environment could not be read (${(cause as Error)?.message}): on Deno grant --allow-env, or pass table, region, endpoint, credentials and secret as options`,
+        `cannot read the environment (${(cause as Error)?.message}): on Deno grant --allow-env, or pass every connection option and secret`,
         { cause },
       )
     }
@@ -216,7 +217,7 @@ export function sessionMiddleware<Data extends object = Record<string, unknown>>
       got = await within(option(c), ms, 'the credentials function')
     } catch (cause) {
       const message = (cause as Error)?.message ?? String(cause)
-      throw new DynamoSessionError('CREDENTIALS', `the credentials function failed: ${message}`, {
+      throw new DynamoSessionError('CREDENTIALS', `credentials function failed: ${message}`, {
         cause,
         // A metadata service or STS out of reach is worth a retry later.
         transient:
@@ -226,7 +227,7 @@ export function sessionMiddleware<Data extends object = Record<string, unknown>>
     if (!got?.accessKeyId || !got.secretAccessKey || typeof got.accessKeyId !== 'string') {
       throw new DynamoSessionError(
         'MISSING_CONFIG',
-        'the credentials function must return { accessKeyId, secretAccessKey, sessionToken? } with non-empty strings',
+        'credentials function returned no { accessKeyId, secretAccessKey }',
       )
     }
     return got
@@ -314,7 +315,7 @@ export function sessionMiddleware<Data extends object = Record<string, unknown>>
       if (Date.now() + delay > deadline) {
         throw new DynamoSessionError(
           'LOCK_TIMEOUT',
-          `another request held the session's lease for longer than locking.waitMs (${waitMs} ms)`,
+          `lease held by another request past locking.waitMs (${waitMs} ms)`,
         )
       }
       await sleep(delay)
@@ -373,7 +374,7 @@ export function sessionMiddleware<Data extends object = Record<string, unknown>>
     if (result.issues) {
       throw new DynamoSessionError(
         'INVALID_DATA',
-        `the stored session failed the schema: ${result.issues.map((i) => i.message).join('; ')}`,
+        `stored data fails the schema: ${result.issues.map((i) => i.message).join('; ')}`,
       )
     }
     return { ...stored, view: result.value }
@@ -409,7 +410,7 @@ export function sessionMiddleware<Data extends object = Record<string, unknown>>
       return setCookie(session.id, p.expires)
     }
     if (p.op === 'destroy') {
-      await endItem(await table(), key, token, now, stored.v, false)
+      await endItem(await table(), key, token, now, stored, false)
       loaded.lease = undefined
       c.header('Set-Cookie', serializeCookie('', 0, s.cookie), { append: true })
       return
@@ -424,7 +425,6 @@ export function sessionMiddleware<Data extends object = Record<string, unknown>>
       await updateItem(await table(), key, {
         changes,
         stored,
-        flashRemove: Object.keys(stored.flash),
         expires: p.expires,
         now,
         token: changes.changed ? token : undefined,
@@ -473,7 +473,7 @@ export function sessionMiddleware<Data extends object = Record<string, unknown>>
       )
       let ended: true | StoredSession
       try {
-        ended = await endItem(table, oldKey, token, now, base.v, true)
+        ended = await endItem(table, oldKey, token, now, base, true)
       } catch (error) {
         await deleteItem(table, newKey).catch(() => {})
         throw error
@@ -482,10 +482,7 @@ export function sessionMiddleware<Data extends object = Record<string, unknown>>
       base = ended
     }
     await deleteItem(table, newKey).catch(() => {})
-    throw new DynamoSessionError(
-      'CONTENDED',
-      `the session kept changing during regenerate() (${REGENERATE_ATTEMPTS} attempts); nothing was saved`,
-    )
+    throw contended()
   }
 
   return async function dynamoSession(c, next) {

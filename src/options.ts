@@ -147,7 +147,7 @@ const RULES: Record<string, [Check, unknown?]> = {
           typeof v.secretAccessKey === 'string' &&
           v.secretAccessKey &&
           ['string', 'undefined'].includes(typeof v.sessionToken)),
-      '{ accessKeyId, secretAccessKey, sessionToken? } with non-empty strings, or a function of the context returning them',
+      '{ accessKeyId, secretAccessKey, sessionToken? } or a function returning it',
     ],
   ],
   fetch: [FUNCTION],
@@ -172,7 +172,7 @@ const RULES: Record<string, [Check, unknown?]> = {
   schema: [
     [
       (v: StandardSchemaV1) => typeof v?.['~standard']?.validate === 'function',
-      'a Standard Schema (zod, valibot, arktype…): an object with ~standard.validate',
+      'a Standard Schema (zod, valibot, arktype…)',
     ],
   ],
   locking: [
@@ -222,7 +222,7 @@ export function checkSecrets(value: unknown, name = 'secret'): readonly string[]
     check(
       typeof secret === 'string' && secret.length >= MIN_SECRET_LENGTH,
       name,
-      `a string of at least ${MIN_SECRET_LENGTH} characters (or an array of them, the first signs)`,
+      `a string of ${MIN_SECRET_LENGTH} or more characters, or an array of them`,
       secret,
       typeof secret === 'string' ? `a string of ${secret.length} characters` : show(secret),
     )
@@ -316,7 +316,7 @@ export function resolveConnection(
   if (!region) {
     throw new DynamoSessionError(
       'MISSING_CONFIG',
-      'No AWS region for DynamoDB: pass the region option or set the AWS_REGION (or AWS_DEFAULT_REGION) environment variable',
+      'No AWS region: pass region or set AWS_REGION (or AWS_DEFAULT_REGION)',
     )
   }
   const creds =
@@ -331,7 +331,7 @@ export function resolveConnection(
   if (!creds?.accessKeyId || !creds.secretAccessKey) {
     throw new DynamoSessionError(
       'MISSING_CONFIG',
-      'No AWS credentials for DynamoDB: pass the credentials option or set the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY environment variables',
+      'No AWS credentials: pass credentials or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
     )
   }
   return {

@@ -88,12 +88,10 @@ const keyName = (key: PropertyKey): string => {
 
 function checkJson(what: string, key: string, value: unknown): void {
   if (value === undefined) {
-    throw new TypeError(
-      `${what}("${key}"): undefined is not a JSON value; use session.delete("${key}") to remove a key`,
-    )
+    throw new TypeError(`${what}("${key}"): undefined is not JSON; delete() removes a key`)
   }
   const why = whyNotJson(value)
-  if (why) throw new TypeError(`${what}("${key}"): ${why}; session values must be JSON values`)
+  if (why) throw new TypeError(`${what}("${key}"): ${why}`)
 }
 
 /**
@@ -117,7 +115,7 @@ export function applyChanges(
 }
 
 const notANumber = (key: string, value: unknown) =>
-  new TypeError(`session.increment("${key}"): the stored value is a ${typeof value}, not a number`)
+  new TypeError(`increment("${key}"): stored value is a ${typeof value}, not a number`)
 
 /** The `Session` implementation; the middleware reads `changes()` after the handler ran. */
 export class SessionState<Data extends object = Record<string, unknown>> implements Session<Data> {
@@ -199,7 +197,7 @@ export class SessionState<Data extends object = Record<string, unknown>> impleme
     const sum = current + by
     if (typeof by !== 'number' || !inNumberRange(by) || !inNumberRange(sum)) {
       throw new TypeError(
-        `session.increment("${name}", ${by}): by must be a finite number, and the result within DynamoDB's number range (magnitudes 1e-130 to 1e126)`,
+        `increment("${name}", ${by}): by and the result must be numbers within DynamoDB's range (1e-130 to 1e126)`,
       )
     }
     put(this.#view, name, sum)
@@ -246,7 +244,7 @@ export class SessionState<Data extends object = Record<string, unknown>> impleme
   #mutable(): void {
     if (this.#sealed) {
       throw new TypeError(
-        'the session was already saved: change it before the response is returned (not inside a streamed body)',
+        'session already saved: change it before the response is returned, not in a streamed body',
       )
     }
   }
@@ -268,7 +266,7 @@ export class SessionState<Data extends object = Record<string, unknown>> impleme
       }
       const value = this.#view[key]
       const why = whyNotJson(value)
-      if (why) throw new TypeError(`session value "${key}" was changed after set(): ${why}`)
+      if (why) throw new TypeError(`"${key}" changed after set(): ${why}`)
       if (!own(stored, key) || JSON.stringify(stored[key]) !== JSON.stringify(value)) {
         put(set, key, value)
       }

@@ -30,8 +30,22 @@ export interface SessionTable {
 /** A DynamoDB item as the JSON API carries it. */
 export type Item = Record<string, AttributeValue>
 
+/** An item as DynamoDB returned it, read loosely. */
+type Raw = Record<string, { M?: Item; S?: string; N?: string }>
+
 const key = (id: string) => ({ id: { S: id } })
 const N = (n: number) => ({ N: String(n) })
+
+/** The attribute names expressions use, by their fixed aliases. */
+const NAMES: Record<string, string> = {
+  '#D': 'data',
+  '#E': 'expires',
+  '#F': 'flash',
+  '#L': 'lease',
+  '#O': 'leaseOwner',
+  '#V': 'v',
+  '#W': 'w',
+}
 
 /**
  * Reads an item: a session, `'ended'` for a tombstone, or undefined when there is no item or it
@@ -41,12 +55,9 @@ export function parseItem(
   item: Record<string, unknown> | undefined,
   now: number,
 ): StoredSession | 'ended' | undefined {
-  const { data, flash, expires, created, v, w, end } = (item ?? {}) as Record<
-    string,
-    Partial<Record<string, unknown>> | undefined
-  >
+  const { data, flash, expires, created, v, w, end } = (item ?? {}) as Raw
   // Expired items are no session even before TTL deletes them (it can lag by days).
-  if (!item || !(Number(expires?.N) > now)) return undefined
+  if (!(Number(expires?.N) > now)) return undefined
   if (end) return 'ended'
   try {
     return {
@@ -55,14 +66,10 @@ export function parseItem(
       expires: Number(expires?.N),
       created: Number((created as { N: string }).N),
       v: v ? Number(v.N) : 0,
-      w: w ? (fromAttributeMap(w.M as Item) as Record<string, number>) : undefined,
+      w: w && (fromAttributeMap(w.M as Item) as Record<string, number>),
     }
   } catch (cause) {
-    throw new DynamoSessionError(
-      'INVALID_DATA',
-      'the stored session is not a map of data with expires and created numbers',
-      { cause },
-    )
+    throw new DynamoSessionError('INVALID_DATA', 'stored item is not a session', { cause })
   }
 }
 
@@ -81,40 +88,73 @@ export async function getItem(
   return out.Item
 }
 
-/** A conditional write; a failed condition comes back with the item as it is now. */
-function write(table: SessionTable, op: string, input: Record<string, unknown>): Promise<unknown> {
-  return table.send(op, {
-    TableName: table.name,
-    ...input,
-    ReturnConsumedCapacity: 'TOTAL',
-    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-  })
+/**
+ * One write. Returns its answer, or the item as it is now (`{}` for none) when the condition
+ * failed; throws anything else.
+ */
+async function write(
+  table: SessionTable,
+  op: string,
+  input: Record<string, unknown>,
+): Promise<[answer?: { Attributes?: Item }, current?: Raw]> {
+  const text = `${input.UpdateExpression ?? ''} ${input.ConditionExpression ?? ''}`
+  const names = {
+    ...Object.fromEntries(Object.entries(NAMES).filter(([alias]) => text.includes(alias))),
+    ...(input.ExpressionAttributeNames as object),
+  }
+  try {
+    return [
+      await table.send(op, {
+        TableName: table.name,
+        ...input,
+        ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+        ReturnConsumedCapacity: 'TOTAL',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    ]
+  } catch (error) {
+    if (!(error instanceof DynamoSessionError) || error.code !== 'CONDITION_FAILED') throw error
+    return [undefined, (error.item ?? {}) as Raw]
+  }
 }
 
-/** The item as it is now when `error` is a failed condition; rethrows anything else. */
-function conflict(error: unknown): Record<string, { M?: Item; S?: string; N?: string }> {
-  if (!(error instanceof DynamoSessionError) || error.code !== 'CONDITION_FAILED') throw error
-  return (error.item ?? {}) as Record<string, { M?: Item; S?: string; N?: string }>
-}
-
-/** A change refused because the session ended (409). */
+/** A change refused because another request ended the session (409). */
 export const gone = (cause?: unknown): DynamoSessionError =>
   new DynamoSessionError(
     'SESSION_GONE',
-    'the session ended in another request (logout or login) or expired while this request changed it; nothing was saved',
+    'session ended by another request (logout or login) or expired; nothing saved',
     { cause },
   )
 
-/** Refuses an item over DynamoDB's limit before it is sent. */
-export function checkSize(data: Item, flash: Item, extra = 0): void {
-  // id (2 + 43), data and flash names plus their map overhead (4 + 3, 5 + 3), expires,
-  // created, v (7 + up to 21 each) and the lease attributes (5 + 8, 10 + 43) at most.
-  const size = 220 + extra + mapSize(data) + mapSize(flash)
+/** The session kept changing under a write that needs it unchanged (503). */
+export const contended = (): DynamoSessionError =>
+  new DynamoSessionError('CONTENDED', 'session kept changing under this write; nothing saved')
+
+/** The whole item of a session; refused over DynamoDB's limit before it is sent. */
+function sessionItem(
+  id: string,
+  s: Omit<StoredSession, 'w'> & { w: Record<string, number> },
+): Record<string, unknown> {
+  const data = toAttributeMap(s.data)
+  const flash = toAttributeMap(s.flash)
+  const w = toAttributeMap(s.w)
+  // id (2 + 43), the names and map overheads, expires, created, v (7 + up to 21 each) and the
+  // lease attributes (5 + 8, 10 + 43) at most.
+  const size = 220 + mapSize(data) + mapSize(flash) + mapSize(w)
   if (size > MAX_ITEM_BYTES) {
     throw new DynamoSessionError(
       'TOO_LARGE',
-      `the session is ${size} bytes, over DynamoDB's item limit of 400 KB (${MAX_ITEM_BYTES} bytes); nothing was written and the stored session is unchanged`,
+      `session of ${size} bytes is over DynamoDB's item limit of ${MAX_ITEM_BYTES}; nothing saved`,
     )
+  }
+  return {
+    ...key(id),
+    data: { M: data },
+    flash: { M: flash },
+    expires: N(s.expires),
+    created: N(s.created),
+    v: N(s.v),
+    w: { M: w },
   }
 }
 
@@ -128,7 +168,8 @@ export interface NewItem {
 
 /**
  * Creates an item. `ours` (a key nobody else knows yet, rewritten on a retry of `regenerate()`)
- * skips the condition; otherwise an existing item is never overwritten.
+ * skips the condition; otherwise an existing item is never overwritten. Ids are 256 random bits:
+ * an item already there was written by an earlier attempt whose reply was lost.
  */
 export async function putItem(
   table: SessionTable,
@@ -136,33 +177,16 @@ export async function putItem(
   item: NewItem,
   ours = false,
 ): Promise<void> {
-  const data = toAttributeMap(item.data)
-  const flash = toAttributeMap(item.flash)
-  checkSize(data, flash)
-  try {
-    await write(table, 'PutItem', {
-      Item: {
-        ...key(id),
-        data: { M: data },
-        flash: { M: flash },
-        expires: N(item.expires),
-        created: N(item.created),
-        v: N(1),
-        w: { M: {} },
-      },
-      ...(ours ? {} : { ConditionExpression: 'attribute_not_exists(id)' }),
-    })
-  } catch (error) {
-    // Ids are 256 random bits: an item already there was written by an earlier attempt of this
-    // very call whose reply was lost, so the write is done.
-    conflict(error)
-  }
+  await write(table, 'PutItem', {
+    Item: sessionItem(id, { ...item, v: 1, w: {} }),
+    ConditionExpression: ours ? undefined : 'attribute_not_exists(id)',
+  })
 }
 
 /**
  * Ends a session: a tombstone replaces the item, so late requests of the old id can tell "ended
  * by another request" from "expired". With `exact` (regenerate) only if nothing was written
- * since `version` was read; otherwise (destroy) whenever the session is still live.
+ * since `stored` was read; otherwise (destroy) whenever the session is still live.
  * @returns true, or the session as it is now when another request wrote it meanwhile
  * @throws SESSION_GONE when it was ended or expired meanwhile
  */
@@ -171,35 +195,33 @@ export async function endItem(
   id: string,
   token: string,
   now: number,
-  version: number,
+  stored: StoredSession,
   exact: boolean,
 ): Promise<true | StoredSession> {
-  try {
-    await write(table, 'PutItem', {
-      Item: {
-        ...key(id),
-        end: { S: '1' },
-        expires: N(now + TOMBSTONE_SECONDS),
-        v: N(version + 1),
-        w: { M: { [token]: N(now) } },
-      },
-      ConditionExpression: `${exact ? (version ? '#V = :v AND ' : 'attribute_not_exists(#V) AND ') : ''}attribute_exists(#D) AND #E > :now`,
-      ExpressionAttributeNames: { '#D': 'data', '#E': 'expires', ...(exact ? { '#V': 'v' } : {}) },
-      ExpressionAttributeValues: {
-        ':now': N(now),
-        ...(exact && version ? { ':v': N(version) } : {}),
-      },
-    })
-    return true
-  } catch (error) {
-    const item = conflict(error)
-    // An earlier attempt of this very write was applied, and its reply lost.
-    if (item.w?.M?.[token]) return true
-    const current = parseItem(item, now)
-    if (!exact || !current || current === 'ended') throw gone(error)
-    return current
-  }
+  const [, current] = await write(table, 'PutItem', {
+    Item: {
+      ...key(id),
+      end: { S: '1' },
+      expires: N(now + TOMBSTONE_SECONDS),
+      v: N(stored.v + 1),
+      w: { M: { [token]: N(now) } },
+    },
+    ConditionExpression: `${exact ? versionIs(stored) : ''}attribute_exists(#D) AND #E > :now`,
+    ExpressionAttributeValues: {
+      ':now': N(now),
+      ...(exact && stored.v ? { ':v': N(stored.v) } : {}),
+    },
+  })
+  // No conflict, or an earlier attempt of this very write was applied and its reply lost.
+  if (!current || current.w?.M?.[token]) return true
+  const session = parseItem(current, now)
+  if (!exact || !session || session === 'ended') throw gone()
+  return session
 }
+
+/** The condition that nothing was written since `stored` was read. */
+const versionIs = (stored: StoredSession) =>
+  stored.v ? '#V = :v AND ' : 'attribute_not_exists(#V) AND '
 
 /** Deletes an item, whatever state it is in. */
 export async function deleteItem(table: SessionTable, id: string): Promise<void> {
@@ -211,8 +233,6 @@ export interface ItemUpdate {
   changes: Pick<SessionChanges, 'set' | 'remove' | 'increment' | 'flash'>
   /** The session as this request loaded it. */
   stored: StoredSession
-  /** Flash keys read by this request, removed by the write. */
-  flashRemove: string[]
   /** The new expiry, or undefined to leave it. */
   expires?: number
   /** Epoch seconds: the item must not have expired. */
@@ -229,211 +249,151 @@ export interface ItemUpdate {
 const MAX_EXPRESSION = 4000
 const MAX_OPERATORS = 290
 
-/** Builds one UpdateItem's expressions: fixed names are upper case, generated ones lower. */
-function expression() {
-  const names: Record<string, string> = { '#E': 'expires', '#V': 'v' }
-  const values: Record<string, AttributeValue> = { ':one': N(1) }
-  let n = 0
-  return {
-    names,
-    values,
-    name(k: string): string {
-      const alias = `#${(n++).toString(36)}`
-      names[alias] = k
-      return alias
-    },
-    value(v: AttributeValue): string {
-      const alias = `:${(n++).toString(36)}`
-      values[alias] = v
-      return alias
-    },
+/**
+ * Updates only the changed keys of a session (and removes the flash values this request read),
+ * so concurrent requests that change other keys keep their changes; never creates an item, so
+ * an ended session stays ended. Past DynamoDB's expression limits the whole item is written
+ * under the version read, re-reading and replaying this request's changes when another request
+ * wrote meanwhile.
+ */
+export async function updateItem(table: SessionTable, id: string, u: ItemUpdate): Promise<void> {
+  let stored = u.stored
+  const values: Record<string, AttributeValue> = { ':now': N(u.now) }
+  let condition = 'attribute_exists(#D) AND #E > :now'
+  if (u.lease) {
+    values[':o'] = { S: u.lease }
+    condition += ' AND #O = :o'
+  }
+  for (let attempt = 0; ; attempt++) {
+    const w = Object.fromEntries(
+      Object.entries(stored.w ?? {}).filter(([, t]) => t >= u.staleBefore),
+    )
+    if (u.token) w[u.token] = u.now
+    const flash = { ...stored.flash, ...u.changes.flash }
+    for (const k of Object.keys(stored.flash))
+      if (!Object.hasOwn(u.changes.flash, k)) delete flash[k]
+    const item = sessionItem(id, {
+      ...stored,
+      data: applyChanges(stored.data, u.changes),
+      flash,
+      expires: u.expires ?? stored.expires,
+      v: stored.v + 1,
+      w,
+    })
+    const x = perKey(u, stored)
+    const [, current] = x
+      ? await write(table, 'UpdateItem', {
+          Key: key(id),
+          UpdateExpression: x[0],
+          ConditionExpression: condition + x[1],
+          ExpressionAttributeNames: x[2],
+          ExpressionAttributeValues: { ...values, ...x[3] },
+        })
+      : await write(table, 'PutItem', {
+          Item: item,
+          ConditionExpression: versionIs(stored) + condition,
+          ExpressionAttributeValues: stored.v ? { ...values, ':v': N(stored.v) } : values,
+        })
+    if (!current || (u.token && current.w?.M?.[u.token])) return
+    const session = parseItem(current, u.now)
+    if (!session || session === 'ended') throw gone()
+    if (u.lease && current.leaseOwner?.S !== u.lease) {
+      throw new DynamoSessionError(
+        'LOCK_LOST',
+        'lease expired (locking.leaseMs) and was taken by another request; nothing saved',
+      )
+    }
+    if (x) throw gone()
+    if (attempt > 2) throw contended()
+    stored = session
   }
 }
 
 /**
- * Updates only the named keys of an existing session, so concurrent requests that change other
- * keys keep their changes; never creates an item, so an ended session stays ended. Past
- * DynamoDB's expression limits, writes the whole maps under the version read, re-reading and
- * replaying this request's changes when another request wrote meanwhile.
+ * `SET`/`REMOVE` of each changed key, and the condition that this write's token is new: the
+ * update expression, the extra condition, names and values; undefined past DynamoDB's limits.
  */
-export async function updateItem(table: SessionTable, id: string, u: ItemUpdate): Promise<void> {
-  let stored = u.stored
-  for (let attempt = 0; ; attempt++) {
-    const data = applyChanges(stored.data, u.changes)
-    const flash = { ...stored.flash, ...u.changes.flash }
-    for (const k of u.flashRemove) if (!Object.hasOwn(u.changes.flash, k)) delete flash[k]
-    const tokens = Object.entries(stored.w ?? {}).filter(([, t]) => t >= u.staleBefore)
-    if (u.token) tokens.push([u.token, u.now])
-    const whole = Object.fromEntries(tokens)
-    checkSize(toAttributeMap(data), toAttributeMap(flash), tokens.length * 30)
-    const x = perKey(u, stored) ?? wholeMaps(u, stored, data, flash, whole)
-    if (u.expires !== undefined) x.sets.push(`#E = ${x.value(N(u.expires))}`)
-    let condition = `#E > ${x.value(N(u.now))}`
-    if (u.lease) {
-      x.names['#O'] = 'leaseOwner'
-      x.names['#L'] = 'lease'
-      x.removes.push('#L', '#O')
-      condition += ` AND #O = ${x.value({ S: u.lease })}`
-    }
-    try {
-      await write(table, 'UpdateItem', {
-        Key: key(id),
-        UpdateExpression: `${x.sets.length ? `SET ${x.sets.join(', ')} ` : ''}${x.removes.length ? `REMOVE ${x.removes.join(', ')} ` : ''}ADD #V :one`,
-        ConditionExpression: `${x.condition} AND ${condition}`,
-        ExpressionAttributeNames: x.names,
-        ExpressionAttributeValues: x.values,
-      })
-      return
-    } catch (error) {
-      const item = conflict(error)
-      if (u.token && item.w?.M?.[u.token]) return
-      const current = parseItem(item, u.now)
-      if (!current || current === 'ended') throw gone(error)
-      if (u.lease && item.leaseOwner?.S !== u.lease) {
-        throw new DynamoSessionError(
-          'LOCK_LOST',
-          `the session's lease expired (locking.leaseMs) and another request took it before this one saved`,
-          { cause: error },
-        )
-      }
-      if (x.perKey) throw gone(error)
-      if (attempt >= 3) {
-        throw new DynamoSessionError(
-          'CONTENDED',
-          'the session kept changing while this request wrote it whole; nothing was saved',
-          { cause: error },
-        )
-      }
-      stored = current
-    }
-  }
-}
-
-type Built = ReturnType<typeof expression> & {
-  sets: string[]
-  removes: string[]
-  condition: string
-  perKey: boolean
-}
-
-/** `SET`/`REMOVE` of each changed key, or undefined past DynamoDB's expression limits. */
-function perKey(u: ItemUpdate, stored: StoredSession): Built | undefined {
-  const x = expression()
-  const { set, remove, increment, flash } = u.changes
-  const sets: string[] = []
-  const removes: string[] = []
-  let operators = 0
-  const d = (k: string) => `#D.${x.name(k)}`
-  const f = (k: string) => `#F.${x.name(k)}`
-  for (const k of Object.keys(set)) sets.push(`${d(k)} = ${x.value(toAttribute(set[k]))}`)
-  for (const k of Object.keys(increment)) {
-    const path = d(k)
-    sets.push(`${path} = if_not_exists(${path}, :zero) + ${x.value(N(increment[k]))}`)
-    x.values[':zero'] = N(0)
-    operators += 2
-  }
-  for (const k of remove) removes.push(d(k))
-  for (const k of Object.keys(flash)) sets.push(`${f(k)} = ${x.value(toAttribute(flash[k]))}`)
-  for (const k of u.flashRemove) if (!Object.hasOwn(flash, k)) removes.push(f(k))
-  let condition = 'attribute_exists(#D)'
-  x.names['#D'] = 'data'
-  if (Object.keys(flash).length || u.flashRemove.length) x.names['#F'] = 'flash'
-  for (const t of Object.keys(stored.w ?? {})) {
-    if ((stored.w as Record<string, number>)[t] < u.staleBefore) removes.push(`#W.${x.name(t)}`)
-  }
-  if (u.token || removes.some((r) => r.startsWith('#W'))) x.names['#W'] = 'w'
-  if (u.token) {
-    // Items written before write tokens existed have no `w` map to add to.
-    const t = x.name(u.token)
-    sets.push(
-      stored.w
-        ? `#W.${t} = ${x.value(N(u.now))}`
-        : `#W = ${x.value({ M: { [u.token]: N(u.now) } })}`,
-    )
-    if (stored.w) condition += ` AND attribute_not_exists(#W.${t})`
-  }
-  const built = { ...x, sets, removes, condition, perKey: true }
-  const size = sets.join().length + removes.join().length
-  return size < MAX_EXPRESSION && operators < MAX_OPERATORS ? built : undefined
-}
-
-/** The whole `data`, `flash` and `w` maps, under the version this request read. */
-function wholeMaps(
+function perKey(
   u: ItemUpdate,
   stored: StoredSession,
-  data: Record<string, JsonValue>,
-  flash: Record<string, JsonValue>,
-  tokens: Record<string, number>,
-): Built {
-  const x = expression()
-  x.names['#D'] = 'data'
-  x.names['#F'] = 'flash'
-  x.names['#W'] = 'w'
-  const sets = [
-    `#D = ${x.value({ M: toAttributeMap(data) })}`,
-    `#F = ${x.value({ M: toAttributeMap(flash) })}`,
-    `#W = ${x.value({ M: toAttributeMap(tokens) })}`,
-  ]
-  const condition = stored.v ? `#V = ${x.value(N(stored.v))}` : 'attribute_not_exists(#V)'
-  return { ...x, sets, removes: [], condition, perKey: false }
+): [string, string, Record<string, string>, Record<string, AttributeValue>] | undefined {
+  const names: Record<string, string> = {}
+  const values: Record<string, AttributeValue> = { ':one': N(1) }
+  let n = 0
+  const name = (path: string, k: string) => {
+    const alias = `#${(n++).toString(36)}`
+    names[alias] = k
+    return `${path}.${alias}`
+  }
+  const value = (v: AttributeValue) => {
+    const alias = `:${(n++).toString(36)}`
+    values[alias] = v
+    return alias
+  }
+  const { set, remove, increment, flash } = u.changes
+  const sets = Object.keys(set).map((k) => `${name('#D', k)} = ${value(toAttribute(set[k]))}`)
+  const removes = remove.map((k) => name('#D', k))
+  for (const k of Object.keys(increment)) {
+    const path = name('#D', k)
+    sets.push(`${path} = if_not_exists(${path}, ${value(N(0))}) + ${value(N(increment[k]))}`)
+  }
+  for (const k of Object.keys(flash))
+    sets.push(`${name('#F', k)} = ${value(toAttribute(flash[k]))}`)
+  for (const k of Object.keys(stored.flash))
+    if (!Object.hasOwn(flash, k)) removes.push(name('#F', k))
+  for (const [t, at] of Object.entries(stored.w ?? {}))
+    if (at < u.staleBefore) removes.push(name('#W', t))
+  if (u.expires !== undefined) sets.push(`#E = ${value(N(u.expires))}`)
+  let condition = ''
+  if (u.token) {
+    // Items written before write tokens existed have no `w` map to add to.
+    const path = stored.w ? name('#W', u.token) : '#W'
+    sets.push(`${path} = ${value(stored.w ? N(u.now) : { M: { [u.token]: N(u.now) } })}`)
+    if (stored.w) condition = ` AND attribute_not_exists(${path})`
+  }
+  const update = `${sets.length ? `SET ${sets.join(', ')} ` : ''}${removes.length ? `REMOVE ${removes.join(', ')} ` : ''}ADD #V :one`
+  return update.length < MAX_EXPRESSION && Object.keys(increment).length * 2 < MAX_OPERATORS
+    ? [update, condition, names, values]
+    : undefined
 }
 
 /**
  * Takes the lease on a live item and returns the item, in one conditional UpdateItem. Returns
- * 'held' when another request holds a live lease, and the item as it is (expired, ended) or
- * undefined when it is not a live session.
+ * 'held' when another request holds a live lease, and the item as it is (expired, ended, `{}`
+ * for none) when it is not a live session.
  */
 export async function takeLease(
   table: SessionTable,
   id: string,
   token: string,
   leaseMs: number,
-): Promise<Record<string, unknown> | undefined | 'held'> {
+): Promise<Record<string, unknown> | 'held'> {
   const now = Date.now()
-  try {
-    const out = await table.send('UpdateItem', {
-      TableName: table.name,
-      Key: key(id),
-      UpdateExpression: 'SET #L = :until, #O = :o',
-      // Our own token: an earlier attempt took the lease and its reply was lost.
-      ConditionExpression:
-        'attribute_exists(#D) AND #E > :s AND (attribute_not_exists(#L) OR #L < :now OR #O = :o)',
-      ExpressionAttributeNames: {
-        '#L': 'lease',
-        '#O': 'leaseOwner',
-        '#D': 'data',
-        '#E': 'expires',
-      },
-      ExpressionAttributeValues: {
-        ':until': N(now + leaseMs),
-        ':now': N(now),
-        ':s': N(Math.floor(now / 1000)),
-        ':o': { S: token },
-      },
-      ReturnValues: 'ALL_NEW',
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      ReturnConsumedCapacity: 'TOTAL',
-    })
-    return out.Attributes
-  } catch (error) {
-    const item = conflict(error)
-    // The condition failed on a live item: another request holds the lease.
-    return item.data && !item.end && Number(item.expires?.N) > now / 1000 ? 'held' : item
-  }
+  const [answer, current] = await write(table, 'UpdateItem', {
+    Key: key(id),
+    UpdateExpression: 'SET #L = :until, #O = :o',
+    // Our own token: an earlier attempt took the lease and its reply was lost.
+    ConditionExpression:
+      'attribute_exists(#D) AND #E > :s AND (attribute_not_exists(#L) OR #L < :now OR #O = :o)',
+    ExpressionAttributeValues: {
+      ':until': N(now + leaseMs),
+      ':now': N(now),
+      ':s': N(Math.floor(now / 1000)),
+      ':o': { S: token },
+    },
+    ReturnValues: 'ALL_NEW',
+  })
+  if (!current) return answer?.Attributes as Item
+  // The condition failed on a live item: another request holds the lease.
+  return current.data && !current.end && Number(current.expires?.N) > now / 1000 ? 'held' : current
 }
 
 /** Gives the lease back without changing the session; a lease already lost is no error. */
 export async function releaseLease(table: SessionTable, id: string, token: string): Promise<void> {
-  try {
-    await table.send('UpdateItem', {
-      TableName: table.name,
-      Key: key(id),
-      UpdateExpression: 'REMOVE #L, #O',
-      ConditionExpression: '#O = :o',
-      ExpressionAttributeNames: { '#L': 'lease', '#O': 'leaseOwner' },
-      ExpressionAttributeValues: { ':o': { S: token } },
-    })
-  } catch (error) {
-    conflict(error)
-  }
+  await write(table, 'UpdateItem', {
+    Key: key(id),
+    UpdateExpression: 'REMOVE #L, #O',
+    ConditionExpression: '#O = :o',
+    ExpressionAttributeValues: { ':o': { S: token } },
+  })
 }
