@@ -146,6 +146,8 @@ function span(seconds: number): string {
   return Math.abs(hours) < 48 ? `${hours} h` : `${Math.round(seconds / 86_400)} days`
 }
 
+const entryCount = (n: number) => (n === 1 ? '1 entry' : `${n} entries`)
+
 function callsTable(calls: readonly DynamoCall[]) {
   if (!calls.length) return html`<p class="none">No DynamoDB call.</p>`
   return html`<table class="calls">
@@ -181,7 +183,7 @@ function itemView(item: Item) {
     const seconds = name === 'expires' || name === 'created' ? epoch(attribute) : undefined
     const shown =
       type === 'M'
-        ? `${Object.keys(value as object).length} entries`
+        ? entryCount(Object.keys(value as object).length)
         : seconds === undefined
           ? String(value)
           : `${value} (${clock(seconds)})`
@@ -209,10 +211,9 @@ function timeline(item: Item, maxAge: number, absoluteMaxAge: number) {
   <line x1="100" x2="100" y1="0" y2="14" stroke="#b33" stroke-width="1.2"/>
 </svg>
 <figcaption>
-<span class="created">created ${clock(created)}</span> ·
-<span class="now">now: ${span(now - created)} after it</span> ·
-<span class="expires">expires in ${span(expires - now)} unless used again (idle limit: ${span(maxAge)} after each use)</span> ·
-<span class="limit">absolute limit in ${span(limit - now)} (${span(absoluteMaxAge)} after it was created, whatever the activity)</span>
+<span class="created"><i style="background:#222"></i>created ${clock(created)}; now is ${span(now - created)} later</span>
+<span class="expires"><i style="background:#8fb3e8"></i>expires in ${span(expires - now)} unless used again (idle limit: ${span(maxAge)} after each use)</span>
+<span class="limit"><i style="background:#b33"></i>absolute limit in ${span(limit - now)} (${span(absoluteMaxAge)} after it was created, whatever the activity)</span>
 </figcaption>
 </figure>`
 }
@@ -249,6 +250,8 @@ const STYLE = raw(`<style>
   #behind-the-scenes svg { width: 100%; height: 1.5rem; display: block }
   #behind-the-scenes figure { margin: .5rem 0 }
   #behind-the-scenes figcaption { color: #444 }
+  #behind-the-scenes figcaption span { display: block }
+  #behind-the-scenes figcaption i { display: inline-block; width: .8em; height: .8em; margin-right: .4em; vertical-align: -.05em }
   #behind-the-scenes .none { color: #666 }
 </style>`)
 
