@@ -1,20 +1,23 @@
 /**
- * @module The demo app that every entry point serves (Node, Bun, Deno, Cloudflare Workers): sign
- * in, a small cart, flash messages, sign out, and a page with the session's expiry. Plain
- * server-rendered HTML and POST forms with 303 redirects: it works without JavaScript.
+ * @module The demo app that every entry point serves (Node, Bun, Deno, Cloudflare Workers, AWS
+ * Lambda): sign in, a small cart, flash messages, sign out, a page with the session's expiry, and
+ * on every page a "Behind the scenes" panel with the DynamoDB calls of the request and the stored
+ * item. Plain server-rendered HTML and POST forms with 303 redirects: it works without JavaScript.
  */
 import { zValidator } from '@hono/zod-validator'
 import { Hono } from 'hono'
+import { contextStorage } from 'hono/context-storage'
 import { csrf } from 'hono/csrf'
 import { html } from 'hono/html'
 import { z } from 'zod'
 import { type DynamoSessionOptions, dynamoSession, type SessionEnv } from '../src/index.ts'
+import { behindTheScenes, type PanelEnv, recordingFetch } from './behind-the-scenes.ts'
 
 /** What the demo keeps in a session. */
 export type DemoData = { user: string; cart: string[] }
 
-/** The Hono environment of the demo app. */
-export type DemoEnv = SessionEnv<DemoData>
+/** The Hono environment of the demo app: the session, and the DynamoDB calls of the request. */
+export type DemoEnv = SessionEnv<DemoData> & PanelEnv
 
 /** The shop's whole catalogue. */
 export const PRODUCTS: readonly string[] = ['Apple', 'Banana', 'Cherry', 'Dragon fruit']
@@ -80,7 +83,7 @@ function loginPage(errors: string[] = [], username = '', notice = ''): Html {
   <input id="password" name="password" type="password" autocomplete="current-password" required>
   <p><button type="submit">Sign in</button></p>
 </form>
-<p><small>Any username and any password of 8 characters or more will do: this is a demo.</small></p>`,
+<p><small>This is a demo: any username of 3 to 20 letters, digits, - or _ and any password of 8 characters or more will do.</small></p>`,
     notice || undefined,
   )
 }
@@ -119,9 +122,13 @@ ${
  */
 export function createApp(options?: DynamoSessionOptions<DemoData>): Hono<DemoEnv> {
   const app = new Hono<DemoEnv>()
+  // The "Behind the scenes" panel: the calls are attributed to their request through the
+  // context storage, and the panel is added once the session middleware has saved.
+  app.use(contextStorage())
+  app.use(behindTheScenes(options))
   // Form posts are accepted from this origin only: a login or cart form on another site fails.
   app.use(csrf())
-  app.use(dynamoSession<DemoData>(options))
+  app.use(dynamoSession<DemoData>({ ...options, fetch: recordingFetch(options?.fetch) }))
 
   app.get('/', (c) => {
     const session = c.get('session')

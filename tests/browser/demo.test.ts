@@ -1,7 +1,9 @@
 // The demo app in a real browser (headless Chromium): the sign-in form's errors, signing in, the
-// cart across a reload, a second browser that shares nothing, and signing out. A screenshot of
-// each step goes to tests/screenshots/ (git-ignored).
+// cart across a reload, a second browser that shares nothing, and signing out; on each page the
+// "Behind the scenes" panel (the request's DynamoDB calls, the stored item, the expiry timeline).
+// A screenshot of each step goes to tests/screenshots/ (git-ignored).
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, test } from 'node:test'
@@ -39,6 +41,19 @@ describe('the demo in Chromium', () => {
 
   const shot = (page: Page, name: string) =>
     page.screenshot({ path: `${SHOTS}demo-${name}.png`, fullPage: true })
+  /** The panel's calls, as `operation units` strings, for this request or the one before. */
+  const calls = async (page: Page, which: 'this-request' | 'previous-request' = 'this-request') =>
+    (await page.locator(`#behind-the-scenes .${which} tbody tr`).all()).map(async (row) => {
+      const op = (await row.locator('td.op').textContent())?.trim()
+      const units = (await row.locator('td.units').textContent())?.trim()
+      assert.match(units ?? '', /^\d+(\.\d+)?$/, `${op}: capacity units as DynamoDB reports them`)
+      assert.match((await row.locator('td.ms').textContent()) ?? '', /^\d+(\.\d)? ms$/)
+      return op
+    })
+  const ops = async (page: Page, which?: 'this-request' | 'previous-request') =>
+    Promise.all(await calls(page, which))
+  const attribute = (page: Page, name: string) =>
+    page.locator(`#behind-the-scenes tr[data-attribute="${name}"] td.value`).textContent()
   const cartItems = async (page: Page) =>
     (await page.locator('ul.cart li').allTextContents()).map((text) =>
       text.replace(/Remove$/, '').trim(),
@@ -73,12 +88,30 @@ describe('the demo in Chromium', () => {
       page.getByRole('button', { name: 'Sign in' }).click(),
     ])
     assert.equal(await page.locator('.notice').textContent(), 'Signed in')
-    assert.equal(await page.locator('strong').textContent(), 'alice')
+    assert.equal(await page.locator('p:has-text("Signed in as") strong').textContent(), 'alice')
     const [cookie] = await context.cookies()
     assert.equal(cookie?.name, 'sid')
     assert.equal(cookie.httpOnly, true)
     assert.equal(cookie.secure, true)
     assert.equal(cookie.sameSite, 'Lax')
+    // Behind the scenes: the sign-in post wrote the new session; this page read it.
+    const panel = page.locator('#behind-the-scenes')
+    assert.equal(await panel.locator('h2').textContent(), 'Behind the scenes')
+    assert.match(
+      (await panel.locator('h3').nth(1).textContent()) ?? '',
+      /request before it \(POST \/login, answered 303\)/,
+    )
+    assert.ok((await ops(page, 'previous-request')).includes('PutItem'))
+    assert.equal((await ops(page))[0], 'GetItem')
+    const hashed = createHash('sha256').update(cookie.value.split('.')[0]).digest('base64url')
+    assert.equal(await attribute(page, 'id'), hashed, 'the item is stored under the hashed id')
+    assert.match((await attribute(page, 'expires')) ?? '', /^\d{10} \(\d{4}-/)
+    assert.match((await attribute(page, 'created')) ?? '', /^\d{10} \(\d{4}-/)
+    assert.equal(await panel.locator('figure.timeline svg').count(), 1)
+    assert.match(
+      (await panel.locator('figcaption .expires').textContent()) ?? '',
+      /expires in 24 h unless used again/,
+    )
     await shot(page, '2-signed-in')
 
     for (const item of ['Apple', 'Cherry']) {
@@ -91,6 +124,14 @@ describe('the demo in Chromium', () => {
     }
     assert.equal(await page.locator('#count').textContent(), '2')
     assert.deepEqual(await cartItems(page), ['Apple', 'Cherry'])
+    assert.match(
+      (await page.locator('#behind-the-scenes .previous-request').textContent()) ?? '',
+      /UpdateItem/,
+      'adding an item is one UpdateItem',
+    )
+    const item = JSON.parse((await page.locator('#behind-the-scenes pre.json').textContent()) ?? '')
+    assert.deepEqual(item.data.M.cart, { L: [{ S: 'Apple' }, { S: 'Cherry' }] })
+    await page.locator('#behind-the-scenes').screenshot({ path: `${SHOTS}demo-panel.png` })
     await shot(page, '3-two-items')
 
     await page.reload()
@@ -103,6 +144,7 @@ describe('the demo in Chromium', () => {
       page.getByRole('link', { name: 'Session' }).click(),
     ])
     assert.match((await page.locator('body').textContent()) ?? '', /This session expires at/)
+    assert.deepEqual(await ops(page), ['GetItem'], 'a page view costs one GetItem')
     await shot(page, '5-session-expiry')
 
     // Another browser profile: its own (empty) session, nothing of alice's.
@@ -112,6 +154,10 @@ describe('the demo in Chromium', () => {
     assert.equal(await otherPage.locator('#count').count(), 0)
     assert.equal(await otherPage.locator('#username').count(), 1)
     assert.deepEqual(await other.cookies(), [])
+    assert.match(
+      (await otherPage.locator('#behind-the-scenes .this-request').textContent()) ?? '',
+      /No DynamoDB call/,
+    )
     await shot(otherPage, '6-second-browser')
     await other.close()
 
@@ -123,7 +169,15 @@ describe('the demo in Chromium', () => {
     assert.equal(await page.locator('.notice').textContent(), 'Signed out')
     assert.equal(await page.locator('#count').count(), 0)
     assert.deepEqual(await context.cookies(), [], 'the session cookie is cleared')
-    assert.deepEqual(await scanAll(table), [], 'the session item is deleted')
+    assert.deepEqual(
+      (await scanAll(table)).filter((stored) => stored.data),
+      [],
+      'no session data is left in the table',
+    )
+    assert.match(
+      (await page.locator('#behind-the-scenes h3').nth(1).textContent()) ?? '',
+      /POST \/logout, answered 303/,
+    )
     await shot(page, '7-signed-out')
     await context.close()
   })

@@ -6,7 +6,50 @@ import { createApp } from '../../examples/app.ts'
 import { cartOf, DemoClient, errorsOf, noticeOf, userOf } from '../demo-client.ts'
 import { freshTable, SECRET, scanAll } from '../helpers.ts'
 
+/**
+ * The sessions a table holds: items with data. An ended session may stay for a while as a
+ * tombstone (an item with `end` and no data), which tells later requests it was ended.
+ */
+async function sessionsIn(table: string) {
+  return (await scanAll(table)).filter((item) => !item.end)
+}
+
 const ORIGIN = 'http://localhost'
+
+const decode = (text: string) =>
+  text
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
+
+const callsIn = (part: string | undefined) =>
+  part === undefined
+    ? undefined
+    : [
+        ...part.matchAll(
+          /<td class="op">(\w+)[^<]*(?:<span[^>]*>[^<]*<\/span>)?<\/td><td class="units">([^<]*)<\/td><td class="ms">([^<]*)<\/td>/g,
+        ),
+      ].map(([, op, units, ms]) => ({ op, units, ms }))
+
+/** The "Behind the scenes" panel of a demo page, read back. */
+function panelOf(body: string) {
+  const html = /<aside id="behind-the-scenes"[\s\S]*<\/aside>/.exec(body)?.[0]
+  assert.ok(html, 'the page has the panel')
+  const section = (name: string) =>
+    new RegExp(`<div class="${name}">([\\s\\S]*?)</div>`).exec(html)?.[1]
+  const json = /<pre class="json">([\s\S]*?)<\/pre>/.exec(html)?.[1]
+  return {
+    html,
+    calls: callsIn(section('this-request')) ?? [],
+    previous: callsIn(section('previous-request')),
+    previousRequest: /request before it \(([^)]*)\)/.exec(html)?.[1],
+    json: json === undefined ? undefined : decode(json),
+    attribute: (name: string) =>
+      new RegExp(`<tr data-attribute="${name}">.*?<td class="value">([^<]*)</td>`).exec(html)?.[1],
+  }
+}
 
 async function setup() {
   const conn = await freshTable('demo')
@@ -64,15 +107,15 @@ describe('demo app', () => {
     assert.equal(noticeOf(again.body), undefined)
   })
 
-  test('signing in again gives a new session id and deletes the old item', async () => {
+  test('signing in again gives a new session id and ends the old session', async () => {
     const { conn, client } = await setup()
     const c = client()
     await signIn(c, 'alice')
     const before = c.jar.get('sid')
-    const [oldItem] = await scanAll(conn.table)
+    const [oldItem] = await sessionsIn(conn.table)
     await signIn(c, 'bob')
     assert.notEqual(c.jar.get('sid'), before)
-    const items = await scanAll(conn.table)
+    const items = await sessionsIn(conn.table)
     assert.equal(items.length, 1)
     assert.notEqual(items[0].id.S, oldItem.id.S)
     assert.deepEqual(items[0].data.M.user, { S: 'bob' })
@@ -112,7 +155,7 @@ describe('demo app', () => {
     assert.deepEqual(await scanAll(conn.table), [])
   })
 
-  test('signing out deletes the session, clears the cookie, and the old cookie is worth nothing', async () => {
+  test('signing out ends the session, clears the cookie, and the old cookie is worth nothing', async () => {
     const { conn, client } = await setup()
     const c = client()
     await signIn(c)
@@ -126,13 +169,14 @@ describe('demo app', () => {
     assert.equal(c.jar.size, 0)
     assert.equal(noticeOf(page.body), 'Signed out')
     assert.equal(cartOf(page.body), undefined)
-    assert.deepEqual(await scanAll(conn.table), [])
-    // The old cookie, replayed, finds no session and is cleared.
+    assert.deepEqual(await sessionsIn(conn.table), [])
+    // The old cookie, replayed, finds no session, and no session is started for it.
     const replay = client()
     replay.jar.set('sid', oldSid!)
     const replayed = await replay.get('/')
     assert.equal(userOf(replayed.body), undefined)
-    assert.ok(replayed.setCookies.some((h) => /^sid=;/.test(h)))
+    assert.ok(!replayed.setCookies.some((h) => /^sid=[^;]/.test(h)), replayed.setCookies.join())
+    assert.match(replayed.body, /action="\/login"/)
   })
 
   test('the session page shows when the session expires', async () => {
@@ -147,6 +191,64 @@ describe('demo app', () => {
     const left = new Date(datetime).getTime() - Date.now()
     assert.ok(left > 3500_000 && left <= 3600_000, `expires in ${left} ms, maxAge is 3600 s`)
     assert.match(page.body, /It holds: user\./)
+  })
+
+  test('the panel of a first visit shows no DynamoDB call and no stored item', async () => {
+    const { client } = await setup()
+    const page = await client().get('/')
+    const panel = panelOf(page.body)
+    assert.deepEqual(panel.calls, [])
+    assert.match(panel.html, /No DynamoDB call/)
+    assert.match(panel.html, /No item is stored/)
+    assert.deepEqual(panel.previous, undefined)
+  })
+
+  test('the panel lists the calls of the request and of the redirect before it, with their capacity', async () => {
+    const { client } = await setup()
+    const c = client()
+    const page = await signIn(c)
+    const panel = panelOf(page.body)
+    // The sign-in post wrote the new session; the page after it read it (and cleared the flash).
+    assert.equal(panel.previousRequest, 'POST /login, answered 303')
+    assert.ok(
+      panel.previous?.some((call) => call.op === 'PutItem'),
+      JSON.stringify(panel.previous),
+    )
+    assert.equal(panel.calls[0]?.op, 'GetItem')
+    for (const call of [...panel.calls, ...(panel.previous ?? [])]) {
+      assert.match(call.units, /^\d+(\.\d+)?$/, `${call.op} reports its capacity units`)
+      assert.match(call.ms, /^\d+(\.\d)? ms$/)
+    }
+    // A read-only page view with nothing due: one GetItem and nothing else.
+    const again = panelOf((await c.get('/session')).body)
+    assert.deepEqual(
+      again.calls.map((call) => call.op),
+      ['GetItem'],
+    )
+  })
+
+  test('the panel shows the stored item under the hash of the cookie id, with its timeline', async () => {
+    const { conn, client } = await setup()
+    const c = client()
+    await signIn(c)
+    const page = await c.post('/cart/add', { item: 'Apple' })
+    const panel = panelOf(page.body)
+    const id = c.jar.get('sid')!.split('.')[0]
+    const digest = new Uint8Array(
+      await crypto.subtle.digest('SHA-256', new TextEncoder().encode(id)),
+    )
+    const hashed = Buffer.from(digest).toString('base64url')
+    const [stored] = await sessionsIn(conn.table)
+    assert.equal(stored.id.S, hashed)
+    assert.equal(panel.attribute('id'), hashed)
+    assert.match(panel.attribute('expires') ?? '', new RegExp(`^${stored.expires.N} \\(`))
+    assert.match(panel.attribute('created') ?? '', new RegExp(`^${stored.created.N} \\(`))
+    assert.equal(panel.attribute('data'), '2 entries')
+    // The whole item as DynamoDB JSON, exactly as the table holds it.
+    assert.deepEqual(JSON.parse(panel.json ?? 'null'), stored)
+    assert.match(panel.html, /<svg[^>]*role="img"/)
+    assert.match(panel.html, /expires in 1 h unless used again \(idle limit: 1 h after each use\)/)
+    assert.match(panel.html, /absolute limit in 7 days/)
   })
 
   test('a form posted from another site is refused', async () => {
