@@ -14,6 +14,7 @@ import {
   storedKey,
 } from './cookie.ts'
 import { DynamoSessionError } from './errors.ts'
+import type { JsonValue } from './marshall.ts'
 import {
   checkSecrets,
   type DynamoSessionOptions,
@@ -21,7 +22,7 @@ import {
   resolveConnection,
   settingsOf,
 } from './options.ts'
-import { type Session, SessionState, type StoredSession } from './session.ts'
+import { type JsonCompatible, type Session, SessionState, type StoredSession } from './session.ts'
 import {
   deleteItem,
   getItem,
@@ -34,9 +35,24 @@ import {
   updateItem,
 } from './store.ts'
 
-/** The Hono environment the middleware provides: `c.get('session')`. */
-export type SessionEnv<Data extends object = Record<string, unknown>> = {
-  Variables: { session: Session<Data> }
+/**
+ * The Hono environment the middleware provides: `c.get('session')`, or `c.get(Key)` with the
+ * `contextKey` option. `Data` must hold JSON values only (a `Date`, `Map`, function or `bigint`
+ * is a compile error); `Flash` types `flash`/`takeFlash`.
+ *
+ * @example
+ * ```ts
+ * type Data = { userId: string; visits: number }
+ * const app = new Hono<SessionEnv<Data>>()
+ * const admin = new Hono<SessionEnv<{ role: string }, 'admin'>>() // c.get('admin')
+ * ```
+ */
+export type SessionEnv<
+  Data extends JsonCompatible<Data> = Record<string, unknown>,
+  Key extends string = 'session',
+  Flash extends JsonCompatible<Flash> = Record<string, JsonValue>,
+> = {
+  Variables: { [K in Key]: Session<Data, Flash> }
 }
 
 /** Clients kept per configuration; more than this (rotating credentials) drops the oldest. */
@@ -102,20 +118,26 @@ const asSessionError = (error: unknown): DynamoSessionError =>
  * })
  * ```
  */
-export function dynamoSession<Data extends object = Record<string, unknown>>(
-  options?: DynamoSessionOptions<Data>,
-): MiddlewareHandler<SessionEnv<Data>> {
-  return sessionMiddleware(options, createClient)
+export function dynamoSession<
+  Data extends JsonCompatible<Data> = Record<string, unknown>,
+  Key extends string = 'session',
+  Flash extends JsonCompatible<Flash> = Record<string, JsonValue>,
+>(options?: DynamoSessionOptions<Data, Key>): MiddlewareHandler<SessionEnv<Data, Key, Flash>> {
+  return sessionMiddleware<Data, Key, Flash>(options, createClient)
 }
 
 /**
  * The middleware over any DynamoDB transport. `dynamoSession` passes the aws4fetch client; the
  * benchmarks pass one built on the AWS SDK to compare the two with everything else equal.
  */
-export function sessionMiddleware<Data extends object = Record<string, unknown>>(
-  options: DynamoSessionOptions<Data> | undefined,
+export function sessionMiddleware<
+  Data extends JsonCompatible<Data> = Record<string, unknown>,
+  Key extends string = 'session',
+  Flash extends JsonCompatible<Flash> = Record<string, JsonValue>,
+>(
+  options: DynamoSessionOptions<Data, Key> | undefined,
   makeClient: (config: ClientConfig) => Send,
-): MiddlewareHandler<SessionEnv<Data>> {
+): MiddlewareHandler<SessionEnv<Data, Key, Flash>> {
   const s = settingsOf(options as DynamoSessionOptions)
   const clients = new Map<string, Send>()
   const fixedSigner = s.secrets ? new CookieSigner(s.secrets) : undefined
@@ -248,12 +270,12 @@ export function sessionMiddleware<Data extends object = Record<string, unknown>>
       stored !== null &&
       nextExpires > stored.expires &&
       nextExpires - stored.expires >= s.touchAfter
-    const session = new SessionState<Data>(
+    const session = new SessionState<Data, Flash>(
       stored && id ? id : newId(),
       stored,
       stored ? new Date((touchDue ? nextExpires : stored.expires) * 1000) : null,
     )
-    c.set('session', session)
+    c.set(((options?.contextKey as Key | undefined) ?? 'session') as Key, session)
 
     await next()
 
