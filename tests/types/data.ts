@@ -27,7 +27,7 @@ interface User {
   anything: unknown
   json: JsonValue
 }
-type Accepted = [
+export type Accepted = [
   SessionEnv,
   SessionEnv<User>,
   SessionEnv<Profile>,
@@ -35,6 +35,7 @@ type Accepted = [
   SessionEnv<Record<string, unknown>>,
   SessionEnv<Record<string, JsonValue>>,
   SessionEnv<Record<string, number>>,
+  // biome-ignore lint/suspicious/noExplicitAny: `any` values are accepted, as `unknown` ones are
   SessionEnv<{ loose: any }>,
   SessionEnv<{ nothing: null }>,
   SessionEnv<{ deep: { deeper: { deepest: boolean[][] } } }>,
@@ -46,34 +47,34 @@ expect<Equal<User extends JsonCompatible<User> ? true : false, true>>()
 expect<Equal<Session<User>, SessionEnv<User>['Variables']['session']>>()
 
 // @ts-expect-error 'Date' is not assignable to type 'never'
-type RefusedDate = SessionEnv<{ when: Date }>
+export type RefusedDate = SessionEnv<{ when: Date }>
 // @ts-expect-error 'Date' is not assignable to type 'never'
-type RefusedNestedDate = SessionEnv<{ user: { born: Date } }>
+export type RefusedNestedDate = SessionEnv<{ user: { born: Date } }>
 // @ts-expect-error 'Date' is not assignable to type 'never'
-type RefusedDates = SessionEnv<{ days: Date[] }>
+export type RefusedDates = SessionEnv<{ days: Date[] }>
 // @ts-expect-error 'Map<string, number>' is not assignable to type 'never'
-type RefusedMap = SessionEnv<{ counts: Map<string, number> }>
+export type RefusedMap = SessionEnv<{ counts: Map<string, number> }>
 // @ts-expect-error 'Set<string>' is not assignable to type 'never'
-type RefusedSet = SessionEnv<{ seen: Set<string> }>
+export type RefusedSet = SessionEnv<{ seen: Set<string> }>
 // @ts-expect-error '() => void' is not assignable to type 'never'
-type RefusedFunction = SessionEnv<{ callback: () => void }>
+export type RefusedFunction = SessionEnv<{ callback: () => void }>
 // @ts-expect-error 'bigint' is not assignable to type 'never'
-type RefusedBigInt = SessionEnv<{ big: bigint }>
+export type RefusedBigInt = SessionEnv<{ big: bigint }>
 // @ts-expect-error 'symbol' is not assignable to type 'never'
-type RefusedSymbol = SessionEnv<{ sym: symbol }>
+export type RefusedSymbol = SessionEnv<{ sym: symbol }>
 // @ts-expect-error 'undefined' is not assignable to type 'never'
-type RefusedUndefined = SessionEnv<{ nothing: undefined }>
-// @ts-expect-error optional in type '{ nothing?: undefined; }' but required
-type RefusedOptionalUndefined = SessionEnv<{ nothing?: undefined }>
+export type RefusedUndefined = SessionEnv<{ nothing: undefined }>
+// @ts-expect-error is not assignable to type '{ nothing: never; }'
+export type RefusedOptionalUndefined = SessionEnv<{ nothing?: undefined }>
 // An object with methods is a class instance at run time, not a plain object.
 interface WithMethod {
   name: string
   greet(): string
 }
 // @ts-expect-error '() => string' is not assignable to type 'never'
-type RefusedMethod = SessionEnv<WithMethod>
+export type RefusedMethod = SessionEnv<WithMethod>
 // @ts-expect-error '() => string' is not assignable to type 'never'
-type RefusedUrl = SessionEnv<{ link: URL }>
+export type RefusedUrl = SessionEnv<{ link: URL }>
 
 // The same at the middleware, and for flash values.
 dynamoSession<{ when: string }>()
@@ -83,7 +84,7 @@ dynamoSession<{ n: number }, 'session', { notice: string }>()
 // @ts-expect-error 'Date' is not assignable to type 'never'
 dynamoSession<{ n: number }, 'session', { at: Date }>()
 // @ts-expect-error 'Date' is not assignable to type 'never'
-type RefusedFlash = SessionEnv<{ n: number }, 'session', { at: Date }>
+export type RefusedFlash = SessionEnv<{ n: number }, 'session', { at: Date }>
 
 // A helper over any session with a `user` key needs no JSON constraint of its own.
 function userOf<D extends { user?: string }>(s: Session<D>): string {

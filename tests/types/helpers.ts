@@ -10,3 +10,6 @@ export const expect = <T extends true>(): T | undefined => undefined
 
 /** A value of any type, for calls that are compiled and never run. */
 export declare function any<T>(): T
+
+/** Compiles only when `value` is assignable to T. */
+export const accepts = <T>(_value: T): void => {}
