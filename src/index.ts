@@ -16,6 +16,7 @@
  */
 export type { Credentials, RetryOptions } from './client.ts'
 export { DynamoSessionError, type DynamoSessionErrorCode } from './errors.ts'
+export type { JsonValue } from './marshall.ts'
 export { dynamoSession, type SessionEnv } from './middleware.ts'
 export type {
   ConnectionOptions,
@@ -26,7 +27,7 @@ export type {
   StandardSchemaResult,
   StandardSchemaV1,
 } from './options.ts'
-export type { Session } from './session.ts'
+export type { JsonCompatible, NumberKeys, Session } from './session.ts'
 export {
   createSessionTable,
   type SweepCounts,

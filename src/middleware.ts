@@ -14,6 +14,7 @@ import {
   storedKey,
 } from './cookie.ts'
 import { DynamoSessionError } from './errors.ts'
+import type { JsonValue } from './marshall.ts'
 import {
   checkSecrets,
   type DynamoSessionOptions,
@@ -24,6 +25,7 @@ import {
 } from './options.ts'
 import {
   applyChanges,
+  type JsonCompatible,
   type Session,
   type SessionChanges,
   SessionState,
@@ -43,9 +45,24 @@ import {
   updateItem,
 } from './store.ts'
 
-/** The Hono environment the middleware provides: `c.get('session')`. */
-export type SessionEnv<Data extends object = Record<string, unknown>> = {
-  Variables: { session: Session<Data> }
+/**
+ * The Hono environment the middleware provides: `c.get('session')`, or `c.get(Key)` with the
+ * `contextKey` option. `Data` must hold JSON values only (a `Date`, `Map`, function or `bigint`
+ * is a compile error); `Flash` types `flash`/`takeFlash`.
+ *
+ * @example
+ * ```ts
+ * type Data = { userId: string; visits: number }
+ * const app = new Hono<SessionEnv<Data>>()
+ * const admin = new Hono<SessionEnv<{ role: string }, 'admin'>>() // c.get('admin')
+ * ```
+ */
+export type SessionEnv<
+  Data extends JsonCompatible<Data> = Record<string, unknown>,
+  Key extends string = 'session',
+  Flash extends JsonCompatible<Flash> = Record<string, JsonValue>,
+> = {
+  Variables: { [K in Key]: Session<Data, Flash> }
 }
 
 /** Clients kept per configuration; more than this (rotating credentials) drops the oldest. */
@@ -159,20 +176,26 @@ function within<T>(promise: T | Promise<T>, ms: number, what: string): Promise<T
  * })
  * ```
  */
-export function dynamoSession<Data extends object = Record<string, unknown>>(
-  options?: DynamoSessionOptions<Data>,
-): MiddlewareHandler<SessionEnv<Data>> {
-  return sessionMiddleware(options, createClient)
+export function dynamoSession<
+  Data extends JsonCompatible<Data> = Record<string, unknown>,
+  Key extends string = 'session',
+  Flash extends JsonCompatible<Flash> = Record<string, JsonValue>,
+>(options?: DynamoSessionOptions<Data, Key>): MiddlewareHandler<SessionEnv<Data, Key, Flash>> {
+  return sessionMiddleware<Data, Key, Flash>(options, createClient)
 }
 
 /**
  * The middleware over any DynamoDB transport. `dynamoSession` passes the aws4fetch client; the
  * benchmarks pass one built on the AWS SDK to compare the two with everything else equal.
  */
-export function sessionMiddleware<Data extends object = Record<string, unknown>>(
-  options: DynamoSessionOptions<Data> | undefined,
+export function sessionMiddleware<
+  Data extends JsonCompatible<Data> = Record<string, unknown>,
+  Key extends string = 'session',
+  Flash extends JsonCompatible<Flash> = Record<string, JsonValue>,
+>(
+  options: DynamoSessionOptions<Data, Key> | undefined,
   makeClient: (config: ClientConfig) => Send,
-): MiddlewareHandler<SessionEnv<Data>> {
+): MiddlewareHandler<SessionEnv<Data, Key, Flash>> {
   const s = settingsOf(options as DynamoSessionOptions)
   const clients = new Map<string, Send>()
   const fixedSigner = s.secrets ? new CookieSigner(s.secrets) : undefined
@@ -383,7 +406,7 @@ export function sessionMiddleware<Data extends object = Record<string, unknown>>
   /** The save phase: carries out the plan, then sets or clears the cookie it calls for. */
   async function save(
     c: Context,
-    session: SessionState<Data>,
+    session: SessionState<Data, Flash>,
     loaded: Loaded,
     table: () => Promise<RequestTable>,
     signer: CookieSigner | undefined,
@@ -449,7 +472,7 @@ export function sessionMiddleware<Data extends object = Record<string, unknown>>
    */
   async function regenerate(
     table: SessionTable,
-    session: SessionState<Data>,
+    session: SessionState<Data, Flash>,
     changes: SessionChanges,
     stored: StoredSession,
     oldKey: string,
@@ -486,7 +509,9 @@ export function sessionMiddleware<Data extends object = Record<string, unknown>>
   }
 
   return async function dynamoSession(c, next) {
-    const metric = c.get('metric' as never) as { headers: string[] } | undefined
+    const metric = (c.get as (key: string) => unknown)('metric') as
+      | { headers: string[] }
+      | undefined
     const started = performance.now()
     const time = (name: string) => {
       metric?.headers.push(`${name};dur=${(performance.now() - started).toFixed(1)}`)
@@ -511,7 +536,7 @@ export function sessionMiddleware<Data extends object = Record<string, unknown>>
     time('session-load')
 
     const { stored } = loaded
-    const session = new SessionState<Data>(
+    const session = new SessionState<Data, Flash>(
       stored ? (loaded.id as string) : newId(),
       stored,
       stored

@@ -6,21 +6,56 @@ import type { Credentials, RetryOptions } from './client.ts'
 import type { CookieAttributes } from './cookie.ts'
 import { DynamoSessionError } from './errors.ts'
 
-/** The session cookie. It carries only the id, never data. */
+/** The session cookie. It carries only the session's id, never data. */
 export interface CookieOptions {
-  /** @default 'sid' */
+  /**
+   * The cookie's name. Change it when another app on this host or a parent domain uses `sid`,
+   * when several `dynamoSession()` instances run side by side, or to get the `__Host-` prefix
+   * (`'__Host-sid'`: the browser then keeps the cookie to this exact host, path `/`, HTTPS).
+   * @default 'sid'
+   */
   name?: string
-  /** @default '/' */
+  /**
+   * The URL path the browser sends the cookie to. Narrow it (`'/admin'`) only when the session
+   * belongs to part of the site: requests outside the path arrive without it.
+   * @default '/'
+   */
   path?: string
-  /** @default none (the cookie goes to the exact host only) */
+  /**
+   * The `Domain` attribute. Unset, the cookie goes to the exact host only, the safest choice.
+   * Set a parent domain (`'example.com'`) to share the session with its subdomains: every one of
+   * them then receives the id. Not allowed with a `__Host-` name.
+   * @default undefined (this host only)
+   */
   domain?: string
-  /** @default true */
+  /**
+   * Sent over HTTPS only. Keep it in production; `false` is for local development over plain
+   * http (Safari refuses secure cookies on `http://localhost`). Must be true with
+   * `sameSite: 'None'`, `partitioned` or a `__Host-`/`__Secure-` name.
+   * @default true
+   */
   secure?: boolean
-  /** @default true */
+  /**
+   * Hidden from the page's JavaScript (`document.cookie`), so injected script cannot read the
+   * session id. Keep it: the cookie carries an opaque id no script needs.
+   * @default true
+   */
   httpOnly?: boolean
-  /** @default 'Lax' */
+  /**
+   * When the browser sends the cookie with requests from other sites. `'Lax'`: with links
+   * followed into the site, not with other sites' forms, fetches or frames (most CSRF is blocked
+   * and users arriving by a link stay signed in). `'Strict'`: never from another site (a
+   * followed link lands signed out). `'None'`: always, for an app embedded in or called from
+   * other sites with credentials; needs `secure`. Any letter case.
+   * @default 'Lax'
+   */
   sameSite?: 'Strict' | 'Lax' | 'None' | 'strict' | 'lax' | 'none'
-  /** CHIPS partitioned cookie. @default false */
+  /**
+   * A partitioned (CHIPS) cookie, kept per top-level site. Set it, with `sameSite: 'None'` and
+   * `secure`, for an app embedded as a third-party frame where browsers block third-party
+   * cookies; each embedding site then has its own session. Needs `secure`.
+   * @default false
+   */
   partitioned?: boolean
 }
 
@@ -52,8 +87,14 @@ export type StandardSchemaResult<Output> =
 /** Credentials, or a function of the request context that returns them (rotated, STS). */
 export type CredentialsOption = Credentials | ((c: Context) => Credentials | Promise<Credentials>)
 
-/** Options of `dynamoSession()`. Connection options fall back to the environment. */
-export interface DynamoSessionOptions<Data extends object = Record<string, unknown>> {
+/**
+ * Options of `dynamoSession()`. Connection options fall back to the environment. `Data` types
+ * `schema`; `Key` is the `contextKey`.
+ */
+export interface DynamoSessionOptions<
+  Data extends object = Record<string, unknown>,
+  Key extends string = 'session',
+> {
   /** Table name. @default SESSION_TABLE, else 'sessions' */
   table?: string
   /** AWS region. @default AWS_REGION, else AWS_DEFAULT_REGION */
@@ -78,12 +119,20 @@ export interface DynamoSessionOptions<Data extends object = Record<string, unkno
   consistentRead?: boolean
   /** Attempts per DynamoDB call, timeout of each, and the budget of all. @default { attempts: 4, timeoutMs: 3000, budgetMs: 10000 } */
   retry?: Partial<RetryOptions>
-  /** A Standard Schema the stored data must pass; data that fails is treated as no session. */
-  schema?: StandardSchemaV1<unknown, Partial<Data>> | StandardSchemaV1<unknown, unknown>
+  /**
+   * A Standard Schema (zod, valibot, arktype…) the stored data must pass; data that fails is
+   * treated as no session. Handlers see its output, which must fit `Data` (keys may be missing:
+   * a stored session need not hold every key).
+   */
+  schema?: StandardSchemaV1<unknown, Partial<Data>>
+  /**
+   * The name handlers read the session under, `c.get(contextKey)`. Give each instance its own
+   * (and its own cookie name) when several run side by side.
+   * @default 'session'
+   */
+  contextKey?: Key
   /** Serialise the requests of one session (off by default). `true` takes the defaults. */
   locking?: boolean | LockingOptions
-  /** The name handlers read the session by, `c.get(contextKey)`; two instances need two. @default 'session' */
-  contextKey?: string
   /**
    * Observes store errors (instead of `console.error`); a Response it returns is sent. Without
    * one, the error goes on to `app.onError` as a `DynamoSessionError` carrying its response.

@@ -5,8 +5,55 @@
 import { newId } from './cookie.ts'
 import { inNumberRange, type JsonValue, whyNotJson } from './marshall.ts'
 
-/** The session as a handler sees it, through `c.get('session')`. */
-export interface Session<Data extends object = Record<string, unknown>> {
+/**
+ * What `Data` and `Flash` may hold: JSON values. Types the key's type unchanged when it is
+ * JSON-compatible and maps what is not (a `Date`, `Map`, function, `bigint`, a key that can only
+ * be `undefined`) to `never`, so `Data extends JsonCompatible<Data>` fails at the use site.
+ * Interfaces pass (no index signature needed); `unknown` and `any` pass (checked at run time).
+ */
+export type JsonCompatible<T> = {
+  [K in keyof T]: unknown extends T[K] ? T[K] : JsonField<T[K]>
+} & { [K in UndefinedKeys<T>]: never }
+
+/** Keys whose type is `undefined` alone: nothing can be stored under them. */
+type UndefinedKeys<T, Keys extends keyof T = keyof T> = {
+  [K in Keys]: unknown extends T[K] ? never : [T[K]] extends [undefined] ? K : never
+}[Keys]
+
+/** One value of a JSON-compatible type: `undefined` only as a member of a union (optional keys). */
+type JsonField<T> = unknown extends T
+  ? T
+  : T extends JsonValue | undefined
+    ? T
+    : T extends
+          | ((...args: never) => unknown)
+          | Date
+          | ReadonlyMap<unknown, unknown>
+          | ReadonlySet<unknown>
+      ? never
+      : T extends object
+        ? JsonCompatible<T>
+        : never
+
+/** The keys of `Data` that `increment` accepts: typed `number` (optional or not), or any JSON value. */
+export type NumberKeys<Data> = {
+  [K in keyof Data]-?: JsonValue extends Data[K]
+    ? K
+    : [Exclude<Data[K], undefined>] extends [number]
+      ? number extends Data[K]
+        ? K
+        : never
+      : never
+}[keyof Data]
+
+/**
+ * The session as a handler sees it, through `c.get('session')` (or the middleware's `contextKey`).
+ * `Data` types the stored keys; `Flash` types the keys of `flash`/`takeFlash`.
+ */
+export interface Session<
+  Data extends object = Record<string, unknown>,
+  Flash extends object = Record<string, JsonValue>,
+> {
   /** The id the cookie carries. A new session gets one at once; it is stored only when written. */
   readonly id: string
   /** True when no stored session was loaded for this request. */
@@ -15,8 +62,8 @@ export interface Session<Data extends object = Record<string, unknown>> {
   readonly expiresAt: Date | null
   /** The value of a key, or undefined. */
   get<K extends keyof Data>(key: K): Data[K] | undefined
-  /** Sets a key to a JSON value; throws a TypeError naming the key for anything else. */
-  set<K extends keyof Data>(key: K, value: Data[K]): void
+  /** Sets a key to a JSON value (not undefined: use `delete`); throws a TypeError naming the key for anything else. */
+  set<K extends keyof Data>(key: K, value: Exclude<Data[K], undefined>): void
   /** Removes a key. */
   delete(key: keyof Data): void
   /** True when the key has a value. */
@@ -24,11 +71,11 @@ export interface Session<Data extends object = Record<string, unknown>> {
   /** A copy of all keys and values. */
   readonly data: Readonly<Partial<Data>>
   /** Adds `by` (default 1) to a numeric key, atomically in DynamoDB: concurrent increments all count. */
-  increment(key: keyof Data, by?: number): void
-  /** Stores a value that the next request can read once with `takeFlash`. */
-  flash(key: string, value: unknown): void
+  increment(key: NumberKeys<Data>, by?: number): void
+  /** Stores a JSON value that the next request can read once with `takeFlash`. */
+  flash<K extends keyof Flash & string>(key: K, value: Exclude<Flash[K], undefined>): void
   /** Reads a value the previous request flashed; flashed values last one request. */
-  takeFlash(key: string): unknown
+  takeFlash<K extends keyof Flash & string>(key: K): Flash[K] | undefined
   /** Gives the session a new id, keeping its data, and deletes the old item (call it on login). */
   regenerate(): void
   /** Deletes the stored session and clears the cookie (call it on logout). */
@@ -118,7 +165,11 @@ const notANumber = (key: string, value: unknown) =>
   new TypeError(`increment("${key}"): stored value is a ${typeof value}, not a number`)
 
 /** The `Session` implementation; the middleware reads `changes()` after the handler ran. */
-export class SessionState<Data extends object = Record<string, unknown>> implements Session<Data> {
+export class SessionState<
+  Data extends object = Record<string, unknown>,
+  Flash extends object = Record<string, JsonValue>,
+> implements Session<Data, Flash>
+{
   readonly isNew: boolean
   expiresAt: Date | null
   #id: string
@@ -211,9 +262,11 @@ export class SessionState<Data extends object = Record<string, unknown>> impleme
     put(this.#flashOut, name, value as JsonValue)
   }
 
-  takeFlash(key: string): unknown {
+  takeFlash<K extends keyof Flash & string>(key: K): Flash[K] | undefined {
     const flash = this.#stored?.flash
-    return flash && own(flash, key) ? structuredClone(flash[key]) : undefined
+    return (flash && own(flash, key) ? structuredClone(flash[key]) : undefined) as
+      | Flash[K]
+      | undefined
   }
 
   regenerate(): void {

@@ -70,6 +70,12 @@ const STEPS: Step[] = [
   },
   { name: 'lint', what: 'Biome', command: [bin('biome'), 'check', '.'], parse: byExitCode },
   {
+    name: 'types',
+    what: 'type tests (tests/types) under TypeScript 5 and the current major',
+    command: [process.execPath, '--import', 'tsx', 'tests/types/check.ts'],
+    parse: tap,
+  },
+  {
     name: 'bun',
     what: 'the suite under Bun',
     command: [bin('bun'), 'test', '--timeout', '120000', ...files('tests/suite')],

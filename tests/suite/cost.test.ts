@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { Hono } from 'hono'
-import { dynamoSession, type SessionEnv } from '../../src/index.ts'
+import { type DynamoSessionOptions, dynamoSession, type SessionEnv } from '../../src/index.ts'
 import {
   cookieOf,
   countingFetch,
@@ -15,7 +15,7 @@ import {
 
 type Data = Record<string, string>
 
-async function setup(options: Parameters<typeof dynamoSession>[0] = {}) {
+async function setup(options: DynamoSessionOptions<Data> = {}) {
   const conn = await freshTable('cost')
   const counter = countingFetch()
   const app = new Hono<SessionEnv<Data>>()

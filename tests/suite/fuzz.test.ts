@@ -316,7 +316,11 @@ describe('fuzz', () => {
     const ok = fuzzApp(
       {
         schema: {
-          '~standard': { version: 1, vendor: 'test', validate: async (value) => ({ value }) },
+          '~standard': {
+            version: 1,
+            vendor: 'test',
+            validate: async (value) => ({ value: value as Data }),
+          },
         },
       },
       conn,
