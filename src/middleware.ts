@@ -214,7 +214,7 @@ export function sessionMiddleware<
     } catch (cause) {
       throw new DynamoSessionError(
         'MISSING_CONFIG',
-        `cannot read the environment (${(cause as Error)?.message}): on Deno grant --allow-env, or pass every connection option and secret`,
+        `cannot read the environment (${(cause as Error)?.message}): grant Deno --allow-env or pass every option`,
         { cause },
       )
     }
@@ -338,7 +338,7 @@ export function sessionMiddleware<
       if (Date.now() + delay > deadline) {
         throw new DynamoSessionError(
           'LOCK_TIMEOUT',
-          `lease held by another request past locking.waitMs (${waitMs} ms)`,
+          `lease held past locking.waitMs (${waitMs} ms)`,
         )
       }
       await sleep(delay)

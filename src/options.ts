@@ -230,7 +230,7 @@ const RULES: Record<string, [Check, unknown?]> = {
   'locking.leaseMs': [MILLISECONDS, 10000],
   'locking.waitMs': [int(0, 'milliseconds'), 5000],
   onError: [FUNCTION],
-  contextKey: [text(/^[^\s]+$/, 'a non-empty name without spaces'), 'session'],
+  contextKey: [text(/^[^\s]+$/, 'a name without spaces'), 'session'],
 }
 /** Options given as objects of their own. */
 const GROUPS = ['cookie', 'retry', 'locking']
