@@ -235,6 +235,7 @@ export class SessionState<Data extends object = Record<string, unknown>> impleme
   }
 
   touch(): void {
+    this.#mutable()
     this.#touch = true
   }
 
