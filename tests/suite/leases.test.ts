@@ -60,7 +60,7 @@ const paths: {
   name: string
   seed?: string
   arrange?: (conn: Conn, cookie: string) => Promise<void>
-  act: (a: ReturnType<typeof makeApp>, cookie: string) => Promise<Response>
+  act: (a: ReturnType<typeof makeApp>, cookie: string) => Response | Promise<Response>
   status: number
 }[] = [
   {
