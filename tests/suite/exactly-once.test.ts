@@ -23,9 +23,10 @@ import {
   sleep,
 } from '../lifecycle.ts'
 
-const TIMEOUT_MS = 400
+// Long enough for DynamoDB Local on a busy machine: only the faulted attempt waits it out.
+const TIMEOUT_MS = 1000
 const FAULTS: [string, Fault][] = [
-  ['answered after the timeout', { kind: 'late-reply', ms: 3 * TIMEOUT_MS }],
+  ['answered after the timeout', { kind: 'late-reply', ms: 2.5 * TIMEOUT_MS }],
   ['lost', { kind: 'lose-reply' }],
 ]
 
@@ -184,7 +185,7 @@ describe('exactly-once writes', () => {
         retry: { attempts: 2, timeoutMs: TIMEOUT_MS, budgetMs: 20000 },
       },
       async ({ a, conn, proxy, cookie }) => {
-        proxy.inject({ kind: 'late-reply', ms: 3 * TIMEOUT_MS }, { match: isLeaseTake })
+        proxy.inject({ kind: 'late-reply', ms: 2.5 * TIMEOUT_MS }, { match: isLeaseTake })
         const res = await a.post('/increment/n', cookie)
         assert.equal(res.status, 503)
         assert.deepEqual(

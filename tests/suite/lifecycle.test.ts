@@ -14,6 +14,7 @@ import {
   isSave,
   live,
   makeApp,
+  patchItem,
   rawItem,
 } from '../lifecycle.ts'
 
@@ -195,12 +196,14 @@ describe('a request sent before a login answers after it', () => {
 
   test('a read-only request whose touch is due, answering after the login: no cookie', async () => {
     const conn = await freshTable('life-pre-touch')
-    // Every read a second later is a due touch.
-    const server = makeApp(conn, { maxAge: 3600, touchAfter: 0 })
-    const slow = makeApp(conn, { maxAge: 3600, touchAfter: 0 })
+    const server = makeApp(conn)
+    const slow = makeApp(conn)
     const jar = new CookieJar()
     jar.store(await server.post('/set/theme/light'))
-    await new Promise((r) => setTimeout(r, 1100))
+    // Written a day less touchAfter ago: a read now is a due touch.
+    await patchItem(conn, jar.header() as string, 'SET expires = expires - :d', {
+      ':d': { N: '8640' },
+    })
     const held = slow.gate.hold((op) => op === 'GetItem', 'after')
     const early = jar.send(slow.app, '/read')
     await held.reached
