@@ -286,6 +286,7 @@ export class SessionState<
   }
 
   touch(): void {
+    this.#mutable()
     this.#touch = true
   }
 

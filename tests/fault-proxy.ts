@@ -1,6 +1,6 @@
 // A local HTTP proxy between the library and DynamoDB Local that injects faults on demand:
 // throttling answers, 5xx, refused connections, connections reset mid-response, replies that
-// never come, and delays. Point the middleware's `endpoint` at `proxy.endpoint`.
+// never come, writes applied whose replies are lost or come late, and delays. Point the middleware's `endpoint` at `proxy.endpoint`.
 //
 // It speaks HTTP/1.1 over `node:net` itself rather than through `node:http`, so that a reset
 // or a hang is exactly what the client sees on Node, Bun and Deno alike (their `node:http`
@@ -28,6 +28,11 @@ export type Fault =
   | { kind: 'delay'; ms: number }
   /** Forwards the request, so DynamoDB applies it, then drops the connection unanswered. */
   | { kind: 'lose-reply' }
+  /**
+   * Forwards the request, so DynamoDB applies it, then holds DynamoDB's answer for `ms` (past the
+   * client's timeout, the client has given up on it and retried by then).
+   */
+  | { kind: 'late-reply'; ms: number }
 
 /** A DynamoDB request as the proxy saw it. */
 export interface ProxiedCall {
@@ -115,6 +120,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     body: Buffer,
     socket: Socket,
     loseReply = false,
+    replyAfterMs = 0,
   ) {
     let status = 502
     let text = '{"__type":"ProxyError","message":"DynamoDB Local could not be reached"}'
@@ -134,6 +140,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     } catch {
       // Answered as a 502 below, which the client treats as DynamoDB being unavailable.
     }
+    if (replyAfterMs) await new Promise((r) => setTimeout(r, replyAfterMs))
     if (loseReply) socket.destroy()
     else if (!socket.destroyed) answer(socket, status, text)
   }
@@ -182,6 +189,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         return forward(headers, body, socket)
       case 'lose-reply':
         return forward(headers, body, socket, true)
+      case 'late-reply':
+        return forward(headers, body, socket, false, fault.ms)
     }
   }
 

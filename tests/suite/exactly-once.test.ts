@@ -1,0 +1,203 @@
+// Exactly-once writes: a proxy lets DynamoDB apply a write, then answers after the client's
+// timeout (or never), so the client retries a write that was already applied. The retry is
+// recognised: one increment adds exactly 1, a login or logout is done once, a lease taken that
+// way is the request's own, and every request answers 2xx.
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import type { DynamoSessionOptions } from '../../src/index.ts'
+import { testEndpoint } from '../env.ts'
+import { type Fault, type FaultProxy, startFaultProxy } from '../fault-proxy.ts'
+import { freshTable, scanAll } from '../helpers.ts'
+import {
+  type Conn,
+  cookieFrom,
+  type Data,
+  isEnd,
+  isLeaseTake,
+  isNewItem,
+  isSave,
+  live,
+  type Match,
+  makeApp,
+  rawItem,
+  sleep,
+} from '../lifecycle.ts'
+
+// Long enough for DynamoDB Local on a busy machine: only the faulted attempt waits it out.
+const TIMEOUT_MS = 1000
+const FAULTS: [string, Fault][] = [
+  ['answered after the timeout', { kind: 'late-reply', ms: 2.5 * TIMEOUT_MS }],
+  ['lost', { kind: 'lose-reply' }],
+]
+
+/** The lease given back without a save (a read-only request). */
+const isRelease: Match = (op, body) =>
+  op === 'UpdateItem' &&
+  !isLeaseTake(op, body) &&
+  !isSave(op, body) &&
+  Object.values(body?.ExpressionAttributeNames ?? {}).includes('leaseOwner')
+
+async function withProxy(
+  options: Partial<DynamoSessionOptions<Data>>,
+  body: (t: {
+    a: ReturnType<typeof makeApp>
+    conn: Conn
+    proxy: FaultProxy
+    cookie: string
+  }) => Promise<void>,
+) {
+  const conn = await freshTable('once')
+  const proxy = await startFaultProxy(testEndpoint())
+  try {
+    const a = makeApp(conn, {
+      endpoint: proxy.endpoint,
+      retry: { attempts: 4, timeoutMs: TIMEOUT_MS, budgetMs: 20000 },
+      ...options,
+    })
+    a.app.post('/increments/:n', (c) => {
+      for (let i = 0; i < Number(c.req.param('n')); i++) c.get('session').increment(`k${i}`)
+      return c.text('ok')
+    })
+    const cookie = cookieFrom(await a.post('/set/user/ada'))
+    assert.ok(cookie)
+    proxy.calls.length = 0
+    await body({ a, conn, proxy, cookie })
+  } finally {
+    await proxy.close()
+  }
+}
+
+/** The calls matching `match` went: the fault first, then one retry forwarded. */
+function assertRetriedOnce(proxy: FaultProxy, match: Match, fault: Fault) {
+  assert.deepEqual(
+    proxy.calls.filter((c) => match(c.op, c.body)).map((c) => c.outcome),
+    [fault.kind, 'forwarded'],
+  )
+}
+
+describe('exactly-once writes', () => {
+  for (const [what, fault] of FAULTS) {
+    test(`an increment applied, its reply ${what}: adds exactly 1, answers 200 (needs a TCP proxy)`, () =>
+      withProxy({}, async ({ a, proxy, cookie }) => {
+        proxy.inject(fault, { times: 1, match: isSave })
+        const res = await a.post('/increment/n', cookie)
+        assert.equal(res.status, 200)
+        assertRetriedOnce(proxy, isSave, fault)
+        assert.deepEqual(a.errors, [])
+        assert.deepEqual(await a.whoami(cookie), { user: 'ada', n: 1 })
+        assert.equal((await a.post('/increment/n', cookie)).status, 200)
+        assert.deepEqual(await a.whoami(cookie), { user: 'ada', n: 2 })
+      }))
+
+    test(`1,000 increments written whole, the write's reply ${what}: each counted once, 200 (needs a TCP proxy)`, () =>
+      withProxy({}, async ({ a, proxy, cookie }) => {
+        proxy.inject(fault, { times: 1, match: isSave })
+        assert.equal((await a.post('/increments/1000', cookie)).status, 200)
+        assertRetriedOnce(proxy, isSave, fault)
+        const data = await a.whoami(cookie)
+        assert.ok(data)
+        for (let i = 0; i < 1000; i++) assert.equal(data[`k${i}`], 1, `k${i}`)
+      }))
+
+    test(`a new session's first write, its reply ${what}: one item, 200 (needs a TCP proxy)`, () =>
+      withProxy({}, async ({ a, conn, proxy }) => {
+        proxy.inject(fault, { times: 1, match: isNewItem })
+        const res = await a.post('/increment/n')
+        assert.equal(res.status, 200)
+        assertRetriedOnce(proxy, isNewItem, fault)
+        assert.deepEqual(await a.whoami(cookieFrom(res)), { n: 1 })
+        assert.equal((await scanAll(conn.table)).length, 2, 'the first session and this one')
+      }))
+
+    for (const [step, match] of [
+      ['new item', isNewItem],
+      ['end of the old item', isEnd],
+    ] as const) {
+      test(`a login whose ${step} was applied, its reply ${what}: logged in once, 200 (needs a TCP proxy)`, () =>
+        withProxy({}, async ({ a, conn, proxy, cookie }) => {
+          proxy.inject(fault, { times: 1, match })
+          const res = await a.post('/login', cookie)
+          assert.equal(res.status, 200)
+          assertRetriedOnce(proxy, match, fault)
+          assert.deepEqual(a.errors, [])
+          assert.deepEqual(await a.whoami(cookieFrom(res)), { user: 'ada' })
+          assert.equal(await a.whoami(cookie), null, 'the old id is ended')
+          assert.equal(live(await scanAll(conn.table)).length, 1, 'one live session')
+        }))
+    }
+
+    test(`a logout applied, its reply ${what}: 200 and the cookie cleared (needs a TCP proxy)`, () =>
+      withProxy({}, async ({ a, conn, proxy, cookie }) => {
+        proxy.inject(fault, { times: 1, match: isEnd })
+        const res = await a.post('/logout', cookie)
+        assert.equal(res.status, 200)
+        assert.match(res.headers.get('set-cookie') ?? '', /Max-Age=0/)
+        assertRetriedOnce(proxy, isEnd, fault)
+        assert.deepEqual(a.errors, [])
+        assert.deepEqual(live(await scanAll(conn.table)), [])
+      }))
+
+    const locking = { locking: { leaseMs: 60000, waitMs: 3000 } }
+
+    test(`with locking, a lease taken by an attempt whose reply ${what}: the request and the next one go through (needs a TCP proxy)`, () =>
+      withProxy(locking, async ({ a, conn, proxy, cookie }) => {
+        proxy.inject(fault, { times: 1, match: isLeaseTake })
+        const res = await a.post('/increment/n', cookie)
+        assert.equal(res.status, 200, 'the request does not wait for its own lease')
+        assertRetriedOnce(proxy, isLeaseTake, fault)
+        assert.equal((await rawItem(conn, cookie)).lease, undefined)
+        const from = proxy.calls.length
+        assert.equal((await a.post('/increment/n', cookie)).status, 200)
+        assert.equal(
+          proxy.calls.slice(from).filter((c) => isLeaseTake(c.op, c.body)).length,
+          1,
+          'the next request took the lease at once',
+        )
+        assert.deepEqual(await a.whoami(cookie), { user: 'ada', n: 2 })
+      }))
+
+    test(`with locking, the save that releases the lease applied, its reply ${what}: counted once, released (needs a TCP proxy)`, () =>
+      withProxy(locking, async ({ a, conn, proxy, cookie }) => {
+        proxy.inject(fault, { times: 1, match: isSave })
+        assert.equal((await a.post('/increment/n', cookie)).status, 200)
+        assertRetriedOnce(proxy, isSave, fault)
+        const item = await rawItem(conn, cookie)
+        assert.equal(item.lease, undefined)
+        assert.equal(item.data.M.n.N, '1')
+      }))
+
+    test(`with locking, a release applied, its reply ${what}: the next request is not locked out (needs a TCP proxy)`, () =>
+      withProxy(locking, async ({ a, conn, proxy, cookie }) => {
+        proxy.inject(fault, { times: 1, match: isRelease })
+        assert.equal((await a.get('/read', cookie)).status, 200)
+        assert.equal(proxy.calls.filter((c) => isRelease(c.op, c.body))[0]?.outcome, fault.kind)
+        assert.equal((await rawItem(conn, cookie)).lease, undefined)
+        const from = proxy.calls.length
+        assert.equal((await a.post('/increment/n', cookie)).status, 200)
+        assert.equal(proxy.calls.slice(from).filter((c) => isLeaseTake(c.op, c.body)).length, 1)
+      }))
+  }
+
+  test('with locking, every attempt to take the lease timed out after taking it: 503, and the user is not locked out (needs a TCP proxy)', () =>
+    withProxy(
+      {
+        locking: { leaseMs: 60000, waitMs: 3000 },
+        retry: { attempts: 2, timeoutMs: TIMEOUT_MS, budgetMs: 20000 },
+      },
+      async ({ a, conn, proxy, cookie }) => {
+        proxy.inject({ kind: 'late-reply', ms: 2.5 * TIMEOUT_MS }, { match: isLeaseTake })
+        const res = await a.post('/increment/n', cookie)
+        assert.equal(res.status, 503)
+        assert.deepEqual(
+          a.errors.map((e) => e.code),
+          ['TIMEOUT'],
+        )
+        proxy.clear()
+        // The request gave back the lease its attempts took, in the background.
+        for (let i = 0; i < 40 && (await rawItem(conn, cookie)).lease; i++) await sleep(50)
+        assert.equal((await rawItem(conn, cookie)).lease, undefined)
+        assert.equal((await a.post('/increment/n', cookie)).status, 200)
+        assert.deepEqual(await a.whoami(cookie), { user: 'ada', n: 1 })
+      },
+    ))
+})

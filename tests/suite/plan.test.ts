@@ -1,0 +1,260 @@
+// The save rules, without DynamoDB: what the save phase writes for each kind of request, the
+// expiry it gives, and when the cookie is sent again.
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { expiryFor, plan, type Timing, touchDue } from '../../src/middleware.ts'
+import { SessionState, type StoredSession } from '../../src/session.ts'
+
+const t: Timing = { maxAge: 86400, absoluteMaxAge: 604800, touchAfter: 8640 }
+const NOW = 1_800_000_000
+
+/** A stored session created `age` seconds ago whose expiry is `expires`. */
+const stored = (
+  age: number,
+  expires: number,
+  flash: Record<string, string> = {},
+): StoredSession => ({
+  data: { user: 'ada', n: 1 },
+  flash,
+  expires,
+  created: NOW - age,
+  v: 3,
+})
+
+/** The changes a handler makes to a session loaded as `s` (null: no stored session). */
+function changes(s: StoredSession | null, handler: (session: SessionState) => void = () => {}) {
+  const session = new SessionState('id', s, null)
+  handler(session)
+  return session.changes()
+}
+
+describe('plan', () => {
+  test('no stored session: nothing to write until the handler stores something', () => {
+    assert.deepEqual(plan(changes(null), null, false, NOW, t), { op: 'none' })
+    assert.deepEqual(
+      plan(
+        changes(null, (s) => s.takeFlash('x')),
+        null,
+        false,
+        NOW,
+        t,
+      ),
+      {
+        op: 'none',
+      },
+    )
+    assert.deepEqual(
+      plan(
+        changes(null, (s) => s.set('user', 'ada')),
+        null,
+        false,
+        NOW,
+        t,
+      ),
+      { op: 'put', data: { user: 'ada' }, expires: NOW + t.maxAge },
+    )
+    const flashOnly = plan(
+      changes(null, (s) => s.flash('notice', 'hi')),
+      null,
+      false,
+      NOW,
+      t,
+    )
+    assert.equal(flashOnly.op, 'put', 'a flash value alone is worth a new session')
+  })
+
+  test('a new session set and emptied in one request writes nothing', () => {
+    const c = changes(null, (s) => {
+      s.set('a', 1)
+      s.delete('a')
+    })
+    assert.deepEqual(plan(c, null, false, NOW, t), { op: 'none' })
+  })
+
+  test('a cookie naming a session another request ended: any change is refused, reads are not', () => {
+    for (const handler of [
+      (s: SessionState) => s.set('cart', 1),
+      (s: SessionState) => s.increment('visits'),
+      (s: SessionState) => s.flash('notice', 'hi'),
+      (s: SessionState) => s.regenerate(),
+      (s: SessionState) => s.destroy(),
+    ]) {
+      assert.deepEqual(plan(changes(null, handler), null, true, NOW, t), { op: 'refuse' })
+    }
+    assert.deepEqual(plan(changes(null), null, true, NOW, t), { op: 'none' })
+    assert.deepEqual(
+      plan(
+        changes(null, (s) => s.touch()),
+        null,
+        true,
+        NOW,
+        t,
+      ),
+      { op: 'none' },
+    )
+  })
+
+  test('destroy and regenerate of a stored session', () => {
+    const s = stored(100, NOW + 1000)
+    assert.deepEqual(
+      plan(
+        changes(s, (x) => x.destroy()),
+        s,
+        false,
+        NOW,
+        t,
+      ),
+      { op: 'destroy' },
+    )
+    assert.deepEqual(
+      plan(
+        changes(s, (x) => x.regenerate()),
+        s,
+        false,
+        NOW,
+        t,
+      ),
+      {
+        op: 'regenerate',
+      },
+    )
+    // A destroy wins over a regenerate in the same request, in either order.
+    const both = changes(s, (x) => {
+      x.destroy()
+      x.regenerate()
+    })
+    assert.deepEqual(plan(both, s, false, NOW, t), { op: 'destroy' })
+  })
+
+  test('a read-only request: no write until the touch is due, then the expiry and the cookie move', () => {
+    // Loaded 1 s after its last write: not due.
+    const fresh = stored(100, NOW - 1 + t.maxAge)
+    assert.deepEqual(plan(changes(fresh), fresh, false, NOW, t), { op: 'none' })
+    // Last written touchAfter seconds ago: due.
+    const old = stored(100_000, NOW - t.touchAfter + t.maxAge)
+    assert.deepEqual(plan(changes(old), old, false, NOW, t), {
+      op: 'update',
+      expires: NOW + t.maxAge,
+      cookie: true,
+    })
+  })
+
+  test('every change moves the expiry and sends the cookie, however recent the last write', () => {
+    // Written a second ago: a touch would not be due, yet the change refreshes the cookie, so
+    // a user whose requests all change the session keeps a cookie as long-lived as the item.
+    const s = stored(3600, NOW - 1 + t.maxAge)
+    assert.deepEqual(
+      plan(
+        changes(s, (x) => x.set('cart', 1)),
+        s,
+        false,
+        NOW,
+        t,
+      ),
+      {
+        op: 'update',
+        expires: NOW + t.maxAge,
+        cookie: true,
+      },
+    )
+    assert.deepEqual(
+      plan(
+        changes(s, (x) => x.increment('n')),
+        s,
+        false,
+        NOW,
+        t,
+      ),
+      {
+        op: 'update',
+        expires: NOW + t.maxAge,
+        cookie: true,
+      },
+    )
+  })
+
+  test('the expiry never moves backwards, nor past created + absoluteMaxAge', () => {
+    // Another instance already moved it further (a longer maxAge, a clock ahead).
+    const ahead = stored(100, NOW + t.maxAge + 500)
+    assert.deepEqual(
+      plan(
+        changes(ahead, (x) => x.set('a', 1)),
+        ahead,
+        false,
+        NOW,
+        t,
+      ),
+      {
+        op: 'update',
+        expires: NOW + t.maxAge + 500,
+        cookie: false,
+      },
+    )
+    // Near the absolute cap, a change writes the capped expiry, which it already has.
+    const capped = stored(t.absoluteMaxAge - 60, NOW + 60)
+    assert.deepEqual(
+      plan(
+        changes(capped, (x) => x.set('a', 1)),
+        capped,
+        false,
+        NOW,
+        t,
+      ),
+      {
+        op: 'update',
+        expires: NOW + 60,
+        cookie: false,
+      },
+    )
+    assert.deepEqual(plan(changes(capped), capped, false, NOW, t), { op: 'none' })
+  })
+
+  test('touch() moves the expiry when it can move; flash values read are cleaned up', () => {
+    const s = stored(100, NOW - 10 + t.maxAge)
+    assert.deepEqual(
+      plan(
+        changes(s, (x) => x.touch()),
+        s,
+        false,
+        NOW,
+        t,
+      ),
+      {
+        op: 'update',
+        expires: NOW + t.maxAge,
+        cookie: true,
+      },
+    )
+    const capped = stored(t.absoluteMaxAge - 60, NOW + 60)
+    assert.deepEqual(
+      plan(
+        changes(capped, (x) => x.touch()),
+        capped,
+        false,
+        NOW,
+        t,
+      ),
+      {
+        op: 'none',
+      },
+    )
+    // Flash values the request was given are removed, without moving the expiry.
+    const flashed = stored(100, NOW - 1 + t.maxAge, { notice: 'saved' })
+    assert.deepEqual(plan(changes(flashed), flashed, false, NOW, t), {
+      op: 'update',
+      expires: undefined,
+      cookie: false,
+    })
+  })
+
+  test('expiryFor and touchDue', () => {
+    assert.equal(expiryFor(NOW, NOW, t), NOW + t.maxAge)
+    assert.equal(expiryFor(NOW - t.absoluteMaxAge + 10, NOW, t), NOW + 10)
+    assert.equal(touchDue(stored(0, NOW + t.maxAge - t.touchAfter + 1), NOW, t), false)
+    assert.equal(touchDue(stored(0, NOW + t.maxAge - t.touchAfter), NOW, t), true)
+    // touchAfter 0: every second the expiry can move counts.
+    const every = { ...t, touchAfter: 0 }
+    assert.equal(touchDue(stored(0, NOW + t.maxAge), NOW, every), false)
+    assert.equal(touchDue(stored(0, NOW + t.maxAge - 1), NOW, every), true)
+  })
+})
