@@ -81,11 +81,16 @@ const names = (body: Body): string[] => Object.values(body?.ExpressionAttributeN
 /** The load of a session with `locking`: the conditional UpdateItem that takes the lease. */
 export const isLeaseTake: Match = (op, body) =>
   op === 'UpdateItem' && body?.ReturnValues === 'ALL_NEW' && names(body).includes('leaseOwner')
-/** A save that writes the session's data (per key or whole maps). */
+/** A whole-item write of a stored session: a PutItem conditioned on the version read. */
+const isWholeSave: Match = (op, body) =>
+  op === 'PutItem' && !!body?.Item?.data && names(body).includes('v')
+/** A save that writes the session's data (per key, or the whole item under its version). */
 export const isSave: Match = (op, body) =>
-  op === 'UpdateItem' && body?.ReturnValues !== 'ALL_NEW' && names(body).includes('data')
+  (op === 'UpdateItem' && body?.ReturnValues !== 'ALL_NEW' && names(body).includes('data')) ||
+  isWholeSave(op, body)
 /** The PutItem that writes a new session item (a first write, or the new item of a regenerate). */
-export const isNewItem: Match = (op, body) => op === 'PutItem' && !!body?.Item?.data
+export const isNewItem: Match = (op, body) =>
+  op === 'PutItem' && !!body?.Item?.data && !isWholeSave(op, body)
 /** The PutItem of a tombstone: the end of a session (destroy, or the old item of a regenerate). */
 export const isEnd: Match = (op, body) => op === 'PutItem' && !!body?.Item?.end
 
