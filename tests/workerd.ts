@@ -20,6 +20,7 @@
 // Needs Node >= 18 and the `miniflare` and `esbuild` dev dependencies; import from Node.
 
 import { resolve } from 'node:path'
+import type { Readable } from 'node:stream'
 import { build } from 'esbuild'
 import { Miniflare } from 'miniflare'
 
@@ -100,7 +101,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     // The placeholder `request.cf`: without this Miniflare downloads
     // https://workers.cloudflare.com/cf.json (3 s timeout) into node_modules/.mf.
     cf: false,
-    handleRuntimeStdio(stdout, stderr) {
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
       for (const [stream, echo] of [
         [stdout, process.stdout],
         [stderr, process.stderr],
