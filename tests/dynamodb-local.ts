@@ -12,7 +12,9 @@
 //   await ddb.stop()
 //
 // The Java process is killed when the importing process exits, also on SIGINT/SIGTERM or a
-// failing test. DynamoDB Local checks neither SigV4 signatures nor TTL deletion.
+// failing test. DynamoDB Local does not check SigV4 signatures. It does delete items whose TTL
+// attribute has passed (seen within about a minute), so a test that needs an expired item to
+// stay in the table must not wait on it: it reads it right after setting a past expiry.
 //
 // Needs `java` (11+) on the PATH (or in $JAVA_HOME/bin), `npm` and `tar`. Works from Node
 // (via tsx), Bun and Deno: it only imports `node:` modules. Run directly, it prints the endpoint

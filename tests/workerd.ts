@@ -3,8 +3,11 @@
 // The entry (a module whose default export is `{ fetch }`, e.g. a Hono app) is bundled in
 // memory by esbuild for the Workers platform (ESM, `workerd`/`worker`/`browser` export
 // conditions, no Node built-ins: an import of one fails the bundle, which is the point) and
-// served by workerd on 127.0.0.1 with the given string bindings (Workers "vars"). No
-// compatibility flags are set: no `nodejs_compat`, only the Web APIs Workers always have.
+// served by workerd on 127.0.0.1 with the given string bindings (Workers "vars"). By default no
+// compatibility flags are set: no `nodejs_compat`, only the Web APIs Workers always have. A
+// Worker started with `compatibilityFlags: ['nodejs_compat']` (the demo, whose panel uses
+// `hono/context-storage`, i.e. `node:async_hooks`) is bundled with `node:*` left as imports
+// for workerd to provide, as wrangler does with that flag.
 //
 // workerd's outbound `fetch()` may reach servers on 127.0.0.1 (Miniflare allows private
 // addresses), which is how a Worker under test reaches DynamoDB Local.
@@ -17,6 +20,7 @@
 // Needs Node >= 18 and the `miniflare` and `esbuild` dev dependencies; import from Node.
 
 import { resolve } from 'node:path'
+import type { Readable } from 'node:stream'
 import { build } from 'esbuild'
 import { Miniflare } from 'miniflare'
 
@@ -42,11 +46,21 @@ export interface RunningWorker {
    * Set-Cookie headers on a 3xx reach the test.
    */
   dispatch(path: string, init?: RequestInit): Promise<Response>
+  /** What the Worker wrote to its console so far (stdout and stderr), also shown as it comes. */
+  output(): string
   stop(): Promise<void>
 }
 
-/** Bundles a Worker entry with esbuild, in memory, as workerd would receive it from wrangler. */
-export async function bundleWorker(entry: string): Promise<string> {
+/**
+ * Bundles a Worker entry with esbuild, in memory, as workerd would receive it from wrangler.
+ * With `nodejs_compat` among the flags, `node:*` imports stay external (workerd provides them);
+ * without it, an import of a Node built-in fails the bundle.
+ */
+export async function bundleWorker(
+  entry: string,
+  compatibilityFlags: string[] = [],
+): Promise<string> {
+  const nodeCompat = compatibilityFlags.includes('nodejs_compat')
   const result = await build({
     entryPoints: [resolve(entry)],
     bundle: true,
@@ -58,10 +72,12 @@ export async function bundleWorker(entry: string): Promise<string> {
     minify: false,
     sourcemap: false,
     logLevel: 'silent',
+    external: nodeCompat ? ['node:*'] : [],
   }).catch((error: Error) => {
-    const hint = /Could not resolve/.test(error.message)
-      ? ' (a Worker without nodejs_compat has no Node built-ins such as node:crypto)'
-      : ''
+    const hint =
+      /Could not resolve/.test(error.message) && !nodeCompat
+        ? ' (a Worker without nodejs_compat has no Node built-ins such as node:crypto)'
+        : ''
     throw new Error(`Bundling ${entry} for workerd failed${hint}: ${error.message}`, {
       cause: error,
     })
@@ -72,7 +88,8 @@ export async function bundleWorker(entry: string): Promise<string> {
 }
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
-  const script = await bundleWorker(options.entry)
+  const script = await bundleWorker(options.entry, options.compatibilityFlags)
+  let output = ''
   const mf = new Miniflare({
     modules: true,
     script,
@@ -84,6 +101,17 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     // The placeholder `request.cf`: without this Miniflare downloads
     // https://workers.cloudflare.com/cf.json (3 s timeout) into node_modules/.mf.
     cf: false,
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+      for (const [stream, echo] of [
+        [stdout, process.stdout],
+        [stderr, process.stderr],
+      ] as const) {
+        stream.on('data', (chunk: Buffer) => {
+          output += chunk.toString()
+          echo.write(chunk)
+        })
+      }
+    },
   })
   let url: URL
   try {
@@ -104,6 +132,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       ) => Promise<Response>
       return dispatchFetch(new URL(path, url).href, { redirect: 'manual', ...init })
     },
+    output: () => output,
     stop() {
       stopped ??= mf.dispose()
       return stopped

@@ -424,7 +424,11 @@ describe('dynamo-session failures', { concurrency: 4 }, () => {
     assert.equal(stdout, '')
     assert.ok(stderr.includes(`"${table}"`), stderr)
     assert.match(stderr, /ResourceNotFoundException|not found/)
-    assert.match(stderr, /dynamo-session create-table --table/)
+    // The fix, through the scoped package name (a bare `npx dynamo-session` is another package).
+    assert.ok(
+      stderr.includes(`npx @dynamo-session/hono create-table --table ${table} --region us-east-1`),
+      stderr,
+    )
   })
 
   test('an existing table with another key: exit 7, naming its key', async () => {

@@ -1,10 +1,10 @@
-// What npm and JSR users install: the tarball holds only the build, its types, the README and
-// the LICENSE; publint, arethetypeswrong and `deno publish --dry-run` accept it; deno.json and
+// What npm and JSR users install: the tarball holds only the build, its types, the README, the
+// reference in docs/, the CHANGELOG and the LICENSE (README links resolve in it); publint, arethetypeswrong and `deno publish --dry-run` accept it; deno.json and
 // package.json agree; the CLI in the tarball runs through npx; a Worker never bundles the CLI.
 // Builds dist/ (npm pack runs prepack), so it must not run alongside tests that import dist/.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -151,21 +151,26 @@ describe('the npm package', () => {
     if (dir) await rm(dir, { recursive: true, force: true })
   })
 
-  test('holds only the build, its types, README.md, LICENSE and package.json', async () => {
+  test('holds only the build, its types, README.md, docs/*.md, CHANGELOG.md, LICENSE and package.json', async () => {
     const paths = files.map((f) => f.path).sort()
     const extra = paths.filter(
       (p) =>
         !/^dist\/[a-z]+\.(js|d\.ts)$/.test(p) &&
-        !['README.md', 'LICENSE', 'package.json'].includes(p),
+        !/^docs\/[a-z-]+\.md$/.test(p) &&
+        !['README.md', 'CHANGELOG.md', 'LICENSE', 'package.json'].includes(p),
     )
     assert.deepEqual(extra, [])
+    const docs = (await readdir(join(ROOT, 'docs'))).filter((f) => f.endsWith('.md'))
+    assert.ok(docs.length > 0)
     for (const needed of [
       'README.md',
+      'CHANGELOG.md',
       'LICENSE',
       'package.json',
       'dist/index.js',
       'dist/index.d.ts',
       'dist/cli.js',
+      ...docs.map((f) => `docs/${f}`),
     ]) {
       assert.ok(paths.includes(needed), `${needed} is in the tarball`)
     }
@@ -244,7 +249,7 @@ describe('the JSR package', () => {
     await ok(join(BIN, 'deno'), ['check', 'src/index.ts'])
   })
 
-  test('deno publish --dry-run passes: no slow types, no global augmentation, only src/ without the CLI', async () => {
+  test('deno publish --dry-run passes: no slow types, no global augmentation, src/ without the CLI, and the docs README links to', async () => {
     const { stdout, stderr } = await ok(join(BIN, 'deno'), [
       'publish',
       '--dry-run',
@@ -252,8 +257,13 @@ describe('the JSR package', () => {
     ])
     const out = `${stdout}${stderr}`
     assert.match(out, /Dry run complete/)
-    const listed = [...out.matchAll(/file:\/\/\S+?\/(src\/\S+\.ts|[\w.]+) /g)].map((m) => m[1])
+    const listed = [...out.matchAll(/file:\/\/\S+?\/(src\/\S+\.ts|docs\/[\w-]+\.md|[\w.]+) /g)].map(
+      (m) => m[1],
+    )
     assert.ok(listed.includes('src/index.ts'))
+    const docs = (await readdir(join(ROOT, 'docs'))).filter((f) => f.endsWith('.md'))
+    for (const shipped of ['README.md', 'CHANGELOG.md', 'LICENSE', ...docs.map((f) => `docs/${f}`)])
+      assert.ok(listed.includes(shipped), `${shipped} is published to JSR`)
     assert.ok(!listed.includes('src/cli.ts'), 'the CLI is for npm only')
     assert.ok(listed.every((p) => !p.startsWith('tests/') && !p.startsWith('examples/')))
   })
@@ -281,7 +291,7 @@ describe('a Worker bundle', () => {
     for (const absent of [
       'parseArgs',
       'sweepExpiredSessions',
-      'BatchWriteItem',
+      'DescribeTimeToLive',
       'UpdateTimeToLive',
     ]) {
       assert.ok(!code.includes(absent), `the bundle contains ${absent}`)
