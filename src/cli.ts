@@ -222,8 +222,8 @@ function explain(error: unknown, endpoint: string | undefined): { code: number; 
       return {
         code: EXIT.config,
         message: e.message
-          .replace('pass the region option', 'pass --region')
-          .replace('pass the credentials option or set', 'set'),
+          .replace('pass region', 'pass --region')
+          .replace('pass credentials or set', 'set'),
       }
     case 'INVALID_OPTIONS':
       // The library names the option; here it is the flag of the same name.
