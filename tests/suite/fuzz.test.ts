@@ -242,7 +242,6 @@ describe('fuzz', () => {
       'data is a string': { data: { S: 'hello' }, expires: { N: future }, created: { N: now } },
       'data is a list': { data: { L: [{ S: 'a' }] }, expires: { N: future }, created: { N: now } },
       'data is missing': { expires: { N: future }, created: { N: now } },
-      'expires is a string': { data: { M: {} }, expires: { S: 'soon' }, created: { N: now } },
       'flash is a number': {
         data: { M: {} },
         flash: { N: '1' },
@@ -255,7 +254,12 @@ describe('fuzz', () => {
         created: { N: now },
       },
     }
-    for (const [name, attributes] of Object.entries(variants)) {
+    // An item without a numeric expiry in the future is no session, whatever else it holds:
+    // it is passed over like an expired one (nothing to report, TTL's business).
+    const noExpiry: Record<string, Record<string, unknown>> = {
+      'expires is a string': { data: { M: {} }, expires: { S: 'soon' }, created: { N: now } },
+    }
+    for (const [name, attributes] of Object.entries({ ...variants, ...noExpiry })) {
       const id = newId()
       await ddb('PutItem', {
         TableName: conn.table,
@@ -270,7 +274,7 @@ describe('fuzz', () => {
       assert.notEqual(body.id, id, `${name}: the unreadable session's id is not reused`)
       assert.deepEqual(
         f.storeErrors.map((e) => e.code),
-        ['INVALID_DATA'],
+        name in noExpiry ? [] : ['INVALID_DATA'],
         name,
       )
       // Writing to the fresh session stores a new item and leaves the unreadable one alone.
@@ -279,7 +283,10 @@ describe('fuzz', () => {
       assert.notEqual(cookieOf(written), cookie)
     }
     assert.deepEqual(f.thrown, [])
-    assert.equal((await scanAll(conn.table)).length, 2 * Object.keys(variants).length)
+    assert.equal(
+      (await scanAll(conn.table)).length,
+      2 * (Object.keys(variants).length + Object.keys(noExpiry).length),
+    )
   })
 
   test('an async schema that rejects the data, or throws, gives a fresh session and onError', async () => {
