@@ -36,7 +36,7 @@ export function captureConsoleError() {
 
 /** Runs `fn` with console.error captured, and returns its result with the lines. */
 export async function withConsoleError<T>(
-  fn: (lines: Logged[]) => Promise<T>,
+  fn: (lines: Logged[]) => T | Promise<T>,
 ): Promise<{ result: T; lines: Logged[]; all: string }> {
   const capture = captureConsoleError()
   try {
