@@ -38,6 +38,17 @@ function generator(seed: number) {
   return { next, int, pick, chars }
 }
 
+/** Names that are members of every object: a header parsed into an object would trip on them. */
+const PROTO_NAMES = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  '__defineGetter__',
+]
+
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 const NOT_B64URL = '+/=.!~*%$# "\'\\,;:@'
 /** Every Latin-1 character a header value may carry (no NUL, CR or LF). */
@@ -82,10 +93,18 @@ function cookieGenerator(seed: number, foreignSigned: string[], realForeign: str
         return utf8AsLatin1(`${newId()}.${unicode()}`)
     }
   }
+  const sidPair = (): string =>
+    `sid=${r.pick([() => value(), () => `"${value()}"`, () => '', () => '""'])()}`
   return (): string => {
-    switch (r.int(6)) {
+    switch (r.int(8)) {
       case 0: // repeated sid
         return Array.from({ length: 2 + r.int(5) }, () => `sid=${value()}`).join('; ')
+      case 3: // repeated sid, quoted and empty values among them, more than are tried
+        return Array.from({ length: 2 + r.int(7) }, sidPair).join(r.pick(['; ', ';', ' ; ']))
+      case 4: // prototype-named cookies around the session's own
+        return Array.from({ length: 1 + r.int(5) }, () =>
+          r.int(3) ? `${r.pick(PROTO_NAMES)}=${r.pick(['', value(), '""', '{}'])}` : sidPair(),
+        ).join('; ')
       case 1: // look-alike names and broken pairs
         return `${r.pick(['SID', ' sid ', 'sid\t', '=sid', 'sid', ';;;', 'sid==', 'xsid'])}=${value()}`
       case 2: // raw noise
@@ -125,7 +144,7 @@ function fuzzApp(options: Partial<DynamoSessionOptions<Data>>, conn: Record<stri
 }
 
 describe('fuzz', () => {
-  test('10,000 malformed Cookie headers: no 5xx, nothing thrown, no DynamoDB call', async () => {
+  test('10,000 malformed Cookie headers (duplicates, quoted and empty values, prototype names): no 5xx, nothing thrown, no DynamoDB call', async () => {
     const conn = await freshTable('fuzz')
     const f = fuzzApp({}, conn)
     // Stored sessions whose ids reach the middleware signed with another secret: a lookup of
@@ -173,6 +192,16 @@ describe('fuzz', () => {
       headers: { cookie: `sid=${await own.sign(realIds[0])}` },
     })
     assert.equal(((await res.json()) as { isNew: boolean }).isNew, false)
+    assert.deepEqual(f.counter.ops(), ['GetItem'])
+    // And behind the hostile company the fuzz sends, quoted, it still wins, for one read.
+    f.counter.reset()
+    const crowded = await f.app.request('/', {
+      headers: {
+        cookie: `__proto__=1; constructor=; sid=; sid=${realForeign[0]}; sid="${await own.sign(realIds[1])}"`,
+      },
+    })
+    const body = (await crowded.json()) as { id: string; isNew: boolean }
+    assert.deepEqual(body, { id: realIds[1], isNew: false })
     assert.deepEqual(f.counter.ops(), ['GetItem'])
   })
 
