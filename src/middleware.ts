@@ -223,7 +223,7 @@ export function sessionMiddleware<Data extends object = Record<string, unknown>>
           cause instanceof TypeError || /settle|fetch|network|ECONN|timed? ?out/i.test(message),
       })
     }
-    if (!got?.accessKeyId || !got.secretAccessKey || typeof got.accessKeyId !== 'string') {
+    if (![got?.accessKeyId, got?.secretAccessKey].every((v) => v && typeof v === 'string')) {
       throw new DynamoSessionError(
         'MISSING_CONFIG',
         'the credentials function must return { accessKeyId, secretAccessKey, sessionToken? } with non-empty strings',
