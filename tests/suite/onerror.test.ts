@@ -482,6 +482,27 @@ describe('locking with a hung store', () => {
       assert.doesNotMatch(lines[0].text, /leaseMs|waitMs/, 'not blamed on the lock')
     })
   }
+
+  test('a read-only request whose lease release hangs still answers 200 within about one budgetMs', async () => {
+    const conn = await freshTable('lockrelease')
+    const cookie = cookieOf(await post(app(conn), '/set'))
+    const budgetMs = 800
+    const a = app({
+      ...conn,
+      locking: { leaseMs: 10_000, waitMs: 5_000 },
+      retry: { attempts: 3, timeoutMs: 5_000, budgetMs },
+      fetch: async (input, init) => {
+        const request = new Request(input, init)
+        if ((await request.clone().text()).includes('"REMOVE #L, #O"')) return new Promise(() => {})
+        return fetch(request)
+      },
+    })
+    const started = performance.now()
+    const res = await a.request('/read', { headers: { cookie } })
+    const ms = performance.now() - started
+    assert.equal(res.status, 200, 'a lease not given back expires after leaseMs: no error')
+    assert.ok(ms < budgetMs * 1.6, `answered after ${Math.round(ms)} ms (budget ${budgetMs})`)
+  })
 })
 
 describe('the environment', () => {
