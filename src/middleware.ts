@@ -247,7 +247,7 @@ export function sessionMiddleware<
           cause instanceof TypeError || /settle|fetch|network|ECONN|timed? ?out/i.test(message),
       })
     }
-    if (!got?.accessKeyId || !got.secretAccessKey || typeof got.accessKeyId !== 'string') {
+    if (![got?.accessKeyId, got?.secretAccessKey].every((v) => v && typeof v === 'string')) {
       throw new DynamoSessionError(
         'MISSING_CONFIG',
         'credentials function returned no { accessKeyId, secretAccessKey }',

@@ -4,11 +4,12 @@ import { describe, test } from 'node:test'
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { type DynamoSessionError, dynamoSession, type SessionEnv } from '../../src/index.ts'
+import { withConsoleError } from '../console.ts'
 import { testEndpoint } from '../env.ts'
 import { cookieOf, countingFetch, credentials, freshTable, SECRET, scanAll } from '../helpers.ts'
 
 describe('errors', () => {
-  test('a missing table gives 500 naming the table, region, endpoint and the fix', async () => {
+  test('a missing table gives a generic 500 and a log line naming the table, region, endpoint and the fix', async () => {
     const app = new Hono<SessionEnv<{ a: number }>>()
     app.use(
       dynamoSession({
@@ -23,13 +24,14 @@ describe('errors', () => {
       c.get('session').set('a', 1)
       return c.text('ok')
     })
-    const res = await app.request('/')
+    const { result: res, all } = await withConsoleError(() => app.request('/'))
     assert.equal(res.status, 500)
-    const text = await res.text()
-    assert.match(text, /no-such-table/)
-    assert.match(text, /us-east-1/)
-    assert.ok(text.includes(testEndpoint()))
-    assert.match(text, /createSessionTable|create-table/)
+    assert.equal(await res.text(), 'Internal Server Error')
+    assert.match(all, /TABLE_NOT_FOUND/)
+    assert.match(all, /no-such-table/)
+    assert.match(all, /us-east-1/)
+    assert.ok(all.includes(testEndpoint()))
+    assert.match(all, /createSessionTable|create-table/)
   })
 
   test('a 450 KB session is refused before it is sent, and the previous data is intact', async () => {
@@ -48,16 +50,19 @@ describe('errors', () => {
     app.get('/read', (c) => c.json(c.get('session').data))
     const cookie = cookieOf(await app.request('/small'))
     counter.reset()
-    const res = await app.request('/large', { headers: { cookie } })
+    const { result: res, all } = await withConsoleError(() =>
+      app.request('/large', { headers: { cookie } }),
+    )
     assert.equal(res.status, 500)
-    const text = await res.text()
-    assert.match(text, /4\d{5} bytes/)
-    assert.match(text, /400 KB/)
+    assert.equal(await res.text(), 'Internal Server Error')
+    assert.match(all, /TOO_LARGE/)
+    assert.match(all, /4\d{5} bytes/)
+    assert.match(all, /400 KB/)
     assert.deepEqual(counter.ops(), ['GetItem'], 'the oversized write was never sent')
     const after = await app.request('/read', { headers: { cookie } })
     assert.deepEqual(await after.json(), { small: 'kept' })
     // a new session that is too large from the start is refused the same way
-    const fresh = await app.request('/large')
+    const { result: fresh } = await withConsoleError(() => app.request('/large'))
     assert.equal(fresh.status, 500)
     assert.equal(fresh.headers.getSetCookie().length, 0)
     assert.equal((await scanAll(conn.table)).length, 1)
@@ -84,9 +89,12 @@ describe('errors', () => {
       c.get('session').set('a', 1)
       return c.text('ok')
     })
-    const res = await app.request('/')
+    const { result: res, lines } = await withConsoleError(() => app.request('/'))
     assert.equal(res.status, 503)
     assert.equal(res.headers.get('retry-after'), '1')
+    assert.equal(await res.text(), 'Service Unavailable')
+    assert.equal(lines.length, 1, 'the outage is logged once')
+    assert.match(lines[0].text, /THROTTLED/)
     assert.equal(
       res.headers.getSetCookie().length,
       0,
@@ -113,9 +121,10 @@ describe('errors', () => {
         c.get('session').set('a', 1)
         return c.text('ok')
       })
-      const res = await app.request('/')
+      const { result: res, all: text } = await withConsoleError(() => app.request('/'))
       assert.equal(res.status, 500)
-      const text = await res.text()
+      assert.equal(await res.text(), 'Internal Server Error')
+      assert.match(text, /MISSING_CONFIG/)
       assert.match(text, /region/)
       assert.match(text, /AWS_REGION/)
       assert.match(text, /AWS_DEFAULT_REGION/)
@@ -125,7 +134,8 @@ describe('errors', () => {
         c.get('session').set('a', 1)
         return c.text('ok')
       })
-      const text2 = await (await noCreds.request('/')).text()
+      const { result: res2, all: text2 } = await withConsoleError(() => noCreds.request('/'))
+      assert.equal(await res2.text(), 'Internal Server Error')
       assert.match(text2, /AWS_ACCESS_KEY_ID/)
     } finally {
       Object.assign(process.env, saved)
@@ -217,7 +227,7 @@ describe('errors', () => {
     })
     const cookie = cookieOf(await app.request('/'))
     failWrites = true
-    const res = await app.request('/', { headers: { cookie } })
+    const { result: res } = await withConsoleError(() => app.request('/', { headers: { cookie } }))
     assert.equal(res.status, 503)
     assert.equal(res.headers.get('x-handler'), null, 'none of the handler response survives')
     failWrites = false

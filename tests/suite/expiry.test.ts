@@ -49,14 +49,13 @@ const now = () => Math.floor(Date.now() / 1000)
 
 describe('expiry', () => {
   test('an item whose expires is past but is still in the table is not loaded', async () => {
-    const { login, read, setItem, counter, conn } = await setup()
+    const { login, read, setItem, counter } = await setup()
     const cookie = await login()
     await setItem('SET expires = :e', { ':e': now() - 1 })
     const res = await read(cookie)
     assert.deepEqual(await res.json(), { user: null, isNew: true })
-    assert.deepEqual(counter.ops(), ['GetItem'])
-    assert.match(setCookies(res)[0], /Max-Age=0/)
-    assert.equal((await scanAll(conn.table)).length, 1, 'the old item is left for TTL')
+    assert.deepEqual(counter.ops(), ['GetItem'], 'nothing is written: the old item is left for TTL')
+    assert.deepEqual(setCookies(res), [], 'the cookie is left alone')
   })
 
   test('a write never resurrects an expired item', async () => {
@@ -65,8 +64,8 @@ describe('expiry', () => {
     await setItem('SET expires = :e', { ':e': now() - 1 })
     const res = await app.request('/login', { headers: { cookie } })
     assert.notEqual(cookieOf(res), cookie, 'a fresh id')
+    // TTL may or may not have deleted the expired item by now: count only the live ones.
     const items = await scanAll(conn.table)
-    assert.equal(items.length, 2)
     assert.equal(items.filter((i) => Number(i.expires.N) > now()).length, 1)
   })
 

@@ -31,9 +31,9 @@ type Data = Record<string, unknown>
 type Retry = { attempts: number; timeoutMs?: number; budgetMs: number }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-/** The save of a changed session (the lease calls have other shapes). */
+/** The save of a changed session (a touch and the lease calls have other shapes). */
 const isSave = (op: string, body: { UpdateExpression?: string } | undefined) =>
-  op === 'UpdateItem' && String(body?.UpdateExpression).startsWith('SET #e')
+  op === 'UpdateItem' && String(body?.UpdateExpression).startsWith('SET #D.')
 
 function makeApp(
   conn: { table: string; region: string; credentials: typeof credentials },

@@ -88,7 +88,7 @@ async function leaveDeadLease(conn: Conn, cookie: string, untilMs: number) {
 
 const leaseAttempts = (counter: ReturnType<typeof countingFetch>) =>
   counter.calls.filter(
-    (c) => c.op === 'UpdateItem' && String(c.body.UpdateExpression).startsWith('SET #l = :until'),
+    (c) => c.op === 'UpdateItem' && String(c.body.UpdateExpression).startsWith('SET #L = :until'),
   ).length
 
 describe('locking', () => {
@@ -195,7 +195,7 @@ describe('locking', () => {
         { kind: 'status', status: 500 },
         {
           match: (op, body) =>
-            op === 'UpdateItem' && String(body?.UpdateExpression).startsWith('SET #e'),
+            op === 'UpdateItem' && String(body?.UpdateExpression).startsWith('SET #D.'),
         },
       )
       const res = await a.post('/rmw', cookie)
@@ -226,7 +226,7 @@ describe('locking', () => {
         {
           times: 1,
           match: (op, body) =>
-            op === 'UpdateItem' && String(body?.UpdateExpression).startsWith('SET #l = :until'),
+            op === 'UpdateItem' && String(body?.UpdateExpression).startsWith('SET #L = :until'),
         },
       )
       const res = await a.post('/rmw', cookie)
