@@ -392,7 +392,7 @@ export function sessionMiddleware<
   /** Runs the schema; handlers see its output (`view`), what is stored stays as it was. */
   async function validate(stored: StoredSession): Promise<StoredSession & { view?: unknown }> {
     const result = await (s.schema as NonNullable<Settings['schema']>)['~standard'].validate(
-      stored.data,
+      structuredClone(stored.data),
     )
     if (result.issues) {
       throw new DynamoSessionError(

@@ -200,7 +200,11 @@ export class SessionState<
     this.isNew = stored === null
     // A deep copy: objects handed out by get() and changed in place must not change what was
     // loaded, or set() would compare them with themselves and write nothing.
-    this.#view = structuredClone((view ?? {}) as Record<string, JsonValue>)
+    // A schema's output is the handler's own (it validated a copy); class instances stay whole.
+    this.#view = (view && view !== stored?.data ? view : structuredClone(view ?? {})) as Record<
+      string,
+      JsonValue
+    >
     this.expiresAt = expiresAt
   }
 

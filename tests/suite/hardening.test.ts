@@ -613,6 +613,28 @@ describe('transforming schemas', () => {
     assert.deepEqual((await rawItem(conn, fresh)).data.M.since, { S: since })
   })
 
+  test('a transform to a class instance (URL) reaches the handler whole, and the stored string stays', async () => {
+    const conn = await freshTable('schema-url')
+    const cookie = await stored(conn, { home: 'https://example.com/a' })
+    const schema = z.object({ home: z.string().transform((s) => new URL(s)) })
+    const app = new Hono<SessionEnv<Data>>()
+    app.use(dynamoSession<Data>({ ...conn, secret: SECRET, schema }))
+    app.post('/', (c) => {
+      const home = c.get('session').get('home') as unknown
+      c.get('session').set('seen', true)
+      return c.json({ url: home instanceof URL, host: (home as URL).host })
+    })
+    const res = await app.request('/', { method: 'POST', headers: { cookie } })
+    assert.deepEqual(await res.json(), { url: true, host: 'example.com' })
+    const item = await rawItem(conn, cookie)
+    assert.deepEqual(
+      item.data.M.home,
+      { S: 'https://example.com/a' },
+      'only the changed key is written',
+    )
+    assert.deepEqual(item.data.M.seen, { BOOL: true })
+  })
+
   test('a string-to-array transform: regenerate() keeps the string, so the next request still passes', async () => {
     const conn = await freshTable('schema-array')
     const cookie = await stored(conn, { roles: 'admin,editor' })
