@@ -344,6 +344,7 @@ function perKey(
   for (const [t, at] of Object.entries(stored.w ?? {}))
     if (at < u.staleBefore) removes.push(name('#W', t))
   if (u.expires !== undefined) sets.push(`#E = ${value(N(u.expires))}`)
+  if (u.lease) removes.push('#L', '#O')
   let condition = ''
   if (u.token) {
     // Items written before write tokens existed have no `w` map to add to.
