@@ -261,8 +261,9 @@ export async function updateItem(table: SessionTable, id: string, u: ItemUpdate)
   const values: Record<string, AttributeValue> = { ':now': N(u.now) }
   let condition = 'attribute_exists(#D) AND #E > :now'
   if (u.lease) {
-    values[':o'] = { S: u.lease }
-    condition += ' AND #O = :o'
+    // Upper case: the per-key value aliases (base 36) are lower case and would overwrite it.
+    values[':O'] = { S: u.lease }
+    condition += ' AND #O = :O'
   }
   for (let attempt = 0; ; attempt++) {
     const w = Object.fromEntries(

@@ -69,4 +69,15 @@ describe('review', () => {
     assert.equal((await a.req('POST', '/increment', cookie)).status, 200)
     assert.equal(((await (await a.req('GET', '/read', cookie)).json()) as Data).n, 2)
   })
+
+  test('locking: a set and 12 increments in one request are saved (value aliases stay distinct)', async () => {
+    const conn = await freshTable('rv-alias')
+    const a = makeApp(conn, { locking: { leaseMs: 20_000, waitMs: 300 } })
+    const cookie = cookieOf(await a.req('POST', '/set/1'))
+    const res = await a.req('POST', '/mixed', cookie)
+    assert.equal(res.status, 200, a.errors.map((e) => e.message).join('\n'))
+    const data = (await (await a.req('GET', '/read', cookie)).json()) as Data
+    assert.equal(data.i11, 1)
+    assert.equal(data.s, 's')
+  })
 })
