@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { Hono } from 'hono'
-import { storedKey } from '../../src/cookie.ts'
+import { CookieSigner, newId, storedKey } from '../../src/cookie.ts'
 import { type DynamoSessionError, dynamoSession, type SessionEnv } from '../../src/index.ts'
 import { cookieOf, ddb, freshTable, SECRET } from '../helpers.ts'
 
@@ -57,6 +57,61 @@ async function itemOf(table: string, cookie: string) {
   return out.Item
 }
 
+/** A fetch that lets DynamoDB apply the first `op` call, then answers it with a 500 instead. */
+function replyLostOnce(op: string): typeof fetch {
+  let dropped = false
+  return async (input, init) => {
+    const request = new Request(input, init)
+    const res = await fetch(request)
+    if (!dropped && request.headers.get('x-amz-target')?.endsWith(`.${op}`)) {
+      dropped = true
+      await res.arrayBuffer()
+      return new Response('{"__type":"InternalServerError"}', { status: 500 })
+    }
+    return res
+  }
+}
+
+/** A fetch that holds the first `op` call until `open()`; `reached` resolves when it is held. */
+function gatedFetch(op: string) {
+  let open!: () => void
+  let reach!: () => void
+  const gate = new Promise<void>((r) => {
+    open = r
+  })
+  const reached = new Promise<void>((r) => {
+    reach = r
+  })
+  let held = false
+  const gated: typeof fetch = async (input, init) => {
+    const request = new Request(input, init)
+    if (!held && request.headers.get('x-amz-target')?.endsWith(`.${op}`)) {
+      held = true
+      reach()
+      await gate
+    }
+    return fetch(request)
+  }
+  return { fetch: gated, open, reached }
+}
+
+/** A session as version 0.1 stored it (no `v`, no `w`), and the cookie naming it. */
+async function legacySession(table: string, data: Record<string, unknown>) {
+  const id = newId()
+  const now = Math.floor(Date.now() / 1000)
+  await ddb('PutItem', {
+    TableName: table,
+    Item: {
+      id: { S: await storedKey(id) },
+      data: { M: data },
+      flash: { M: {} },
+      expires: { N: String(now + 3600) },
+      created: { N: String(now - 60) },
+    },
+  })
+  return `sid=${await new CookieSigner([SECRET]).sign(id)}`
+}
+
 describe('review', () => {
   test('locking: a request that changes keys gives the lease back with its write', async () => {
     const conn = await freshTable('rv-lease')
@@ -79,5 +134,27 @@ describe('review', () => {
     const data = (await (await a.req('GET', '/read', cookie)).json()) as Data
     assert.equal(data.i11, 1)
     assert.equal(data.s, 's')
+  })
+
+  test('a 0.1 item (no v, no w): an increment whose reply was lost counts once, 200', async () => {
+    const conn = await freshTable('rv-legacy')
+    const cookie = await legacySession(conn.table, { n: { N: '5' } })
+    const a = makeApp(conn, {}, replyLostOnce('UpdateItem'))
+    assert.equal((await a.req('POST', '/increment', cookie)).status, 200)
+    assert.equal((await itemOf(conn.table, cookie)).data.M.n.N, '6')
+  })
+
+  test('a 0.1 item: two overlapping increments both count and both answer 200', async () => {
+    const conn = await freshTable('rv-legacy2')
+    const cookie = await legacySession(conn.table, { n: { N: '5' } })
+    const gate = gatedFetch('UpdateItem')
+    const slow = makeApp(conn, {}, gate.fetch)
+    const fast = makeApp(conn)
+    const first = slow.req('POST', '/increment', cookie)
+    await gate.reached
+    assert.equal((await fast.req('POST', '/increment', cookie)).status, 200)
+    gate.open()
+    assert.equal((await first).status, 200, slow.errors.map((e) => e.message).join('\n'))
+    assert.equal((await itemOf(conn.table, cookie)).data.M.n.N, '7')
   })
 })
