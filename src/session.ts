@@ -253,7 +253,9 @@ export class SessionState<
     }
     put(this.#view, name, sum)
     // A key set in this request is written whole; otherwise DynamoDB adds, so no count is lost.
-    if (!this.#dirty.has(name)) this.#increments[name] = (this.#increments[name] ?? 0) + by
+    // Own keys only: `constructor` would read Object, `__proto__` would set the prototype.
+    if (!this.#dirty.has(name))
+      put(this.#increments, name, (own(this.#increments, name) ? this.#increments[name] : 0) + by)
   }
 
   flash(key: string, value: unknown): void {

@@ -40,6 +40,11 @@ function makeApp(conn: Conn, extra: Record<string, unknown> = {}, fetcher?: type
     for (let i = 0; i < 12; i++) session.increment(`i${i}`)
     return c.text('ok')
   })
+  app.post('/increment-proto', (c) => {
+    c.get('session').increment('constructor')
+    c.get('session').increment('__proto__', 2)
+    return c.text('ok')
+  })
   app.get('/read', (c) => c.json(c.get('session').data))
   const req = (method: string, path: string, cookie?: string) =>
     app.request(path, { method, headers: cookie ? { cookie } : {} })
@@ -156,5 +161,16 @@ describe('review', () => {
     gate.open()
     assert.equal((await first).status, 200, slow.errors.map((e) => e.message).join('\n'))
     assert.equal((await itemOf(conn.table, cookie)).data.M.n.N, '7')
+  })
+
+  test('increment of "constructor" and "__proto__" on a stored session: both stored, 200', async () => {
+    const conn = await freshTable('rv-proto')
+    const a = makeApp(conn)
+    const cookie = cookieOf(await a.req('POST', '/set/1'))
+    const res = await a.req('POST', '/increment-proto', cookie)
+    assert.equal(res.status, 200, a.errors.map((e) => e.message).join('\n'))
+    const data = (await itemOf(conn.table, cookie)).data.M
+    assert.equal(data.constructor?.N, '1')
+    assert.equal(Object.getOwnPropertyDescriptor(data, '__proto__')?.value?.N, '2')
   })
 })
