@@ -261,8 +261,9 @@ export async function updateItem(table: SessionTable, id: string, u: ItemUpdate)
   const values: Record<string, AttributeValue> = { ':now': N(u.now) }
   let condition = 'attribute_exists(#D) AND #E > :now'
   if (u.lease) {
-    values[':o'] = { S: u.lease }
-    condition += ' AND #O = :o'
+    // Upper case: the per-key value aliases (base 36) are lower case and would overwrite it.
+    values[':O'] = { S: u.lease }
+    condition += ' AND #O = :O'
   }
   for (let attempt = 0; ; attempt++) {
     const w = Object.fromEntries(
@@ -303,9 +304,10 @@ export async function updateItem(table: SessionTable, id: string, u: ItemUpdate)
         'lease expired (locking.leaseMs) and was taken by another request; nothing saved',
       )
     }
-    if (x) throw gone()
+    // A 0.1 item that another request gave a `w` meanwhile: again, adding to that map.
+    if (x && (stored.w || !session.w)) throw gone()
     if (attempt > 2) throw contended()
-    stored = session
+    stored = x ? { ...stored, w: session.w } : session
   }
 }
 
@@ -351,7 +353,7 @@ function perKey(
     // Items written before write tokens existed have no `w` map to add to.
     const path = stored.w ? name('#W', u.token) : '#W'
     sets.push(`${path} = ${value(stored.w ? N(u.now) : { M: { [u.token]: N(u.now) } })}`)
-    if (stored.w) condition = ` AND attribute_not_exists(${path})`
+    condition = ` AND attribute_not_exists(${path})`
   }
   const update = `${sets.length ? `SET ${sets.join(', ')} ` : ''}${removes.length ? `REMOVE ${removes.join(', ')} ` : ''}ADD #V :one`
   return update.length < MAX_EXPRESSION && Object.keys(increment).length * 2 < MAX_OPERATORS
