@@ -140,7 +140,11 @@ const asSessionError = (error: unknown): DynamoSessionError =>
   error instanceof DynamoSessionError
     ? error
     : new DynamoSessionError(
-        error instanceof TypeError ? 'INVALID_DATA' : 'DYNAMODB',
+        error instanceof TypeError
+          ? /not a number/.test(error.message)
+            ? 'NOT_A_NUMBER'
+            : 'INVALID_DATA'
+          : 'DYNAMODB',
         (error as Error)?.message ?? String(error),
         { cause: error },
       )
