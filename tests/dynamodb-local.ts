@@ -438,6 +438,24 @@ async function launch(
 }
 
 // ---------------------------------------------------------------------------------------------
+// One per process, for test runners: started on first use, stopped by the runner's teardown
+
+let shared: Promise<DynamoDBLocal> | undefined
+
+/** The process's shared DynamoDB Local, started on the first call. */
+export function sharedDynamoDBLocal(): Promise<DynamoDBLocal> {
+  shared ??= startDynamoDBLocal()
+  return shared
+}
+
+/** Stops the shared DynamoDB Local if one was started; the exit handler covers the rest. */
+export async function stopSharedDynamoDBLocal(): Promise<void> {
+  const started = shared
+  shared = undefined
+  await (await started?.catch(() => undefined))?.stop()
+}
+
+// ---------------------------------------------------------------------------------------------
 // Run as a script: serve until Ctrl-C
 
 function isMain(): boolean {

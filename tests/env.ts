@@ -5,11 +5,12 @@
 //   (the global fetch is wrapped for that one endpoint; other URLs pass through untouched).
 // - TEST_DYNAMODB_ENDPOINT set (npm test does): that DynamoDB Local.
 // - neither (plain `bun test`, `deno test -A`): a DynamoDB Local started here on first import,
-//   shared by every test file of the process and stopped when the process exits, also when a
-//   test fails (tests/dynamodb-local.ts kills it on exit).
+//   shared by every test file of the process, stopped by the runner's teardown
+//   (tests/bun-setup.ts) or when the process exits, also when a test fails (tests/dynamodb-local.ts
+//   kills it on exit).
 
 import { memoryDynamoDB } from '../src/testing.ts'
-import { type DynamoDBLocal, startDynamoDBLocal } from './dynamodb-local.ts'
+import { sharedDynamoDBLocal } from './dynamodb-local.ts'
 
 /** Which DynamoDB the suite talks to. */
 export type Backend = 'memory' | 'dynamodb-local'
@@ -34,11 +35,9 @@ if (memory) {
   globalThis.fetch = Object.assign(routed, realFetch) as typeof fetch
 }
 
-let local: DynamoDBLocal | undefined
 let endpoint = memory ? MEMORY_ENDPOINT : process.env.TEST_DYNAMODB_ENDPOINT
 if (!endpoint) {
-  local = await startDynamoDBLocal()
-  endpoint = local.endpoint
+  endpoint = (await sharedDynamoDBLocal()).endpoint
   process.env.TEST_DYNAMODB_ENDPOINT = endpoint
 }
 const resolved = endpoint
@@ -46,9 +45,4 @@ const resolved = endpoint
 /** The endpoint of the suite's DynamoDB. */
 export function testEndpoint(): string {
   return resolved
-}
-
-/** Stops the DynamoDB Local this process started, if any (the runners' global teardown). */
-export async function stopDynamoDBLocal(): Promise<void> {
-  await local?.stop()
 }
