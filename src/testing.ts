@@ -396,6 +396,7 @@ class Parser {
   private i = 0
   /** Semantic errors, by kind; the first by DynamoDB's order is reported after parsing. */
   private errors: Record<string, string> = {}
+  private operators = 0
 
   constructor(
     private source: string,
@@ -431,6 +432,15 @@ class Parser {
   private expect(text: string): void {
     if (!this.is(text)) this.syntaxError()
     this.next()
+  }
+
+  /** Counts an operator or function call: DynamoDB allows 300 in one expression. */
+  private operator(): void {
+    if (++this.operators > 300) {
+      throw new Error(
+        `The expression contains too many operators; operator count: ${this.operators}`,
+      )
+    }
   }
 
   private fail(kind: string, message: string): void {
@@ -521,6 +531,7 @@ class Parser {
     if (t.kind === 'value') return this.value()
     if (t.kind === 'name' && this.is('(', 1)) {
       this.next()
+      this.operator()
       return { kind: 'call', name: t.text, args: this.args() }
     }
     return this.path()
@@ -532,6 +543,7 @@ class Parser {
     let left = this.conjunction()
     while (this.is('OR')) {
       this.next()
+      this.operator()
       left = { kind: 'or', left, right: this.conjunction() }
     }
     return left
@@ -541,6 +553,7 @@ class Parser {
     let left = this.negation()
     while (this.is('AND')) {
       this.next()
+      this.operator()
       left = { kind: 'and', left, right: this.negation() }
     }
     return left
@@ -549,6 +562,7 @@ class Parser {
   private negation(): Condition {
     if (this.is('NOT')) {
       this.next()
+      this.operator()
       return { kind: 'not', arg: this.negation() }
     }
     return this.comparison()
@@ -565,6 +579,7 @@ class Parser {
     const t = this.peek()
     if (t.kind === 'op' && ['=', '<>', '<', '<=', '>', '>='].includes(t.text)) {
       this.next()
+      this.operator()
       const right = this.operand()
       this.checkOperand(left)
       this.checkOperand(right)
@@ -573,6 +588,7 @@ class Parser {
     }
     if (this.is('BETWEEN')) {
       this.next()
+      this.operator()
       const low = this.operand()
       this.expect('AND')
       const high = this.operand()
@@ -596,6 +612,7 @@ class Parser {
     }
     if (this.is('IN')) {
       this.next()
+      this.operator()
       const list = this.args()
       for (const o of [left, ...list]) this.checkOperand(o)
       this.distinct('IN', [left, ...list])
@@ -807,6 +824,7 @@ class Parser {
     const left = this.setOperand()
     if (this.is('+') || this.is('-')) {
       const op = this.next().text as '+' | '-'
+      this.operator()
       const right = this.setOperand()
       for (const o of [left, right]) {
         if (o.kind === 'value' && typeOf(o.value) !== 'N' && !this.errors.attrVal) {
@@ -826,6 +844,7 @@ class Parser {
     if (t.kind === 'value') return this.value()
     if (t.kind === 'name' && this.is('(', 1)) {
       this.next()
+      this.operator()
       const name = t.text
       const args = this.args().map((a) => a)
       if (name === 'if_not_exists' || name === 'list_append') {

@@ -437,6 +437,46 @@ export const CASES: EmulatorCase[] = [
     message: 'Invalid UpdateExpression: Expression size has exceeded the maximum allowed size;',
   },
   {
+    name: 'an update expression with 301 operators is refused; 300 are fine',
+    steps: [
+      update({
+        UpdateExpression: `SET ${Array.from({ length: 300 }, (_, i) => `a${i}=:v+:v`).join(',')}`,
+        ExpressionAttributeValues: { ':v': { N: '1' } },
+      }),
+      update({
+        UpdateExpression: `SET ${Array.from({ length: 301 }, (_, i) => `a${i}=:v+:v`).join(',')}`,
+        ExpressionAttributeValues: { ':v': { N: '1' } },
+      }),
+    ],
+    status: 400,
+    type: V,
+    message:
+      'Invalid UpdateExpression: The expression contains too many operators; operator count: 301',
+  },
+  {
+    name: 'a condition with 301 operators is refused',
+    steps: [
+      cond(
+        `${'NOT '.repeat(150)}attribute_exists(a) OR ${Array.from({ length: 75 }, (_, i) => `a${i} = :v`).join(' OR ')}`,
+        { ':v': { S: 'x' } },
+      ),
+    ],
+    status: 400,
+    type: V,
+    message:
+      'Invalid ConditionExpression: The expression contains too many operators; operator count: 301',
+  },
+  {
+    name: 'a condition with 300 operators is evaluated',
+    steps: [
+      cond(
+        `${'NOT '.repeat(149)}attribute_exists(a) OR ${Array.from({ length: 75 }, (_, i) => `a${i} = :v`).join(' OR ')}`,
+        { ':v': { S: 'x' } },
+      ),
+    ],
+    status: 200,
+  },
+  {
     name: 'an item over 400 KB is refused',
     steps: [
       [
