@@ -1454,14 +1454,8 @@ export function memoryDynamoDB(): MemoryDynamoDB {
         ? { UpdateExpression: 'update', ConditionExpression: 'condition' }
         : { ConditionExpression: 'condition' },
     )
-    if (kind === 'Update' && !parsed.update) {
-      throw invalid(
-        'Invalid UpdateExpression: The expression can not be empty;'.replace(
-          'The expression can not be empty;',
-          'An update expression must be provided',
-        ),
-      )
-    }
+    // An UpdateItem without an UpdateExpression creates the item with its key alone.
+    if (kind === 'Update') parsed.update ??= { set: [], remove: [], add: [], delete: [] }
     const table = tableOf(input.TableName)
     const { key, id } = checkKey(table, (item ?? rawKey) as Item, kind === 'Put')
     if (parsed.update) {

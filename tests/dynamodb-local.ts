@@ -12,7 +12,9 @@
 //   await ddb.stop()
 //
 // The Java process is killed when the importing process exits, also on SIGINT/SIGTERM or a
-// failing test. DynamoDB Local checks neither SigV4 signatures nor TTL deletion.
+// failing test, and, through a small watchdog shell, within a second of the process being gone
+// in any other way (`deno test` ends without an exit event; a runner may be SIGKILLed).
+// DynamoDB Local checks neither SigV4 signatures nor TTL deletion.
 //
 // Needs `java` (11+) on the PATH (or in $JAVA_HOME/bin), `npm` and `tar`. Works from Node
 // (via tsx), Bun and Deno: it only imports `node:` modules. Run directly, it prints the endpoint
@@ -339,6 +341,24 @@ export async function startDynamoDBLocal(
   }
 }
 
+/**
+ * A shell that kills DynamoDB Local once this process is gone, however it went: `deno test` ends
+ * without any exit event, and a runner may be killed outright. It checks every second, and ends
+ * by itself when DynamoDB Local does.
+ */
+function watch(child: ChildProcess): ChildProcess | undefined {
+  if (process.platform === 'win32' || child.pid === undefined) return undefined
+  const script = `while kill -0 ${child.pid} 2>/dev/null; do kill -0 ${process.pid} 2>/dev/null || { kill ${child.pid}; exit; }; sleep 1; done`
+  try {
+    const watchdog = spawn('sh', ['-c', script], { stdio: 'ignore', detached: true })
+    watchdog.on('error', () => {})
+    watchdog.unref()
+    return watchdog
+  } catch {
+    return undefined
+  }
+}
+
 async function launch(
   java: string,
   dir: string,
@@ -361,6 +381,7 @@ async function launch(
   const child = spawn(java, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
   children.add(child)
   installHandlers()
+  const watchdog = watch(child)
 
   const output: string[] = []
   const collect = (stream: NodeJS.ReadableStream | null) => {
@@ -389,6 +410,7 @@ async function launch(
     child.on('close', (code, signal) => {
       exitCode ??= code ?? signal
       forget(child)
+      watchdog?.kill()
       done(exitCode)
     })
   })

@@ -265,6 +265,11 @@ export const CASES: EmulatorCase[] = [
     status: 200,
   },
   {
+    name: 'an UpdateItem without an UpdateExpression creates the item with its key alone',
+    steps: [update({ ReturnValues: 'ALL_NEW' })],
+    status: 200,
+  },
+  {
     name: 'SET under a missing map is an invalid document path',
     steps: [
       put,
