@@ -1114,12 +1114,13 @@ function applyUpdate(old: Item | undefined, key: Item, actions: UpdateActions): 
   for (const path of removals) {
     const parent = parentOf(item, path)
     const last = path[path.length - 1]
+    // The element need not exist, but the map or list holding it must.
     if (typeof last === 'number') {
-      if (parent && !parent.L) throw invalid(BAD_PATH)
-      if (parent?.L && last < parent.L.length) parent.L.splice(last, 1)
+      if (!parent?.L) throw invalid(BAD_PATH)
+      if (last < parent.L.length) parent.L.splice(last, 1)
     } else {
-      if (parent && !parent.M) throw invalid(BAD_PATH)
-      if (parent?.M) delete parent.M[last]
+      if (!parent?.M) throw invalid(BAD_PATH)
+      delete parent.M[last]
     }
   }
   for (const { path, value } of actions.add) {
@@ -1143,7 +1144,14 @@ function applyUpdate(old: Item | undefined, key: Item, actions: UpdateActions): 
   for (const { path, value } of actions.delete) {
     const current = resolve(item, path)
     const type = typeOf(value)
-    if (!current) continue
+    if (!current) {
+      // Nothing to delete from, but the path must still lead somewhere.
+      const parent = parentOf(item, path)
+      if (!parent || !(typeof path[path.length - 1] === 'number' ? parent.L : parent.M)) {
+        throw invalid(BAD_PATH)
+      }
+      continue
+    }
     if (!(type in current)) throw invalid(BAD_OPERAND)
     const members = current[type].filter(
       (x: string) => !value[type].some((m: string) => equal({ [type[0]]: x }, { [type[0]]: m })),

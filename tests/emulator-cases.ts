@@ -294,6 +294,93 @@ export const CASES: EmulatorCase[] = [
     message: 'The document path provided in the update expression is invalid for update',
   },
   {
+    name: 'REMOVE under a missing attribute is an invalid document path',
+    steps: [put, update({ UpdateExpression: 'REMOVE nothere.x', ReturnValues: 'ALL_NEW' })],
+    status: 400,
+    type: V,
+    message: 'The document path provided in the update expression is invalid for update',
+  },
+  {
+    name: 'REMOVE under a string is an invalid document path',
+    steps: [put, update({ UpdateExpression: 'REMOVE s.x', ReturnValues: 'ALL_NEW' })],
+    status: 400,
+    type: V,
+    message: 'The document path provided in the update expression is invalid for update',
+  },
+  {
+    name: 'REMOVE of a list index in a map is an invalid document path',
+    steps: [put, update({ UpdateExpression: 'REMOVE m[0]', ReturnValues: 'ALL_NEW' })],
+    status: 400,
+    type: V,
+    message: 'The document path provided in the update expression is invalid for update',
+  },
+  {
+    name: 'ADD under a missing attribute is an invalid document path',
+    steps: [
+      put,
+      update({
+        UpdateExpression: 'ADD nothere.x :v',
+        ExpressionAttributeValues: { ':v': { N: '1' } },
+        ReturnValues: 'ALL_NEW',
+      }),
+    ],
+    status: 400,
+    type: V,
+    message: 'The document path provided in the update expression is invalid for update',
+  },
+  {
+    name: 'DELETE under a missing attribute is an invalid document path',
+    steps: [
+      put,
+      update({
+        UpdateExpression: 'DELETE nothere.x :v',
+        ExpressionAttributeValues: { ':v': { NS: ['1'] } },
+        ReturnValues: 'ALL_NEW',
+      }),
+    ],
+    status: 400,
+    type: V,
+    message: 'The document path provided in the update expression is invalid for update',
+  },
+  {
+    name: 'DELETE from a string is an operand of the wrong type',
+    steps: [
+      put,
+      update({
+        UpdateExpression: 'DELETE s :v',
+        ExpressionAttributeValues: { ':v': { SS: ['1'] } },
+        ReturnValues: 'ALL_NEW',
+      }),
+    ],
+    status: 400,
+    type: V,
+    message: 'An operand in the update expression has an incorrect data type',
+  },
+  {
+    name: 'DELETE of a missing set does nothing',
+    steps: [
+      put,
+      update({
+        UpdateExpression: 'DELETE nothere :v',
+        ExpressionAttributeValues: { ':v': { SS: ['1'] } },
+        ReturnValues: 'ALL_NEW',
+      }),
+    ],
+    status: 200,
+  },
+  {
+    name: 'SET past the end of a list appends, in order',
+    steps: [
+      put,
+      update({
+        UpdateExpression: 'SET l[5] = :v, l[6] = :w',
+        ExpressionAttributeValues: { ':v': { N: '7' }, ':w': { N: '8' } },
+        ReturnValues: 'ALL_NEW',
+      }),
+    ],
+    status: 200,
+  },
+  {
     name: '+ of a string attribute is refused when it runs',
     steps: [
       put,
