@@ -5,7 +5,6 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
-// @ts-expect-error: autocannon ships no types and none are installed
 import autocannon from 'autocannon'
 import { createSessionTable } from '../src/index.ts'
 import {

@@ -1,3 +1,4 @@
+/// <reference types="bun-types" />
 /**
  * @module The demo on Bun: `bun examples/bun.ts`. Configuration from the environment:
  * SESSION_TABLE, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
@@ -5,16 +6,6 @@
  * (default 127.0.0.1).
  */
 import { createApp } from './app.ts'
-
-// The part of Bun's API this file uses, so that it type-checks without bun-types.
-declare const Bun: {
-  env: Record<string, string | undefined>
-  serve(options: {
-    port: number
-    hostname: string
-    fetch: (request: Request) => Response | Promise<Response>
-  }): { url: URL }
-}
 
 const app = createApp()
 const server = Bun.serve({

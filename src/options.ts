@@ -353,7 +353,8 @@ export interface Connection {
 }
 
 // workerd refuses a fetch called without the global as `this`, so it is never stored unbound.
-const globalFetch: typeof fetch = (input, init) => fetch(input, init)
+// (Cast: Bun's types add `preconnect` to `typeof fetch`.)
+const globalFetch = ((input, init) => fetch(input, init)) as typeof fetch
 
 /** Fills connection options from the environment; throws MISSING_CONFIG naming the ways to set them. */
 export function resolveConnection(

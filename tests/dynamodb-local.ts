@@ -12,9 +12,10 @@
 //   await ddb.stop()
 //
 // The Java process is killed when the importing process exits, also on SIGINT/SIGTERM or a
-// failing test. DynamoDB Local does not check SigV4 signatures. It does delete items whose TTL
-// attribute has passed (seen within about a minute), so a test that needs an expired item to
-// stay in the table must not wait on it: it reads it right after setting a past expiry.
+// failing test, and, through a small watchdog shell, within a second of the process being gone
+// in any other way (`deno test` ends without an exit event; a runner may be SIGKILLed).
+// DynamoDB Local does not check SigV4 signatures. It does delete items whose TTL attribute has
+// passed (seen within about a minute), so no test may depend on an expired item being there.
 //
 // Needs `java` (11+) on the PATH (or in $JAVA_HOME/bin), `npm` and `tar`. Works from Node
 // (via tsx), Bun and Deno: it only imports `node:` modules. Run directly, it prints the endpoint
@@ -341,6 +342,24 @@ export async function startDynamoDBLocal(
   }
 }
 
+/**
+ * A shell that kills DynamoDB Local once this process is gone, however it went: `deno test` ends
+ * without any exit event, and a runner may be killed outright. It checks every second, and ends
+ * by itself when DynamoDB Local does.
+ */
+function watch(child: ChildProcess): ChildProcess | undefined {
+  if (process.platform === 'win32' || child.pid === undefined) return undefined
+  const script = `while kill -0 ${child.pid} 2>/dev/null; do kill -0 ${process.pid} 2>/dev/null || { kill ${child.pid}; exit; }; sleep 1; done`
+  try {
+    const watchdog = spawn('sh', ['-c', script], { stdio: 'ignore', detached: true })
+    watchdog.on('error', () => {})
+    watchdog.unref()
+    return watchdog
+  } catch {
+    return undefined
+  }
+}
+
 async function launch(
   java: string,
   dir: string,
@@ -363,6 +382,7 @@ async function launch(
   const child = spawn(java, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
   children.add(child)
   installHandlers()
+  const watchdog = watch(child)
 
   const output: string[] = []
   const collect = (stream: NodeJS.ReadableStream | null) => {
@@ -391,6 +411,7 @@ async function launch(
     child.on('close', (code, signal) => {
       exitCode ??= code ?? signal
       forget(child)
+      watchdog?.kill()
       done(exitCode)
     })
   })
@@ -437,6 +458,24 @@ async function launch(
     (stream as { unref?: () => void } | null)?.unref?.()
   log(`dynamodb-local: ready at ${endpoint} in ${((Date.now() - started) / 1000).toFixed(1)} s`)
   return { endpoint, port, pid: child.pid, stop, exited }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One per process, for test runners: started on first use, stopped by the runner's teardown
+
+let shared: Promise<DynamoDBLocal> | undefined
+
+/** The process's shared DynamoDB Local, started on the first call. */
+export function sharedDynamoDBLocal(): Promise<DynamoDBLocal> {
+  shared ??= startDynamoDBLocal()
+  return shared
+}
+
+/** Stops the shared DynamoDB Local if one was started; the exit handler covers the rest. */
+export async function stopSharedDynamoDBLocal(): Promise<void> {
+  const started = shared
+  shared = undefined
+  await (await started?.catch(() => undefined))?.stop()
 }
 
 // ---------------------------------------------------------------------------------------------

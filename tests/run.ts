@@ -1,11 +1,13 @@
 // What `npm test` runs: one DynamoDB Local for everything, then each step in its own process,
-// with a summary per step and a last line `N passed, N failed`.
+// with a summary per step and a last line `N passed, N failed`. Needs Node and Java, nothing
+// else (Chromium comes from npm when the machine has none); without Java it stops at once,
+// unless the steps chosen need no DynamoDB Local (memory, kit-*, typecheck, lint).
 //
 //   npm test                         every step
 //   npm test -- --only bun,deno      some steps (names below)
 //   npm test -- --list               the step names
-import { spawn } from 'node:child_process'
-import { readdirSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { startDynamoDBLocal } from './dynamodb-local.ts'
 
@@ -59,16 +61,37 @@ interface Step {
   what: string
   command: string[]
   parse: (output: string) => Counts
+  /** Environment changes for this step; `undefined` removes a variable. */
+  env?: Record<string, string | undefined>
+  /** Working directory, when not the repository root. */
+  cwd?: string
+  /** Whether the step talks to DynamoDB Local (TEST_DYNAMODB_ENDPOINT). @default true */
+  local?: boolean
+}
+
+/** Steps that must not see DynamoDB Local nor AWS settings: they prove they need neither. */
+const WITHOUT_DYNAMODB = {
+  TEST_DYNAMODB_ENDPOINT: undefined,
+  AWS_REGION: undefined,
+  AWS_ACCESS_KEY_ID: undefined,
+  AWS_SECRET_ACCESS_KEY: undefined,
 }
 
 const STEPS: Step[] = [
   {
     name: 'typecheck',
-    what: 'tsc, with isolated declarations on src/',
+    what: 'tsc, with isolated declarations on src/; Bun files with bun-types',
     command: ['npm', 'run', '--silent', 'typecheck'],
     parse: byExitCode,
+    local: false,
   },
-  { name: 'lint', what: 'Biome', command: [bin('biome'), 'check', '.'], parse: byExitCode },
+  {
+    name: 'lint',
+    what: 'Biome',
+    command: [bin('biome'), 'check', '.'],
+    parse: byExitCode,
+    local: false,
+  },
   {
     name: 'types',
     what: 'type tests (tests/types) under TypeScript 5 and the current major',
@@ -77,17 +100,56 @@ const STEPS: Step[] = [
   },
   {
     name: 'bun',
-    what: 'the suite under Bun',
-    command: [bin('bun'), 'test', '--timeout', '120000', ...files('tests/suite')],
+    what: 'the suite under Bun (plain `bun test`: bunfig.toml)',
+    command: [bin('bun'), 'test'],
     parse: bun,
   },
   {
     name: 'deno',
-    what: 'the suite under Deno',
-    command: [bin('deno'), 'test', '-A', '--no-check', ...files('tests/suite')],
+    what: 'the suite under Deno, type-checked (plain `deno test -A`: deno.json)',
+    command: [bin('deno'), 'test', '-A'],
     parse: deno,
   },
   { name: 'node', what: 'the suite under Node', command: nodeTest('tests/suite'), parse: tap },
+  {
+    name: 'memory',
+    what: 'the suite under Node against memoryDynamoDB() (TEST_DYNAMODB=memory)',
+    command: nodeTest('tests/suite'),
+    parse: tap,
+    env: { ...WITHOUT_DYNAMODB, TEST_DYNAMODB: 'memory' },
+    local: false,
+  },
+  {
+    name: 'kit-bun',
+    what: 'examples/testing: the demo on memoryDynamoDB() with bun test',
+    command: [bin('bun'), 'test', './examples/testing/bun.test.ts'],
+    parse: bun,
+    env: WITHOUT_DYNAMODB,
+    local: false,
+  },
+  {
+    name: 'kit-deno',
+    what: 'examples/testing: the demo on memoryDynamoDB() with deno test',
+    command: [bin('deno'), 'test', '-A', 'examples/testing/deno.test.ts'],
+    parse: deno,
+    env: WITHOUT_DYNAMODB,
+    local: false,
+  },
+  {
+    name: 'kit-node',
+    what: 'examples/testing: the demo on memoryDynamoDB() with node --test',
+    command: [
+      process.execPath,
+      '--import',
+      'tsx',
+      '--test',
+      '--test-reporter=tap',
+      'examples/testing/node.test.ts',
+    ],
+    parse: tap,
+    env: WITHOUT_DYNAMODB,
+    local: false,
+  },
   {
     name: 'workerd',
     what: 'the middleware in workerd (Miniflare), wrangler dry run',
@@ -133,10 +195,15 @@ const STEPS: Step[] = [
   },
 ]
 
-function run(step: Step, env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
+function run(step: Step, base: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
+  const env = { ...base }
+  for (const [k, v] of Object.entries(step.env ?? {})) {
+    if (v === undefined) delete env[k]
+    else env[k] = v
+  }
   return new Promise((resolve) => {
     const [command, ...args] = step.command
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(command, args, { env, cwd: step.cwd, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     const tee = (stream: NodeJS.WriteStream) => (chunk: Buffer) => {
       output += chunk
@@ -164,11 +231,19 @@ async function main() {
   const steps = STEPS.filter((s) => !only || only.includes(s.name))
 
   const started = Date.now()
-  const ddb = await startDynamoDBLocal()
-  console.log(`DynamoDB Local (pid ${ddb.pid}) at ${ddb.endpoint}`)
+  const needsLocal = steps.some((s) => s.local !== false)
+  if (needsLocal && !hasJava()) {
+    console.error(
+      'npm test needs Java 11 or later for DynamoDB Local: install a JRE (Debian/Ubuntu: apt-get install default-jre-headless) or set JAVA_HOME',
+    )
+    process.exitCode = 1
+    return
+  }
+  const ddb = needsLocal ? await startDynamoDBLocal() : undefined
+  if (ddb) console.log(`DynamoDB Local (pid ${ddb.pid}) at ${ddb.endpoint}`)
   const env = {
     ...process.env,
-    TEST_DYNAMODB_ENDPOINT: ddb.endpoint,
+    ...(ddb ? { TEST_DYNAMODB_ENDPOINT: ddb.endpoint } : {}),
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
@@ -189,7 +264,7 @@ async function main() {
       results.push({ step, counts, code, seconds: (Date.now() - t) / 1000 })
     }
   } finally {
-    await ddb.stop()
+    await ddb?.stop()
   }
 
   console.log('\n=== summary')
@@ -204,6 +279,13 @@ async function main() {
   console.log(`total time ${((Date.now() - started) / 1000).toFixed(0)} s`)
   console.log(`${passed} passed, ${failed} failed`)
   process.exitCode = failed > 0 ? 1 : 0
+}
+
+/** Whether `java` (or $JAVA_HOME/bin/java) runs. */
+function hasJava(): boolean {
+  const home = process.env.JAVA_HOME
+  const java = home && existsSync(join(home, 'bin', 'java')) ? join(home, 'bin', 'java') : 'java'
+  return spawnSync(java, ['-version'], { stdio: 'ignore' }).status === 0
 }
 
 main().catch((error) => {

@@ -1,10 +1,12 @@
 // What npm and JSR users install: the tarball holds only the build, its types, the README, the
-// reference in docs/, the CHANGELOG and the LICENSE (README links resolve in it); publint, arethetypeswrong and `deno publish --dry-run` accept it; deno.json and
-// package.json agree; the CLI in the tarball runs through npx; a Worker never bundles the CLI.
+// reference in docs/, the CHANGELOG and the LICENSE (README links resolve in it); publint,
+// arethetypeswrong and `deno publish --dry-run` accept it; deno.json and package.json agree; the
+// CLI in the tarball runs through npx; a Worker never bundles the CLI nor the testing kit; a
+// project that installs the tarball tests its app with `bun test` on memoryDynamoDB(), without Java.
 // Builds dist/ (npm pack runs prepack), so it must not run alongside tests that import dist/.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -104,12 +106,73 @@ async function closedPort(): Promise<number> {
   })
 }
 
+/** A user's app, as in the README: a visit counter. */
+const USER_APP = `import { Hono } from 'hono'
+import { dynamoSession, type DynamoSessionOptions, type SessionEnv } from '@dynamo-session/hono'
+
+export function makeApp(options: DynamoSessionOptions<{ visits: number }>) {
+  const app = new Hono<SessionEnv<{ visits: number }>>()
+  app.use(dynamoSession(options))
+  app.get('/', (c) => {
+    c.get('session').increment('visits')
+    return c.json({ visits: c.get('session').get('visits') })
+  })
+  return app
+}
+`
+
+/** The user's test of it with bun test and the testing kit. */
+const USER_TEST = `import { expect, test } from 'bun:test'
+import { createSessionTable } from '@dynamo-session/hono'
+import { memoryDynamoDB } from '@dynamo-session/hono/testing'
+import { makeApp } from './app.ts'
+
+const connection = () => {
+  const db = memoryDynamoDB()
+  return {
+    db,
+    conn: {
+      table: 'sessions',
+      region: 'eu-west-1',
+      endpoint: 'https://dynamodb.eu-west-1.amazonaws.com',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      fetch: db.fetch,
+    },
+  }
+}
+const secret = 'a-secret-for-tests-only-0123456789abcdef'
+
+test('visits count across requests', async () => {
+  const { db, conn } = connection()
+  await createSessionTable(conn)
+  const app = makeApp({ ...conn, secret })
+  const first = await app.request('/')
+  expect(await first.json()).toEqual({ visits: 1 })
+  const cookie = first.headers.getSetCookie()[0].split(';')[0]
+  const second = await app.request('/', { headers: { cookie } })
+  expect(await second.json()).toEqual({ visits: 2 })
+  expect(db.tables.get('sessions')?.items.length).toBe(1)
+})
+
+test('a missing table is a 500, as on DynamoDB', async () => {
+  const { conn } = connection()
+  const app = makeApp({ ...conn, secret, onError: (e, c) => c.text(e.code, 500) })
+  const res = await app.request('/')
+  expect(res.status).toBe(500)
+  expect(await res.text()).toBe('TABLE_NOT_FOUND')
+})
+
+test('java is nowhere to be found', () => {
+  expect(Bun.which('java')).toBeNull()
+})
+`
+
 describe('the manifests', () => {
-  test('package.json and deno.json agree on name, version and entry point', async () => {
+  test('package.json and deno.json agree on name, version and entry points', async () => {
     const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'))
     const deno = JSON.parse(await readFile(join(ROOT, 'deno.json'), 'utf8'))
     assert.deepEqual(manifestDrift(pkg, deno), [])
-    assert.equal(deno.exports, './src/index.ts')
+    assert.deepEqual(deno.exports, { '.': './src/index.ts', './testing': './src/testing.ts' })
   })
 
   test('the drift check catches a version bump in one file only and a diverging entry point', () => {
@@ -169,6 +232,8 @@ describe('the npm package', () => {
       'package.json',
       'dist/index.js',
       'dist/index.d.ts',
+      'dist/testing.js',
+      'dist/testing.d.ts',
       'dist/cli.js',
       ...docs.map((f) => `docs/${f}`),
     ]) {
@@ -237,6 +302,57 @@ describe('the npm package', () => {
     assert.equal(refused.code, 5, refused.stderr)
   })
 
+  test('a project with the tarball and hono tests its app with bun test on memoryDynamoDB(), without Java', async () => {
+    const project = join(dir, 'project')
+    await mkdir(project)
+    await writeFile(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'project', private: true, type: 'module' }),
+    )
+    const hono = JSON.parse(await readFile(join(ROOT, 'node_modules/hono/package.json'), 'utf8'))
+    await ok(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, `hono@${hono.version}`],
+      project,
+    )
+    await writeFile(join(project, 'app.ts'), USER_APP)
+    await writeFile(join(project, 'app.test.ts'), USER_TEST)
+    // bun alone on the PATH: no java, no npm, no DynamoDB of any kind.
+    const bin = join(project, 'bin')
+    await mkdir(bin)
+    await symlink(await realpath(join(BIN, 'bun')), join(bin, 'bun'))
+    const tested = await run(join(bin, 'bun'), ['test'], project, { PATH: bin, JAVA_HOME: '' })
+    assert.equal(tested.code, 0, `${tested.stdout}\n${tested.stderr}`)
+    assert.match(tested.stderr, /^ 3 pass$/m)
+    assert.match(tested.stderr, /^ 0 fail$/m)
+
+    // What a Worker of that project bundles: the middleware, never the testing kit.
+    const bundle = async (contents: string) =>
+      (
+        await build({
+          stdin: { contents, resolveDir: project, loader: 'ts' },
+          bundle: true,
+          write: false,
+          format: 'esm',
+          platform: 'browser',
+          conditions: ['workerd', 'worker', 'browser'],
+          logLevel: 'silent',
+        })
+      ).outputFiles[0].text
+    const worker = await bundle(
+      "import { dynamoSession } from '@dynamo-session/hono'\nexport const m = dynamoSession()",
+    )
+    assert.ok(worker.includes('dynamoSession'))
+    for (const absent of ['memoryDynamoDB', 'TransactionCanceledException', 'ABORT ABSOLUTE']) {
+      assert.ok(!worker.includes(absent), `the Worker bundle contains ${absent}`)
+    }
+    const kit = await bundle(
+      "import { memoryDynamoDB } from '@dynamo-session/hono/testing'\nexport const db = memoryDynamoDB()",
+    )
+    assert.ok(kit.includes('memoryDynamoDB') && kit.includes('TransactionCanceledException'))
+    assert.doesNotMatch(kit, /["']node:[a-z]/, 'the testing kit imports no Node built-in')
+  })
+
   test('the built dist/cli.js runs with node, with the same exit codes', async () => {
     const usage = await run(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'drop-table'])
     assert.equal(usage.code, 2)
@@ -245,8 +361,8 @@ describe('the npm package', () => {
 })
 
 describe('the JSR package', () => {
-  test('deno check accepts the entry point', async () => {
-    await ok(join(BIN, 'deno'), ['check', 'src/index.ts'])
+  test('deno check accepts the entry points', async () => {
+    await ok(join(BIN, 'deno'), ['check', 'src/index.ts', 'src/testing.ts'])
   })
 
   test('deno publish --dry-run passes: no slow types, no global augmentation, src/ without the CLI, and the docs README links to', async () => {
@@ -264,13 +380,14 @@ describe('the JSR package', () => {
     const docs = (await readdir(join(ROOT, 'docs'))).filter((f) => f.endsWith('.md'))
     for (const shipped of ['README.md', 'CHANGELOG.md', 'LICENSE', ...docs.map((f) => `docs/${f}`)])
       assert.ok(listed.includes(shipped), `${shipped} is published to JSR`)
+    assert.ok(listed.includes('src/testing.ts'))
     assert.ok(!listed.includes('src/cli.ts'), 'the CLI is for npm only')
     assert.ok(listed.every((p) => !p.startsWith('tests/') && !p.startsWith('examples/')))
   })
 })
 
 describe('a Worker bundle', () => {
-  test('holds the middleware but nothing of the CLI or the table tools', async () => {
+  test('holds the middleware but nothing of the CLI, the table tools or the testing kit', async () => {
     const result = await build({
       stdin: {
         contents:
@@ -293,6 +410,8 @@ describe('a Worker bundle', () => {
       'sweepExpiredSessions',
       'DescribeTimeToLive',
       'UpdateTimeToLive',
+      'memoryDynamoDB',
+      'TransactionCanceledException',
     ]) {
       assert.ok(!code.includes(absent), `the bundle contains ${absent}`)
     }

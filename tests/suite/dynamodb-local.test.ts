@@ -1,8 +1,9 @@
-// The suite's DynamoDB Local answers the JSON API on every runtime (plain fetch, no library code):
-// ListTables, then CreateTable / DescribeTable / DeleteTable on a table of its own.
+// The suite's DynamoDB (DynamoDB Local, or the in-memory one with TEST_DYNAMODB=memory) answers
+// the JSON API on every runtime (plain fetch, no library code): ListTables, then CreateTable /
+// DescribeTable / DeleteTable on a table of its own.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { testEndpoint } from '../env.ts'
+import { backend, MEMORY_ENDPOINT, testEndpoint } from '../env.ts'
 
 type Json = Record<string, unknown>
 
@@ -77,7 +78,8 @@ describe('DynamoDB Local', () => {
     assert.match(String(gone.json.__type), /ResourceNotFoundException$/)
   })
 
-  test('testEndpoint() is an http URL without a trailing slash', () => {
-    assert.match(testEndpoint(), /^http:\/\/127\.0\.0\.1:\d+$/)
+  test(`testEndpoint() is the ${backend} endpoint, an http URL without a trailing slash`, () => {
+    if (backend === 'memory') assert.equal(testEndpoint(), MEMORY_ENDPOINT)
+    else assert.match(testEndpoint(), /^http:\/\/127\.0\.0\.1:\d+$/)
   })
 })

@@ -1,0 +1,42 @@
+/**
+ * @module What the three example tests share: the demo app (examples/app.ts) on an in-memory
+ * DynamoDB, and a tiny browser that keeps the session cookie. No Java, no network.
+ */
+
+import { createSessionTable } from '../../src/index.ts'
+import { memoryDynamoDB } from '../../src/testing.ts'
+import { createApp } from '../app.ts'
+
+/** The demo app on a fresh in-memory DynamoDB, and a client that keeps its cookie. */
+export async function demo() {
+  const db = memoryDynamoDB()
+  // Any region, endpoint and credentials: nothing leaves the process.
+  const conn = {
+    table: 'sessions',
+    region: 'local',
+    endpoint: 'http://dynamodb.local',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    fetch: db.fetch,
+  }
+  await createSessionTable(conn)
+  const app = createApp({ ...conn, secret: 'a-test-secret-of-at-least-32-characters' })
+
+  let cookie = ''
+  async function request(path: string, form?: Record<string, string>) {
+    const res = await app.request(`http://localhost${path}`, {
+      method: form ? 'POST' : 'GET',
+      // The demo accepts form posts from its own origin only (hono/csrf).
+      headers: form ? { cookie, origin: 'http://localhost' } : { cookie },
+      body: form ? new URLSearchParams(form) : undefined,
+    })
+    const set = res.headers.getSetCookie()[0]
+    if (set) cookie = set.split(';')[0]
+    return res
+  }
+  /** Follows the demo's 303 redirects to the page they point at. */
+  async function post(path: string, form: Record<string, string>) {
+    const res = await request(path, form)
+    return res.status === 303 ? request(res.headers.get('location') ?? '/') : res
+  }
+  return { db, get: (path: string) => request(path), post }
+}
