@@ -10,7 +10,6 @@ import {
   type DynamoSessionError,
   type DynamoSessionOptions,
   dynamoSession,
-  type Session,
   type SessionEnv,
 } from '../../src/index.ts'
 import { withConsoleError } from '../console.ts'
@@ -54,7 +53,7 @@ function opsApp(conn: Conn, options: Partial<DynamoSessionOptions<Data>> = {}) {
         const key = o.key as string
         let value: unknown
         if (o.op === 'set') session.set(key, o.value)
-        else if (o.op === 'flash') session.flash(key, o.value)
+        else if (o.op === 'flash') session.flash(key, o.value as never)
         else if (o.op === 'get') value = session.get(key)
         else if (o.op === 'has') value = session.has(key)
         else if (o.op === 'delete') session.delete(key)
@@ -403,7 +402,7 @@ describe('numbers', () => {
       const s = c.get('session')
       const messages: string[] = []
       // biome-ignore lint/suspicious/noSparseArray: the hole is the point
-      for (const f of [() => s.set('deep', { a: [1, , 2] }), () => s.flash('f', [, 1])]) {
+      for (const f of [() => s.set('deep', { a: [1, , 2] }), () => s.flash('f', [, 1] as never)]) {
         try {
           f()
         } catch (e) {
@@ -513,25 +512,25 @@ describe('contextKey', () => {
   test('two instances side by side, each with its own cookie, table and key', async () => {
     const users = await freshTable('ctx-user')
     const carts = await freshTable('ctx-cart')
-    type Env = {
-      Variables: { user: Session<{ name: string }>; cart: Session<{ items: string[] }> }
-    }
-    const app = new Hono<Env>()
+    // Typed by SessionEnv's key parameter: each instance's session under its own name.
+    const app = new Hono<
+      SessionEnv<{ name: string }, 'user'> & SessionEnv<{ items: string[] }, 'cart'>
+    >()
     app.use(
-      dynamoSession<{ name: string }>({
+      dynamoSession<{ name: string }, 'user'>({
         ...users,
         secret: SECRET,
         contextKey: 'user',
         cookie: { name: 'uid' },
-      }) as never,
+      }),
     )
     app.use(
-      dynamoSession<{ items: string[] }>({
+      dynamoSession<{ items: string[] }, 'cart'>({
         ...carts,
         secret: SECRET,
         contextKey: 'cart',
         cookie: { name: 'cart' },
-      }) as never,
+      }),
     )
     app.post('/', (c) => {
       c.get('user').set('name', 'ada')
