@@ -90,7 +90,7 @@ export function parseError(
     code === 'TABLE_NOT_FOUND'
       ? `. Create it: npx @dynamo-session/hono create-table --table ${table} --region ${config.region}`
       : code === 'ACCESS_DENIED'
-        ? `. Check the credentials and IAM (dynamodb:${operation})`
+        ? `. Check the credentials and that the IAM policy allows dynamodb:${operation}`
         : ''
   const error = new DynamoSessionError(
     code,

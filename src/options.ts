@@ -271,7 +271,7 @@ export function checkSecrets(value: unknown, name = 'secret'): readonly string[]
     check(
       typeof secret === 'string' && secret.length >= MIN_SECRET_LENGTH,
       name,
-      `a string of ${MIN_SECRET_LENGTH} or more characters, or an array of them`,
+      `a string of at least ${MIN_SECRET_LENGTH} characters, or an array of them (the first signs)`,
       secret,
       typeof secret === 'string' ? `a string of ${secret.length} characters` : show(secret),
     )

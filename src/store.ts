@@ -144,7 +144,7 @@ function sessionItem(
   if (size > MAX_ITEM_BYTES) {
     throw new DynamoSessionError(
       'TOO_LARGE',
-      `session of ${size} bytes is over DynamoDB's item limit of ${MAX_ITEM_BYTES}; nothing saved`,
+      `session of ${size} bytes is over DynamoDB's 400 KB item limit (${MAX_ITEM_BYTES} bytes); nothing saved`,
     )
   }
   return {

@@ -199,7 +199,7 @@ function checkValue(v: unknown): AttributeValue {
     case 'M': {
       if (typeof value !== 'object' || Array.isArray(value)) throw invalid('Invalid M value')
       const out: Item = {}
-      for (const k of Object.keys(value)) out[k] = checkValue(value[k])
+      for (const k of Object.keys(value)) put(out, k, checkValue(value[k]))
       return { M: out }
     }
     default: {
@@ -222,7 +222,7 @@ function checkValue(v: unknown): AttributeValue {
 function checkItem(item: unknown): Item {
   if (!item || typeof item !== 'object') throw invalid('Item must not be null')
   const out: Item = {}
-  for (const k of Object.keys(item)) out[k] = checkValue((item as Item)[k])
+  for (const k of Object.keys(item)) put(out, k, checkValue((item as Item)[k]))
   return out
 }
 
@@ -263,6 +263,15 @@ function itemSize(item: Item): number {
 }
 
 const clone = <T>(v: T): T => (v === undefined ? v : JSON.parse(JSON.stringify(v)))
+
+/** Sets a key as an own property: `__proto__` and `constructor` are ordinary attribute names. */
+function put<V>(map: Record<string, V>, key: string, value: V): void {
+  Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true })
+}
+
+/** A map's own entry, never an inherited member such as `constructor`. */
+// biome-ignore lint/suspicious/noExplicitAny: attribute maps as DynamoDB's JSON carries them
+const own = (map: any, key: string): any => (map && Object.hasOwn(map, key) ? map[key] : undefined)
 
 function bytesOf(v: AttributeValue): number[] {
   if ('S' in v) return [...new TextEncoder().encode(v.S)]
@@ -305,7 +314,10 @@ function equal(a: AttributeValue | undefined, b: AttributeValue | undefined): bo
       return x.length === y.length && x.every((e: AttributeValue, i: number) => equal(e, y[i]))
     case 'M': {
       const kx = Object.keys(x)
-      return kx.length === Object.keys(y).length && kx.every((k) => k in y && equal(x[k], y[k]))
+      return (
+        kx.length === Object.keys(y).length &&
+        kx.every((k) => Object.hasOwn(y, k) && equal(x[k], y[k]))
+      )
     }
     default:
       return x === y
@@ -957,7 +969,7 @@ function resolve(item: Item | undefined, path: Path): AttributeValue | undefined
   for (const p of path) {
     if (!v) return undefined
     if (typeof p === 'number') v = v.L ? v.L[p] : undefined
-    else v = v.M ? v.M[p] : undefined
+    else v = own(v.M, p)
   }
   return v
 }
@@ -1094,7 +1106,7 @@ function setPath(item: Item, path: Path, value: AttributeValue): void {
     else parent.L[last] = value
   } else {
     if (!parent?.M) throw invalid(BAD_PATH)
-    parent.M[last] = value
+    put(parent.M, last, value)
   }
 }
 
@@ -1191,10 +1203,12 @@ function project(item: Item, paths: Path[]): Item {
         source = element
         target = slot
       } else {
-        const element = source.M[p]
+        const element = own(source.M, p)
         target.M ??= {}
-        if (last) target.M[p] = clone(element)
-        else target.M[p] ??= { [typeOf(element)]: typeOf(element) === 'L' ? [] : {} }
+        if (last) put(target.M, p, clone(element))
+        else if (!own(target.M, p)) {
+          put(target.M, p, { [typeOf(element)]: typeOf(element) === 'L' ? [] : {} })
+        }
         source = element
         target = target.M[p]
       }
@@ -1650,7 +1664,7 @@ export function memoryDynamoDB(): MemoryDynamoDB {
         ]
         attributes = {}
         for (const p of paths) {
-          if (resolve(source, p)) attributes[p[0] as string] = source[p[0] as string]
+          if (resolve(source, p)) put(attributes, p[0] as string, source[p[0] as string])
         }
       }
       return {

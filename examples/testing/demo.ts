@@ -21,16 +21,22 @@ export async function demo() {
   await createSessionTable(conn)
   const app = createApp({ ...conn, secret: 'a-test-secret-of-at-least-32-characters' })
 
-  let cookie = ''
+  // The browser's cookies by name; `Max-Age=0` deletes one.
+  const jar = new Map<string, string>()
   async function request(path: string, form?: Record<string, string>) {
+    const cookie = [...jar].map(([name, value]) => `${name}=${value}`).join('; ')
     const res = await app.request(`http://localhost${path}`, {
       method: form ? 'POST' : 'GET',
       // The demo accepts form posts from its own origin only (hono/csrf).
       headers: form ? { cookie, origin: 'http://localhost' } : { cookie },
       body: form ? new URLSearchParams(form) : undefined,
     })
-    const set = res.headers.getSetCookie()[0]
-    if (set) cookie = set.split(';')[0]
+    for (const set of res.headers.getSetCookie()) {
+      const [pair] = set.split(';')
+      const eq = pair.indexOf('=')
+      if (/;\s*Max-Age=0/i.test(set)) jar.delete(pair.slice(0, eq))
+      else jar.set(pair.slice(0, eq), pair.slice(eq + 1))
+    }
     return res
   }
   /** Follows the demo's 303 redirects to the page they point at. */
