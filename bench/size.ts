@@ -36,7 +36,13 @@ type Worker = keyof typeof WORKERS
 export const CEILING_BYTES = 10_752
 
 /** Names that only the table tools and the CLI use: none may reach a middleware-only bundle. */
-const TABLE_TOOL_MARKERS = ['CreateTable', 'BatchWriteItem', 'UpdateTimeToLive', 'sweepExpired']
+const TABLE_TOOL_MARKERS = [
+  'CreateTable',
+  'DescribeTimeToLive',
+  'UpdateTimeToLive',
+  'sweepExpired',
+  'looks like milliseconds',
+]
 
 export interface Bundle {
   /** esbuild's errors when it could not bundle the entry at all (then every size is 0). */

@@ -6,14 +6,20 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import type { DynamoSessionError } from './errors.ts'
-import { createSessionTable, sweepExpiredSessions, type TableToolOptions } from './table.ts'
+import {
+  createSessionTable,
+  DELETE_CONCURRENCY,
+  type SweepCounts,
+  sweepExpiredSessions,
+  type TableToolOptions,
+} from './table.ts'
 
 /** Exit codes, one per kind of failure, so scripts can tell them apart. */
 const EXIT = {
   ok: 0,
   /** any other error DynamoDB answered with */
   failed: 1,
-  /** unknown command or option, missing or bad option value */
+  /** unknown command or option, missing or malformed value (flag or environment variable) */
   usage: 2,
   /** no region or no credentials */
   config: 3,
@@ -23,23 +29,46 @@ const EXIT = {
   unreachable: 5,
   /** DynamoDB refused the credentials or the IAM policy */
   denied: 6,
+  /** the table exists with another key schema, or with TTL on another attribute */
+  schema: 7,
+  /** interrupted by Ctrl-C (SIGINT): 128 + 2, as shells report it */
+  interrupted: 130,
 } as const
 
-const CONNECTION = `Options:
+/** The flags, as parseArgs takes them, with the placeholder of their value. */
+const FLAGS = {
+  table: { type: 'string', value: '<name>' },
+  region: { type: 'string', value: '<region>' },
+  endpoint: { type: 'string', value: '<url>' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const
+type Flag = keyof typeof FLAGS
+
+const FLAG_LIST = (Object.keys(FLAGS) as Flag[])
+  .map((name) => {
+    const flag: { short?: string; value?: string } = FLAGS[name]
+    return `${flag.short ? `-${flag.short}, ` : ''}--${name}${flag.value ? ` ${flag.value}` : ''}`
+  })
+  .join(', ')
+
+const OPTIONS = `Options:
   --table <name>      the session table     env SESSION_TABLE, default "sessions"
   --region <region>   the AWS region        env AWS_REGION, AWS_DEFAULT_REGION
   --endpoint <url>    the DynamoDB URL      env AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL,
                                             default https://dynamodb.<region>.amazonaws.com
   -h, --help          show this help
+  -v, --version       show the version
 
 Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN only:
 flags would show them to every user of the machine. DynamoDB Local takes any values.`
 
 const EXIT_CODES = `Exit codes:
-  0 done                      4 the table does not exist
-  1 other DynamoDB error      5 DynamoDB unreachable (refused, timeout, throttled)
-  2 bad usage                 6 access denied (credentials or IAM policy)
-  3 no region or no credentials`
+  0 done                           5 DynamoDB unreachable (refused, timeout, throttled)
+  1 other DynamoDB error           6 access denied (credentials or IAM policy)
+  2 bad usage or malformed value   7 the table has another key schema or TTL attribute
+  3 no region or no credentials    130 interrupted (Ctrl-C)
+  4 the table does not exist`
 
 const HELP: Record<'main' | 'create-table' | 'sweep', string> = {
   main: `Usage: dynamo-session <command> [options]
@@ -48,39 +77,43 @@ Sets up and maintains the DynamoDB table of @dynamo-session/hono.
 
 Commands:
   create-table   create the session table (on-demand, key "id") with TTL on "expires"
-  sweep          delete expired sessions now (DynamoDB Local has no TTL deletion, AWS's lags)
+  sweep          delete expired sessions now (for DynamoDB Local, or where TTL deletion lags)
   help [command] show the help of a command
 
-${CONNECTION}
-  -v, --version       show the version
+${OPTIONS}
 
 ${EXIT_CODES}
 
 Examples:
-  npx dynamo-session create-table --table sessions --region eu-west-1
-  AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000 npx dynamo-session sweep --region us-east-1`,
+  npx @dynamo-session/hono create-table --table sessions --region eu-west-1
+  AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000 npx @dynamo-session/hono sweep --region us-east-1`,
   'create-table': `Usage: dynamo-session create-table [options]
 
 Creates the table with on-demand billing and a string hash key "id", waits until it is
-ACTIVE, and turns on TTL on the "expires" attribute. An existing table is fine: running it
-again changes nothing. IAM: dynamodb:CreateTable, DescribeTable, UpdateTimeToLive.
+ACTIVE, and turns on TTL on the "expires" attribute. An existing table is fine when its key
+is "id" (string) alone and its TTL, if on, is on "expires": running it again changes nothing.
+Any other key schema or TTL attribute is an error (exit 7) saying what differs.
+IAM: dynamodb:CreateTable, DescribeTable, DescribeTimeToLive, UpdateTimeToLive.
 
-${CONNECTION}
+${OPTIONS}
 
 ${EXIT_CODES}`,
   sweep: `Usage: dynamo-session sweep [options]
 
-Deletes the sessions whose "expires" is in the past: a Scan page by page, then
-BatchWriteItem in groups of 25. For DynamoDB Local, which never deletes by TTL, and for
-tables where AWS's TTL deletion lags. Prints the count; on a terminal, also a progress line.
-IAM: dynamodb:Scan, BatchWriteItem.
+Deletes the sessions whose "expires" is in the past: a Scan page by page, then one
+conditional DeleteItem per expired item, ${DELETE_CONCURRENCY} at a time. A delete applies only if the item is
+still expired, so a session extended after the Scan is kept. Prints the counts; on a
+terminal, also a progress line. Ctrl-C prints the counts so far and exits with 130.
+IAM: dynamodb:Scan, DeleteItem.
 
-${CONNECTION}
+${OPTIONS}
 
 ${EXIT_CODES}`,
 }
 
-const COMMANDS = new Set(['create-table', 'sweep'])
+const COMMANDS = ['create-table', 'sweep', 'help']
+
+class UsageError extends Error {}
 
 function version(): string {
   try {
@@ -88,6 +121,85 @@ function version(): string {
   } catch {
     return 'unknown'
   }
+}
+
+/** Edit distance with adjacent transpositions (optimal string alignment). */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  )
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(
+        d[i - 1][j] + 1,
+        d[i][j - 1] + 1,
+        d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      )
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1)
+      }
+    }
+  }
+  return d[a.length][b.length]
+}
+
+/** The candidate closest to `word`, if it is close enough to be a typo of it. */
+function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined
+  let bestDistance = Number.POSITIVE_INFINITY
+  for (const candidate of candidates) {
+    const d = distance(word.toLowerCase(), candidate)
+    if (d < bestDistance && d <= Math.max(1, Math.floor(candidate.length / 3))) {
+      best = candidate
+      bestDistance = d
+    }
+  }
+  return best
+}
+
+function unknownOption(raw: string): UsageError {
+  const name = raw.replace(/^-+/, '')
+  const guess = raw.startsWith('--') ? closest(name, Object.keys(FLAGS)) : undefined
+  return new UsageError(
+    `unknown option ${raw}${guess ? ` (did you mean --${guess}?)` : ''}\nValid options: ${FLAG_LIST}`,
+  )
+}
+
+function unknownCommand(command: string): UsageError {
+  const guess = closest(command, COMMANDS)
+  return new UsageError(
+    `unknown command "${command}"${guess ? ` (did you mean ${guess}?)` : ''}\nCommands: create-table, sweep, help`,
+  )
+}
+
+/** Flags and positionals of the command line; every mistake is a UsageError saying what to type. */
+function parse(args: string[]): {
+  values: Partial<Record<Flag, string | true>>
+  positionals: string[]
+} {
+  // Not strict: Node's own messages for unknown flags are cryptic; these are checked below.
+  const { tokens } = parseArgs({
+    args,
+    options: FLAGS,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  })
+  const values: Partial<Record<Flag, string | true>> = {}
+  const positionals: string[] = []
+  for (const token of tokens) {
+    if (token.kind === 'positional') positionals.push(token.value)
+    if (token.kind !== 'option') continue
+    const name = token.name as Flag
+    if (!Object.hasOwn(FLAGS, name)) throw unknownOption(token.rawName)
+    if (FLAGS[name].type === 'boolean') {
+      if (token.value !== undefined) throw new UsageError(`${token.rawName} takes no value`)
+      values[name] = true
+    } else if (!token.value || (!token.inlineValue && token.value.startsWith('-'))) {
+      throw new UsageError(`--${name} needs a value: --${name} ${FLAGS[name].value}`)
+    } else values[name] = token.value
+  }
+  return { values, positionals }
 }
 
 /** The socket error under the library's error: fetch implementations nest it as a `cause`. */
@@ -113,6 +225,14 @@ function explain(error: unknown, endpoint: string | undefined): { code: number; 
           .replace('pass the region option', 'pass --region')
           .replace('pass the credentials option or set', 'set'),
       }
+    case 'INVALID_OPTIONS':
+      // The library names the option; here it is the flag of the same name.
+      return {
+        code: EXIT.usage,
+        message: `${e.message.replace(/^\w+: (table|region|endpoint) /, '--$1 ').replace(/^\w+: /, '')}\n${HINT}`,
+      }
+    case 'KEY_SCHEMA':
+      return { code: EXIT.schema, message: e.message }
     case 'TABLE_NOT_FOUND':
       return { code: EXIT.noTable, message: e.message }
     case 'ACCESS_DENIED':
@@ -136,6 +256,8 @@ function explain(error: unknown, endpoint: string | undefined): { code: number; 
   }
 }
 
+const HINT = 'Run "dynamo-session --help" for the commands and options.'
+
 /** Runs the command line `args` and returns the exit code. */
 async function main(
   args: string[],
@@ -144,18 +266,7 @@ async function main(
   let command: string | undefined
   let options: TableToolOptions
   try {
-    const parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        table: { type: 'string' },
-        region: { type: 'string' },
-        endpoint: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-      },
-    })
-    const { values, positionals } = parsed
+    const { values, positionals } = parse(args)
     if (values.version) {
       process.stdout.write(`${version()}\n`)
       return EXIT.ok
@@ -163,64 +274,73 @@ async function main(
     command = positionals[0]
     if (command === 'help' || values.help) {
       const topic = command === 'help' ? positionals[1] : command
-      if (topic !== undefined && !COMMANDS.has(topic)) throw new Error(`unknown command "${topic}"`)
+      if (topic !== undefined && !(topic in HELP && topic !== 'main')) throw unknownCommand(topic)
       process.stdout.write(`${HELP[(topic ?? 'main') as keyof typeof HELP]}\n`)
       return EXIT.ok
     }
-    if (command === undefined) throw new Error('no command given')
-    if (!COMMANDS.has(command)) throw new Error(`unknown command "${command}"`)
-    if (positionals.length > 1) throw new Error(`unexpected argument "${positionals[1]}"`)
-    for (const name of ['table', 'region', 'endpoint'] as const) {
-      if (values[name] === '') throw new Error(`--${name} needs a value`)
-    }
-    if (values.endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(values.endpoint)) {
-      throw new Error(`--endpoint must be an http(s) URL, got "${values.endpoint}"`)
-    }
+    if (command === undefined) throw new UsageError('no command given')
+    if (!(command in HELP && command !== 'main')) throw unknownCommand(command)
+    if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`)
     options = {
-      table: values.table,
-      region: values.region,
-      endpoint: values.endpoint,
+      table: values.table as string | undefined,
+      region: values.region as string | undefined,
+      endpoint: values.endpoint as string | undefined,
       env,
       // Short enough that a wrong endpoint fails within seconds, long enough for a 1 MB Scan page.
       retry: { attempts: 3, timeoutMs: 10_000, budgetMs: 30_000 },
     }
   } catch (error) {
-    const message = (error as Error).message
-    process.stderr.write(
-      `dynamo-session: ${message}\nRun "dynamo-session --help" for the commands and options.\n`,
-    )
+    if (!(error instanceof UsageError)) throw error
+    process.stderr.write(`dynamo-session: ${error.message}\n${HINT}\n`)
     return EXIT.usage
   }
 
   const endpoint =
     options.endpoint ?? (env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL || undefined)
+  const table = options.table ?? (env.SESSION_TABLE || 'sessions')
+  const tty = process.stderr.isTTY === true
+  let counts: SweepCounts = { scanned: 0, deleted: 0, kept: 0 }
+  const plural = (n: number) => `${n} expired session${n === 1 ? '' : 's'}`
+  process.once('SIGINT', () => {
+    if (tty) process.stderr.write('\r\x1b[K')
+    process.stderr.write(
+      command === 'sweep'
+        ? `dynamo-session: interrupted: deleted ${plural(counts.deleted)} from table "${table}" so far (scanned ${counts.scanned} items, kept ${counts.kept}); deletes already sent may still apply.\n`
+        : 'dynamo-session: interrupted; run create-table again to check the table.\n',
+    )
+    process.exit(EXIT.interrupted)
+  })
   try {
     if (command === 'create-table') {
-      const { created, table } = await createSessionTable(options)
+      const { created } = await createSessionTable(options)
       process.stdout.write(
         created
           ? `Created table "${table}" (on-demand, key "id") with TTL on "expires".\n`
           : `Table "${table}" already exists; TTL on "expires" is enabled.\n`,
       )
     } else {
-      const tty = process.stderr.isTTY === true
-      let scanned = 0
-      const deleted = await sweepExpiredSessions({
+      let shown = 0
+      counts = await sweepExpiredSessions({
         ...options,
-        onProgress: (p) => {
-          scanned = p.scanned
-          if (tty) process.stderr.write(`\r\x1b[Kscanned ${p.scanned} items, deleted ${p.deleted}`)
+        onProgress: (now) => {
+          counts = now
+          if (tty && Date.now() - shown >= 100) {
+            shown = Date.now()
+            process.stderr.write(
+              `\r\x1b[Kscanned ${now.scanned} items, deleted ${now.deleted}, kept ${now.kept}`,
+            )
+          }
         },
       })
       if (tty) process.stderr.write('\r\x1b[K')
-      const table = options.table ?? (env.SESSION_TABLE || 'sessions')
+      const { scanned, deleted, kept } = counts
       process.stdout.write(
-        `Deleted ${deleted} expired session${deleted === 1 ? '' : 's'} from table "${table}" (scanned ${scanned} items).\n`,
+        `Deleted ${plural(deleted)} from table "${table}" (scanned ${scanned} items${kept ? `, kept ${kept} extended or removed since the scan` : ''}).\n`,
       )
     }
     return EXIT.ok
   } catch (error) {
-    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K')
+    if (tty) process.stderr.write('\r\x1b[K')
     const { code, message } = explain(error, endpoint)
     process.stderr.write(`dynamo-session: ${message}\n`)
     return code

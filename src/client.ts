@@ -31,9 +31,16 @@ export interface ClientConfig {
   retry: RetryOptions
 }
 
-/** Sends one DynamoDB operation (`GetItem`, `UpdateItem`…) and returns its parsed JSON answer. */
-// biome-ignore lint/suspicious/noExplicitAny: DynamoDB answers are JSON shaped by the operation
-export type Send = (operation: string, input: Record<string, unknown>) => Promise<any>
+/**
+ * Sends one DynamoDB operation (`GetItem`, `UpdateItem`…) and returns its parsed JSON answer;
+ * `budgetMs` caps this call's attempts below `retry.budgetMs`.
+ */
+export type Send = (
+  operation: string,
+  input: Record<string, unknown>,
+  budgetMs?: number,
+  // biome-ignore lint/suspicious/noExplicitAny: DynamoDB answers are JSON shaped by the operation
+) => Promise<any>
 
 const THROTTLING = /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded/
 const DENIED =
@@ -55,12 +62,15 @@ export function parseError(
 ): DynamoSessionError {
   let type = ''
   let detail = text.slice(0, 200)
+  let item: Record<string, unknown> | undefined
   try {
     const json = JSON.parse(text)
     type = String(json.__type ?? '')
     detail = json.message ?? json.Message ?? ''
+    item = json.Item
   } catch {}
   type = type.slice(type.lastIndexOf('#') + 1)
+  const invalid = type === 'ValidationException'
   const code: DynamoSessionErrorCode =
     THROTTLING.test(type) || status === 429
       ? 'THROTTLED'
@@ -72,18 +82,28 @@ export function parseError(
             ? 'CONDITION_FAILED'
             : DENIED.test(type) || status === 403
               ? 'ACCESS_DENIED'
-              : 'DYNAMODB'
+              : invalid && /key element does not match the schema/.test(detail)
+                ? 'KEY_SCHEMA'
+                : invalid && /incorrect data type/.test(detail)
+                  ? 'NOT_A_NUMBER'
+                  : 'DYNAMODB'
   const fix =
     code === 'TABLE_NOT_FOUND'
-      ? `. Create it with \`npx dynamo-session create-table --table ${table} --region ${config.region}\` or createSessionTable()`
+      ? `. Create it with \`npx @dynamo-session/hono create-table --table ${table} --region ${config.region}\` or createSessionTable()`
       : code === 'ACCESS_DENIED'
         ? `. Check the credentials and that the IAM policy allows dynamodb:${operation} on the table`
-        : ''
-  return new DynamoSessionError(
+        : code === 'KEY_SCHEMA'
+          ? `. The table's key must be "id" (string, hash key) alone: create one with \`npx @dynamo-session/hono create-table\``
+          : code === 'NOT_A_NUMBER'
+            ? '. increment() met a stored value that is not a number'
+            : ''
+  const error = new DynamoSessionError(
     code,
     `DynamoDB ${operation} on table "${table}" (region ${config.region}, endpoint ${config.endpoint}) failed with ${status} ${type}: ${detail}${fix}`,
     { awsType: type || undefined },
   )
+  error.item = item
+  return error
 }
 
 /**
@@ -99,7 +119,15 @@ export function createClient(config: ClientConfig): Send {
 
   async function attempt(operation: string, body: string, table: string | undefined, ms: number) {
     const controller = new AbortController()
-    const timer = setTimeout(() => controller.abort(), ms)
+    // A fetch that ignores the signal is still cut off at the timeout.
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort()
+        reject(new Error('timeout'))
+      }, ms)
+    })
+    timeout.catch(() => {})
     let status = 0
     let text: string
     try {
@@ -116,9 +144,12 @@ export function createClient(config: ClientConfig): Send {
         region: config.region,
         cache,
       }).sign()
-      const response = await fetcher(signed.url, { ...signed, signal: controller.signal })
+      const response = await Promise.race([
+        fetcher(signed.url, { ...signed, signal: controller.signal }),
+        timeout,
+      ])
       status = response.status
-      text = await response.text()
+      text = await Promise.race([response.text(), timeout])
       if (status < 300) return JSON.parse(text)
     } catch (cause) {
       // A reset, a refused connection, a truncated answer or the timeout: all worth a retry.
@@ -133,8 +164,8 @@ export function createClient(config: ClientConfig): Send {
     throw parseError(status, text, operation, table, config)
   }
 
-  return async function send(operation, input) {
-    const deadline = Date.now() + budgetMs
+  return async function send(operation, input, budget = budgetMs) {
+    const deadline = Date.now() + Math.min(budget, budgetMs)
     const body = JSON.stringify(input)
     const table = input.TableName as string | undefined
     let last: unknown
@@ -157,7 +188,7 @@ export function createClient(config: ClientConfig): Send {
       last ??
       new DynamoSessionError(
         'TIMEOUT',
-        `DynamoDB ${operation}: retry.budgetMs (${budgetMs} ms) ran out`,
+        `DynamoDB ${operation}: retry.budgetMs (${budgetMs} ms) ran out for this request`,
       )
     )
   }

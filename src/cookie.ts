@@ -99,18 +99,19 @@ export class CookieSigner {
   }
 }
 
-/** The first value of cookie `name` in a Cookie header, or undefined. */
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined
-  for (const pair of header.split(';')) {
+/** How many cookies of the session's name are tried: a parent domain's or path's may come first. */
+const MAX_CANDIDATES = 4
+
+/** The values of cookie `name` in a Cookie header, in order, at most four. */
+export function readCookies(header: string | undefined, name: string): string[] {
+  const values: string[] = []
+  for (const pair of header?.split(';') ?? []) {
     const eq = pair.indexOf('=')
     if (eq < 0 || pair.slice(0, eq).trim() !== name) continue
-    let value = pair.slice(eq + 1).trim()
-    if (value.length > 1 && value[0] === '"' && value[value.length - 1] === '"')
-      value = value.slice(1, -1)
-    return value
+    const value = pair.slice(eq + 1).trim()
+    if (values.push(/^".+"$/.test(value) ? value.slice(1, -1) : value) >= MAX_CANDIDATES) break
   }
-  return undefined
+  return values
 }
 
 /** The attributes every Set-Cookie of the session carries. */

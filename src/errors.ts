@@ -1,67 +1,101 @@
 /**
  * @module The error class every failure of the library is reported with.
  */
+import { HTTPException } from 'hono/http-exception'
 
 /**
  * Stable error codes. Switch on these, never on the message text.
  *
  * - `INVALID_OPTIONS`: a bad option, thrown when `dynamoSession()` is called.
- * - `MISSING_CONFIG`: region or credentials could not be found at request time.
+ * - `MISSING_CONFIG`: region or credentials could not be found at request time, or the
+ *   environment could not be read.
+ * - `CREDENTIALS`: the `credentials` function threw (transient when it looks like a network failure).
  * - `THROTTLED`, `UNAVAILABLE`, `TIMEOUT`, `NETWORK`: transient; retried, then answered with 503.
- * - `TABLE_NOT_FOUND`, `ACCESS_DENIED`: setup problems; answered with 500.
- * - `CONDITION_FAILED`: a conditional write lost (the session was destroyed or expired meanwhile).
- * - `SESSION_GONE`: the session was destroyed or expired by another request while this one changed it.
+ * - `CONTENDED`: the session kept changing under a `regenerate()` or whole-map write; 503.
+ * - `TABLE_NOT_FOUND`, `ACCESS_DENIED`, `KEY_SCHEMA` (the table's key schema or TTL attribute is not
+ *   the one sessions need): setup problems; answered with 500.
+ * - `CONDITION_FAILED`: a conditional write lost.
+ * - `SESSION_GONE`: another request ended the session (logout, login elsewhere) or it expired
+ *   while this request changed it; nothing was saved; 409.
  * - `TOO_LARGE`: the session would exceed DynamoDB's 400 KB item limit.
  * - `INVALID_DATA`: the stored session could not be read or failed the `schema`.
+ * - `NOT_A_NUMBER`: `increment()` met a stored value that is not a number.
  * - `LOCK_TIMEOUT`, `LOCK_LOST`: the `locking` lease could not be taken, or was lost.
  * - `DYNAMODB`: any other error DynamoDB answered with.
  */
 export type DynamoSessionErrorCode =
   | 'INVALID_OPTIONS'
   | 'MISSING_CONFIG'
+  | 'CREDENTIALS'
   | 'THROTTLED'
   | 'UNAVAILABLE'
   | 'TIMEOUT'
   | 'NETWORK'
+  | 'CONTENDED'
   | 'TABLE_NOT_FOUND'
   | 'ACCESS_DENIED'
+  | 'KEY_SCHEMA'
   | 'CONDITION_FAILED'
   | 'SESSION_GONE'
   | 'TOO_LARGE'
   | 'INVALID_DATA'
+  | 'NOT_A_NUMBER'
   | 'LOCK_TIMEOUT'
   | 'LOCK_LOST'
   | 'DYNAMODB'
 
+const TRANSIENT = /^(THROTTLED|UNAVAILABLE|TIMEOUT|NETWORK|CONTENDED|LOCK_.*)$/
+
 /**
- * The error thrown or reported by every part of the library.
+ * The error thrown or reported by every part of the library. It is an `HTTPException` that
+ * carries the response it stands for: 503 with `Retry-After` for transient failures, 409 for
+ * `SESSION_GONE`, 500 otherwise, each with a short generic body. The message, with the detail
+ * (table, region, endpoint, DynamoDB's own words), is for logs only.
  *
  * @example
  * ```ts
- * app.use(dynamoSession({
- *   onError: (err) => { if (err.code === 'THROTTLED') metrics.increment('session.throttled') },
- * }))
+ * app.onError((err, c) => {
+ *   if (err instanceof DynamoSessionError) metrics.increment(`session.${err.code}`)
+ *   return err instanceof HTTPException ? err.getResponse() : c.text('Internal Server Error', 500)
+ * })
  * ```
  */
-export class DynamoSessionError extends Error {
+export class DynamoSessionError extends HTTPException {
   /** What went wrong, as a stable code. */
   readonly code: DynamoSessionErrorCode
   /** DynamoDB's own error type (`ResourceNotFoundException`…), when DynamoDB answered. */
   readonly awsType: string | undefined
+  /** The item DynamoDB returned with a failed condition. @internal */
+  item?: Record<string, unknown>
 
   constructor(
     code: DynamoSessionErrorCode,
     message: string,
-    options?: { cause?: unknown; awsType?: string },
+    options?: { cause?: unknown; awsType?: string; transient?: boolean },
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    super(
+      (options?.transient ?? TRANSIENT.test(code)) ? 503 : code === 'SESSION_GONE' ? 409 : 500,
+      {
+        message,
+        cause: options?.cause,
+      },
+    )
     this.name = 'DynamoSessionError'
     this.code = code
     this.awsType = options?.awsType
   }
 
-  /** True for failures worth retrying later: the client answers them with 503. */
+  /** True for failures worth retrying later: answered with 503 and `Retry-After`. */
   get transient(): boolean {
-    return /^(THROTTLED|UNAVAILABLE|TIMEOUT|NETWORK|LOCK_TIMEOUT)$/.test(this.code)
+    return this.status === 503
+  }
+
+  /** A new generic response for this error, safe to send to any client. */
+  override getResponse(): Response {
+    const s = this.status
+    return new Response(
+      s === 503 ? 'Service Unavailable' : s === 409 ? 'Conflict' : 'Internal Server Error',
+      { status: s, headers: s === 503 ? { 'Retry-After': '1' } : {} },
+    )
   }
 }

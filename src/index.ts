@@ -29,6 +29,7 @@ export type {
 export type { Session } from './session.ts'
 export {
   createSessionTable,
+  type SweepCounts,
   type SweepOptions,
   sweepExpiredSessions,
   type TableToolOptions,

@@ -24,7 +24,7 @@ export type AttributeValue =
 // DynamoDB numbers span 1e-130 to 1e126 in magnitude. A double outside that range is stored as
 // binary holding its decimal text: JSON has no binary, so B is never ambiguous.
 // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html
-const inNumberRange = (n: number): boolean => {
+export const inNumberRange = (n: number): boolean => {
   const a = Math.abs(n)
   return a === 0 || (a >= 1e-130 && a < 1e126)
 }
@@ -46,6 +46,8 @@ export function whyNotJson(value: unknown, seen: unknown[] = []): string | undef
   if (!array && proto !== Object.prototype && proto !== null) {
     return `a ${proto.constructor?.name ?? 'class'} instance is not a plain object`
   }
+  if (array && Object.keys(value).length !== value.length)
+    return 'a sparse array is not a JSON value'
   for (const key of Object.keys(value)) {
     if (key === '') return 'an empty key is not allowed'
     const why = whyNotJson((value as Record<string, unknown>)[key], [...seen, value])
@@ -72,12 +74,12 @@ export function toAttribute(value: JsonValue): AttributeValue {
 export function toAttributeMap(
   object: Record<string, JsonValue | undefined>,
 ): Record<string, AttributeValue> {
-  const map: Record<string, AttributeValue> = {}
-  for (const key of Object.keys(object)) {
-    const v = object[key]
-    if (v !== undefined) map[key] = toAttribute(v)
-  }
-  return map
+  // fromEntries defines keys, so `__proto__` stays an ordinary key.
+  return Object.fromEntries(
+    Object.entries(object)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, toAttribute(v as JsonValue)]),
+  )
 }
 
 /** Unmarshals an attribute value; throws on a type this library never writes. */
@@ -95,9 +97,7 @@ export function fromAttribute(attribute: AttributeValue): JsonValue {
 
 /** Unmarshals a map attribute's entries into a plain object. */
 export function fromAttributeMap(map: Record<string, AttributeValue>): Record<string, JsonValue> {
-  const object: Record<string, JsonValue> = {}
-  for (const key of Object.keys(map)) object[key] = fromAttribute(map[key])
-  return object
+  return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, fromAttribute(v)]))
 }
 
 /** UTF-8 length of a string, without allocating. */

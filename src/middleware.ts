@@ -1,15 +1,15 @@
 /**
  * @module The `dynamoSession()` middleware: loads the session before the handler, writes what
- * changed after it, and answers store failures with 503 or 500 instead of a false success.
+ * changed after it, and answers store failures with 503, 409 or 500 instead of a false success.
  */
 import type { Context, MiddlewareHandler } from 'hono'
 import { env } from 'hono/adapter'
-import { type ClientConfig, createClient, type Send, sleep } from './client.ts'
+import { type ClientConfig, type Credentials, createClient, type Send, sleep } from './client.ts'
 import {
   CookieSigner,
   isWellFormedId,
   newId,
-  readCookie,
+  readCookies,
   serializeCookie,
   storedKey,
 } from './cookie.ts'
@@ -19,13 +19,21 @@ import {
   type DynamoSessionOptions,
   type EnvRecord,
   resolveConnection,
+  type Settings,
   settingsOf,
 } from './options.ts'
-import { type Session, SessionState, type StoredSession } from './session.ts'
+import {
+  applyChanges,
+  type Session,
+  type SessionChanges,
+  SessionState,
+  type StoredSession,
+} from './session.ts'
 import {
   deleteItem,
+  endItem,
   getItem,
-  type Item,
+  gone,
   parseItem,
   putItem,
   releaseLease,
@@ -41,37 +49,73 @@ export type SessionEnv<Data extends object = Record<string, unknown>> = {
 
 /** Clients kept per configuration; more than this (rotating credentials) drops the oldest. */
 const MAX_CLIENTS = 16
-const RETRY_AFTER_SECONDS = '1'
+/** Attempts of `regenerate()` when other requests keep writing the session meanwhile. */
+const REGENERATE_ATTEMPTS = 4
+/** Transient failures of one code are logged at most this often. */
+const LOG_EVERY_MS = 60_000
 
 const seconds = () => Math.floor(Date.now() / 1000)
 
-/** The environment, or nothing where the runtime refuses it (Deno without --allow-env). */
-function readEnv(c: Context): EnvRecord {
-  try {
-    return (env(c) as EnvRecord | undefined) ?? {}
-  } catch {
-    return {}
+/** The timing rules of the save phase, from the settings. */
+export type Timing = Pick<Settings, 'maxAge' | 'absoluteMaxAge' | 'touchAfter'>
+
+/** The expiry a session created at `created` gets now: the idle timeout, capped by the absolute one. */
+export const expiryFor = (created: number, now: number, t: Timing): number =>
+  Math.min(now + t.maxAge, created + t.absoluteMaxAge)
+
+/** True when an unchanged session's expiry is due to move forward on this request. */
+export const touchDue = (stored: StoredSession, now: number, t: Timing): boolean =>
+  expiryFor(stored.created, now, t) - stored.expires >= Math.max(1, t.touchAfter)
+
+/** What the save phase does, decided from the changes alone (no I/O). */
+export type Plan =
+  | { op: 'none' | 'refuse' | 'destroy' | 'regenerate' }
+  | { op: 'put'; data: StoredSession['data']; expires: number }
+  | { op: 'update'; expires: number | undefined; cookie: boolean }
+
+/**
+ * The save rules. A change to a session another request ended is refused; a new session is
+ * written only when it holds something; a stored one gets its changes with a new expiry, and an
+ * unchanged one only a due touch or the clean-up of flash values it read.
+ */
+export function plan(
+  changes: SessionChanges,
+  stored: StoredSession | null,
+  ended: boolean,
+  now: number,
+  t: Timing,
+): Plan {
+  if (!stored) {
+    if (ended && changes.changed) return { op: 'refuse' }
+    const data = applyChanges({}, changes)
+    return Object.keys(data).length + Object.keys(changes.flash).length
+      ? { op: 'put', data, expires: expiryFor(now, now, t) }
+      : { op: 'none' }
+  }
+  if (changes.end) return { op: changes.end }
+  const next = expiryFor(stored.created, now, t)
+  const move =
+    changes.changed || touchDue(stored, now, t) || (changes.touch && next > stored.expires)
+  if (!move && !Object.keys(stored.flash).length) return { op: 'none' }
+  // Never backwards: another instance may have moved it further already.
+  const expires = Math.max(next, stored.expires)
+  return {
+    op: 'update',
+    expires: move ? expires : undefined,
+    cookie: move && expires !== stored.expires,
   }
 }
 
-/** The response for a store error when `onError` gives none. */
-function errorResponse(error: DynamoSessionError): Response {
-  if (error.transient || error.code === 'LOCK_LOST') {
-    return new Response('Service Unavailable: the session store is busy, please retry', {
-      status: 503,
-      headers: { 'Retry-After': RETRY_AFTER_SECONDS, 'Content-Type': 'text/plain; charset=UTF-8' },
-    })
-  }
-  if (error.code === 'SESSION_GONE') {
-    return new Response(`Conflict: ${error.message}`, {
-      status: 409,
-      headers: { 'Content-Type': 'text/plain; charset=UTF-8' },
-    })
-  }
-  return new Response(`Internal Server Error: ${error.message}`, {
-    status: 500,
-    headers: { 'Content-Type': 'text/plain; charset=UTF-8' },
-  })
+/** What the load phase found. */
+interface Loaded {
+  stored: StoredSession | null
+  /** The id and stored key of the loaded session. */
+  id?: string
+  key?: string
+  /** The lease this request holds, with locking. */
+  lease?: { key: string; token: string }
+  /** A cookie named a session that another request ended. */
+  ended: boolean
 }
 
 const asSessionError = (error: unknown): DynamoSessionError =>
@@ -83,6 +127,17 @@ const asSessionError = (error: unknown): DynamoSessionError =>
         { cause: error },
       )
 
+/** Rejects after `ms`, whatever the promise does. */
+function within<T>(promise: T | Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms)
+    }),
+  ]).finally(() => clearTimeout(timer))
+}
+
 /**
  * Server-side sessions in DynamoDB. Loads the session named by the cookie before the handler
  * (at most one GetItem), writes only what the handler changed after it (at most one UpdateItem),
@@ -90,7 +145,8 @@ const asSessionError = (error: unknown): DynamoSessionError =>
  *
  * @param options table, region, endpoint and credentials fall back to the environment; see
  *   `DynamoSessionOptions` for the cookie, `secret`, `maxAge` (86400), `absoluteMaxAge`
- *   (604800), `touchAfter`, `consistentRead`, `retry`, `schema`, `locking` and `onError`.
+ *   (604800), `touchAfter`, `consistentRead`, `retry`, `schema`, `locking`, `contextKey` and
+ *   `onError`.
  * @throws DynamoSessionError with code INVALID_OPTIONS, naming the option, for a bad option.
  * @example
  * ```ts
@@ -122,6 +178,23 @@ export function sessionMiddleware<Data extends object = Record<string, unknown>>
   let envSigner: { secret: string; signer: CookieSigner } | undefined
   // The environment is read only when an option is left to it.
   const needsEnv = !s.secrets || !s.region || !s.table || !s.endpoint || !s.credentials
+  const logged = new Map<string, number>()
+  const budget = s.retry.budgetMs
+  // Write tokens are kept while a retry of their write may still come.
+  const keepTokens = Math.max(120, Math.ceil(budget / 500))
+
+  function readEnv(c: Context): EnvRecord {
+    if (!needsEnv) return {}
+    try {
+      return (env(c) as EnvRecord | undefined) ?? {}
+    } catch (cause) {
+      throw new DynamoSessionError(
+        'MISSING_CONFIG',
+        `the environment could not be read (${(cause as Error)?.message}): on Deno grant --allow-env, or pass table, region, endpoint, credentials and secret as options`,
+        { cause },
+      )
+    }
+  }
 
   function signerFor(vars: EnvRecord): CookieSigner | undefined {
     if (fixedSigner) return fixedSigner
@@ -134,9 +207,35 @@ export function sessionMiddleware<Data extends object = Record<string, unknown>>
     return envSigner.signer
   }
 
-  async function connect(c: Context, vars: EnvRecord): Promise<SessionTable> {
-    const credentials = typeof s.credentials === 'function' ? await s.credentials(c) : s.credentials
-    const conn = resolveConnection(s, credentials, vars)
+  /** The credentials option's value for this request, checked, within the budget. */
+  async function credentialsOf(c: Context, ms: number): Promise<Credentials | undefined> {
+    const option = s.credentials
+    if (typeof option !== 'function') return option
+    let got: Credentials
+    try {
+      got = await within(option(c), ms, 'the credentials function')
+    } catch (cause) {
+      const message = (cause as Error)?.message ?? String(cause)
+      throw new DynamoSessionError('CREDENTIALS', `the credentials function failed: ${message}`, {
+        cause,
+        // A metadata service or STS out of reach is worth a retry later.
+        transient:
+          cause instanceof TypeError || /settle|fetch|network|ECONN|timed? ?out/i.test(message),
+      })
+    }
+    if (!got?.accessKeyId || !got.secretAccessKey || typeof got.accessKeyId !== 'string') {
+      throw new DynamoSessionError(
+        'MISSING_CONFIG',
+        'the credentials function must return { accessKeyId, secretAccessKey, sessionToken? } with non-empty strings',
+      )
+    }
+    return got
+  }
+
+  /** The table for this request, with one DynamoDB time budget shared by all its calls. */
+  async function connect(c: Context, vars: EnvRecord): Promise<RequestTable> {
+    const started = Date.now()
+    const conn = resolveConnection(s, await credentialsOf(c, budget), vars)
     const cacheKey = `${conn.region}\n${conn.endpoint}\n${conn.credentials.accessKeyId}\n${conn.credentials.secretAccessKey}\n${conn.credentials.sessionToken ?? ''}`
     let send = clients.get(cacheKey)
     if (!send) {
@@ -144,214 +243,322 @@ export function sessionMiddleware<Data extends object = Record<string, unknown>>
       clients.set(cacheKey, send)
       if (clients.size > MAX_CLIENTS) clients.delete(clients.keys().next().value as string)
     }
-    return { send, name: conn.table }
-  }
-
-  /** Reports an error to `onError` and returns the response to send instead. */
-  async function failure(c: Context, error: DynamoSessionError): Promise<Response> {
-    if (!s.onError) {
-      if (!error.transient) console.error(error)
-      return errorResponse(error)
+    const raw = send
+    let left = budget - (Date.now() - started)
+    return {
+      name: conn.table,
+      raw: { name: conn.table, send: raw },
+      left: () => left,
+      async send(op, input) {
+        const t = Date.now()
+        try {
+          return await raw(op, input, Math.max(left, 1))
+        } finally {
+          left -= Date.now() - t
+        }
+      },
     }
-    const custom = await s.onError(error, c)
-    return custom instanceof Response ? custom : errorResponse(error)
   }
 
-  /** Loads the item, taking the lease first when locking is on. */
-  async function load(
-    table: SessionTable,
+  /** Logs a store error: transient ones at most once per code per minute; a 409 in one line. */
+  function log(e: DynamoSessionError): void {
+    const now = Date.now()
+    if (e.transient && now - (logged.get(e.code) ?? -LOG_EVERY_MS) < LOG_EVERY_MS) return
+    logged.set(e.code, now)
+    console.error(e.status === 409 ? `DynamoSessionError ${e.code}: ${e.message}` : e)
+  }
+
+  /** Reports an error that does not fail the request (unreadable data, a failed touch). */
+  async function report(c: Context, e: DynamoSessionError): Promise<void> {
+    if (s.onError) await s.onError(e, c)
+    else log(e)
+  }
+
+  /**
+   * Fails the request. With `onError`, its Response or the error's generic one is sent; without,
+   * the error goes on to `app.onError` carrying that response. Either way the handler's response
+   * is dropped, and the headers outer middleware set before the handler are kept.
+   */
+  async function fail(c: Context, error: unknown, outer: [string, string][]): Promise<void> {
+    const e = asSessionError(error)
+    const custom = s.onError ? await s.onError(e, c) : log(e)
+    c.res = undefined
+    c.res = custom instanceof Response ? custom : e.getResponse()
+    for (const [k, v] of outer) c.header(k, v, { append: k === 'set-cookie' })
+    if (!s.onError) throw e
+  }
+
+  /** Loads one stored key, taking the lease first when locking is on. */
+  async function loadKey(
+    table: RequestTable,
     key: string,
-  ): Promise<{ item: Item | undefined; lease?: string }> {
+  ): Promise<{ item?: Record<string, unknown>; lease?: string }> {
     if (!s.locking) return { item: await getItem(table, key, s.consistentRead) }
     const { leaseMs, waitMs } = s.locking
     const token = newId()
     const deadline = Date.now() + waitMs
     for (let attempt = 1; ; attempt++) {
-      const got = await takeLease(table, key, token, leaseMs, s.consistentRead)
-      if (got === 'missing') return { item: undefined }
-      if (got !== 'held') return { item: got, lease: token }
+      let got: Awaited<ReturnType<typeof takeLease>>
+      try {
+        got = await takeLease(table, key, token, leaseMs)
+      } catch (error) {
+        // An attempt may have taken the lease before its reply was lost: give it back.
+        void releaseLease(table.raw, key, token).catch(() => {})
+        throw error
+      }
+      if (got !== 'held')
+        return got && 'data' in got && !got.end ? { item: got, lease: token } : { item: got }
       // Equal jitter: never a tight loop, and waiters spread out.
       const step = Math.min(200, 10 * 2 ** attempt)
       const delay = step / 2 + (Math.random() * step) / 2
       if (Date.now() + delay > deadline) {
         throw new DynamoSessionError(
           'LOCK_TIMEOUT',
-          `another request holds the session's lease; gave up after locking.waitMs (${waitMs} ms)`,
+          `another request held the session's lease for longer than locking.waitMs (${waitMs} ms)`,
         )
       }
       await sleep(delay)
     }
   }
 
+  /**
+   * The load phase: every session cookie is a candidate, in order; the first that verifies and
+   * names a live session wins. Unreadable or schema-failing data is no session (reported).
+   */
+  async function load(
+    c: Context,
+    tableOf: () => Promise<RequestTable>,
+    signer: CookieSigner | undefined,
+    now: number,
+  ): Promise<Loaded> {
+    const loaded: Loaded = { stored: null, ended: false }
+    for (const raw of readCookies(c.req.header('cookie'), s.cookie.name)) {
+      const id = signer ? await signer.verify(raw) : isWellFormedId(raw) ? raw : null
+      if (!id) continue
+      const key = await storedKey(id)
+      const table = await tableOf()
+      const { item, lease } = await loadKey(table, key)
+      let found: StoredSession | 'ended' | undefined
+      try {
+        found = parseItem(item, now)
+        if (found && found !== 'ended') {
+          if (found.created + s.absoluteMaxAge <= now) found = undefined
+          else if (s.schema) found = await validate(found)
+        }
+      } catch (error) {
+        found = undefined
+        await report(c, asSessionError(error))
+      }
+      if (found === 'ended') loaded.ended = true
+      else if (found) {
+        return {
+          stored: found,
+          id,
+          key,
+          lease: lease ? { key, token: lease } : undefined,
+          ended: false,
+        }
+      }
+      // Not a live session: its lease goes back at once.
+      if (lease) await releaseLease(table, key, lease)
+    }
+    return loaded
+  }
+
+  /** Runs the schema; handlers see its output (`view`), what is stored stays as it was. */
+  async function validate(stored: StoredSession): Promise<StoredSession & { view?: unknown }> {
+    const result = await (s.schema as NonNullable<Settings['schema']>)['~standard'].validate(
+      stored.data,
+    )
+    if (result.issues) {
+      throw new DynamoSessionError(
+        'INVALID_DATA',
+        `the stored session failed the schema: ${result.issues.map((i) => i.message).join('; ')}`,
+      )
+    }
+    return { ...stored, view: result.value }
+  }
+
+  /** The save phase: carries out the plan, then sets or clears the cookie it calls for. */
+  async function save(
+    c: Context,
+    session: SessionState<Data>,
+    loaded: Loaded,
+    table: () => Promise<RequestTable>,
+    signer: CookieSigner | undefined,
+    now: number,
+  ): Promise<void> {
+    const changes = session.changes()
+    const p = plan(changes, loaded.stored, loaded.ended, now, s)
+    const setCookie = async (id: string, expires: number) => {
+      const value = signer ? await signer.sign(id) : id
+      c.header('Set-Cookie', serializeCookie(value, expires - now, s.cookie), { append: true })
+      session.expiresAt = new Date(expires * 1000)
+    }
+    const stored = loaded.stored as StoredSession
+    const key = loaded.key as string
+    const token = newId().slice(0, 12)
+    if (p.op === 'refuse') throw gone()
+    if (p.op === 'put') {
+      await putItem(await table(), await storedKey(session.id), {
+        data: p.data,
+        flash: changes.flash,
+        expires: p.expires,
+        created: now,
+      })
+      return setCookie(session.id, p.expires)
+    }
+    if (p.op === 'destroy') {
+      await endItem(await table(), key, token, now, stored.v, false)
+      loaded.lease = undefined
+      c.header('Set-Cookie', serializeCookie('', 0, s.cookie), { append: true })
+      return
+    }
+    if (p.op === 'regenerate') {
+      await regenerate(await table(), session, changes, stored, key, token, now)
+      loaded.lease = undefined
+      return setCookie(session.id, expiryFor(stored.created, now, s))
+    }
+    if (p.op !== 'update') return
+    try {
+      await updateItem(await table(), key, {
+        changes,
+        stored,
+        flashRemove: Object.keys(stored.flash),
+        expires: p.expires,
+        now,
+        token: changes.changed ? token : undefined,
+        staleBefore: now - keepTokens,
+        lease: loaded.lease?.token,
+      })
+      loaded.lease = undefined
+    } catch (error) {
+      // A touch or a flash clean-up that fails loses nothing the handler did.
+      if (changes.changed) throw error
+      const e = asSessionError(error)
+      if (e.code !== 'SESSION_GONE') await report(c, e)
+      return
+    }
+    if (p.cookie && p.expires) await setCookie(loaded.id as string, p.expires)
+  }
+
+  /**
+   * Moves the session to the new id: the new item, then the old one ended under the version
+   * read. When another request wrote meanwhile, its stored changes are taken in and this
+   * request's replayed on them; when the old session ended meanwhile, nothing is left behind.
+   */
+  async function regenerate(
+    table: SessionTable,
+    session: SessionState<Data>,
+    changes: SessionChanges,
+    stored: StoredSession,
+    oldKey: string,
+    token: string,
+    now: number,
+  ): Promise<void> {
+    const newKey = await storedKey(session.id)
+    let base = stored
+    for (let attempt = 0; attempt < REGENERATE_ATTEMPTS; attempt++) {
+      await putItem(
+        table,
+        newKey,
+        {
+          data: applyChanges(base.data, changes),
+          flash: changes.flash,
+          expires: expiryFor(stored.created, now, s),
+          // The creation time moves along, so absoluteMaxAge cannot be escaped by a login.
+          created: stored.created,
+        },
+        attempt > 0,
+      )
+      let ended: true | StoredSession
+      try {
+        ended = await endItem(table, oldKey, token, now, base.v, true)
+      } catch (error) {
+        await deleteItem(table, newKey).catch(() => {})
+        throw error
+      }
+      if (ended === true) return
+      base = ended
+    }
+    await deleteItem(table, newKey).catch(() => {})
+    throw new DynamoSessionError(
+      'CONTENDED',
+      `the session kept changing during regenerate() (${REGENERATE_ATTEMPTS} attempts); nothing was saved`,
+    )
+  }
+
   return async function dynamoSession(c, next) {
+    const metric = c.get('metric' as never) as { headers: string[] } | undefined
+    const started = performance.now()
+    const time = (name: string) => {
+      metric?.headers.push(`${name};dur=${(performance.now() - started).toFixed(1)}`)
+    }
+    const outer = [...c.res.headers]
     const now = seconds()
-    const vars = needsEnv ? readEnv(c) : {}
-    let table: Promise<SessionTable> | undefined
+    let loaded: Loaded = { stored: null, ended: false }
+    let table: Promise<RequestTable> | undefined
+    let signer: CookieSigner | undefined
+    let vars: EnvRecord = {}
     const tableOf = () => {
       table ??= connect(c, vars)
       return table
     }
-    let signer: CookieSigner | undefined
     try {
+      vars = readEnv(c)
       signer = signerFor(vars)
+      loaded = await load(c, tableOf, signer, now)
     } catch (error) {
-      return failure(c, asSessionError(error))
+      return fail(c, error, outer)
     }
-    const cookie = s.cookie
-    const raw = readCookie(c.req.header('cookie'), cookie.name)
-    let id: string | null = null
-    if (raw !== undefined) {
-      id = signer ? await signer.verify(raw) : isWellFormedId(raw) ? raw : null
-    }
+    time('session-load')
 
-    let stored: StoredSession | null = null
-    let lease: string | undefined
-    let key: string | undefined
-    if (id) {
-      try {
-        key = await storedKey(id)
-        const loaded = await load(await tableOf(), key)
-        lease = loaded.lease
-        if (loaded.item) {
-          try {
-            stored = parseItem(loaded.item)
-            if (stored.expires <= now || stored.created + s.absoluteMaxAge <= now) stored = null
-            else if (s.schema) {
-              let result = s.schema['~standard'].validate(stored.data)
-              if (result instanceof Promise) result = await result
-              if (result.issues) {
-                throw new DynamoSessionError(
-                  'INVALID_DATA',
-                  `the stored session failed the schema: ${result.issues.map((i) => i.message).join('; ')}`,
-                )
-              }
-              stored.data = result.value as StoredSession['data']
-            }
-          } catch (error) {
-            // Unreadable data is no session: a fresh one starts, the old item is left to expire.
-            stored = null
-            const e = asSessionError(error)
-            if (s.onError) await s.onError(e, c)
-            else console.error(e)
-          }
-        }
-      } catch (error) {
-        return failure(c, asSessionError(error))
-      }
-      if (!stored) lease = undefined
-    }
-
-    // Idle timeout, capped by the absolute one.
-    const expiryFor = (created: number) => Math.min(now + s.maxAge, created + s.absoluteMaxAge)
-    const nextExpires = stored ? expiryFor(stored.created) : 0
-    const touchDue =
-      stored !== null &&
-      nextExpires > stored.expires &&
-      nextExpires - stored.expires >= s.touchAfter
+    const { stored } = loaded
     const session = new SessionState<Data>(
-      stored && id ? id : newId(),
+      stored ? (loaded.id as string) : newId(),
       stored,
-      stored ? new Date((touchDue ? nextExpires : stored.expires) * 1000) : null,
+      stored
+        ? new Date(
+            (touchDue(stored, now, s) ? expiryFor(stored.created, now, s) : stored.expires) * 1000,
+          )
+        : null,
+      (stored as { view?: Record<string, unknown> } | null)?.view,
     )
-    c.set('session', session)
+    c.set(s.contextKey as never, session as never)
 
-    await next()
-
+    /** Gives back a lease no write released: within the budget left, else in the background. */
     const release = async () => {
-      if (lease && key) await releaseLease(await tableOf(), key, lease).catch(() => {})
+      const held = loaded.lease
+      const t = await table
+      loaded.lease = undefined
+      if (!held || !t) return
+      const done = releaseLease(t.raw, held.key, held.token).catch(() => {})
+      if (t.left() > 0) await within(done, t.left(), 'release').catch(() => {})
     }
-    if (c.error) {
-      await release()
-      return
-    }
-    const setCookie = async (expires: number) => {
-      const value = signer ? await signer.sign(session.id) : session.id
-      c.header('Set-Cookie', serializeCookie(value, expires - now, cookie), { append: true })
-    }
-    const clearCookie = () => {
-      c.header('Set-Cookie', serializeCookie('', 0, cookie), { append: true })
+    let threw = true
+    try {
+      await next()
+      threw = false
+    } finally {
+      session.seal()
+      if (threw) await release()
     }
 
+    const saveStarted = performance.now()
     try {
-      const changes = session.changes()
-      if (changes.fresh) {
-        const written = Object.keys(changes.set).length > 0 || Object.keys(changes.flash).length > 0
-        if (written) {
-          // regenerate() keeps the creation time, so absoluteMaxAge cannot be escaped by it.
-          const created = stored && !session.destroyed ? stored.created : now
-          const expires = expiryFor(created)
-          const t = await tableOf()
-          await putItem(t, await storedKey(session.id), {
-            data: changes.set,
-            flash: changes.flash,
-            expires,
-            created,
-          })
-          session.expiresAt = new Date(expires * 1000)
-          await setCookie(expires)
-        }
-        if (changes.deleteId && key) await deleteItem(await tableOf(), key)
-        if (!written && raw !== undefined && (session.destroyed || (id && !stored))) clearCookie()
-        return
-      }
-      // A stored session, changed in place.
-      const flashRemove = Object.keys(stored!.flash)
-      const changed =
-        Object.keys(changes.set).length > 0 ||
-        changes.remove.length > 0 ||
-        Object.keys(changes.increment).length > 0 ||
-        Object.keys(changes.flash).length > 0
-      const touch = touchDue || (changes.touch && nextExpires > stored!.expires)
-      if (!changed && !touch && flashRemove.length === 0) {
-        await release()
-        return
-      }
-      try {
-        await updateItem(await tableOf(), key!, {
-          set: changes.set,
-          remove: changes.remove,
-          increment: changes.increment,
-          flashSet: changes.flash,
-          flashRemove,
-          expires: nextExpires,
-          now,
-          size: changed
-            ? {
-                data: session.data as StoredSession['data'],
-                flash: { ...stored!.flash, ...changes.flash },
-              }
-            : undefined,
-          lease,
-        })
-      } catch (error) {
-        if (!(error instanceof DynamoSessionError) || error.code !== 'CONDITION_FAILED') throw error
-        if (lease) {
-          throw new DynamoSessionError(
-            'LOCK_LOST',
-            `the session's lease expired (locking.leaseMs) before the change was saved`,
-            { cause: error },
-          )
-        }
-        // Destroyed or expired by another request meanwhile: never resurrect it.
-        if (changed) {
-          throw new DynamoSessionError(
-            'SESSION_GONE',
-            'the session ended (logged out or expired) while this request changed it; the change was not saved',
-            { cause: error },
-          )
-        }
-        clearCookie()
-        return
-      }
-      if (touch) await setCookie(nextExpires)
+      // A handler that threw saves nothing.
+      if (!c.error) await save(c, session, loaded, tableOf, signer, now)
     } catch (error) {
+      await fail(c, error, outer)
+    } finally {
       await release()
-      const e = asSessionError(error)
-      const response = await failure(c, e)
-      // Drop the handler's response entirely: none of its headers may claim a success.
-      c.res = undefined
-      c.res = response
-      if (e.code === 'SESSION_GONE') clearCookie()
+      metric?.headers.push(`session-save;dur=${(performance.now() - saveStarted).toFixed(1)}`)
     }
   }
+}
+
+/** The table of one request: DynamoDB calls share one time budget; `raw` is outside it. */
+interface RequestTable extends SessionTable {
+  raw: SessionTable
+  left(): number
 }

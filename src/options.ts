@@ -82,7 +82,12 @@ export interface DynamoSessionOptions<Data extends object = Record<string, unkno
   schema?: StandardSchemaV1<unknown, Partial<Data>> | StandardSchemaV1<unknown, unknown>
   /** Serialise the requests of one session (off by default). `true` takes the defaults. */
   locking?: boolean | LockingOptions
-  /** Observes store errors; a Response it returns is sent instead of the default 500 or 503. */
+  /** The name handlers read the session by, `c.get(contextKey)`; two instances need two. @default 'session' */
+  contextKey?: string
+  /**
+   * Observes store errors (instead of `console.error`); a Response it returns is sent. Without
+   * one, the error goes on to `app.onError` as a `DynamoSessionError` carrying its response.
+   */
   onError?: (
     error: DynamoSessionError,
     c: Context,
@@ -107,6 +112,7 @@ export interface Settings {
   schema: StandardSchemaV1<unknown, unknown> | undefined
   locking: { leaseMs: number; waitMs: number } | undefined
   onError: DynamoSessionOptions['onError']
+  contextKey: string
 }
 
 /** A check: what passes, and what is allowed, for the message. */
@@ -175,6 +181,7 @@ const RULES: Record<string, [Check, unknown?]> = {
   'locking.leaseMs': [MILLISECONDS, 10000],
   'locking.waitMs': [int(0, 'milliseconds'), 5000],
   onError: [FUNCTION],
+  contextKey: [text(/^[^\s]+$/, 'a non-empty name without spaces'), 'session'],
 }
 /** Options given as objects of their own. */
 const GROUPS = ['cookie', 'retry', 'locking']
@@ -337,5 +344,79 @@ export function resolveConnection(
         `https://dynamodb.${region}.amazonaws.com`),
     credentials: creds,
     fetch: o.fetch ?? globalFetch,
+  }
+}
+
+/** Where a table tool reads each connection option from when it is not given. */
+const TOOL_ENV: Record<string, string[]> = {
+  table: ['SESSION_TABLE'],
+  region: ['AWS_REGION', 'AWS_DEFAULT_REGION'],
+  endpoint: ['AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL'],
+}
+
+/**
+ * Checks the options of the table tool `tool` (`createSessionTable`, `sweepExpiredSessions`)
+ * by the rules of `dynamoSession()`'s, and the environment variables that stand in for the
+ * connection options; throws INVALID_OPTIONS naming the option or variable. The table tools
+ * take static credentials only; the sweep also takes `now` (epoch seconds) and `onProgress`.
+ */
+export function checkToolOptions(
+  tool: string,
+  options: unknown,
+  env: EnvRecord,
+  sweep: boolean,
+): void {
+  const bad = (message: string): never => {
+    throw new DynamoSessionError('INVALID_OPTIONS', `${tool}: ${message}`)
+  }
+  const rules: Record<string, Check> = {}
+  for (const name of [
+    'table',
+    'region',
+    'endpoint',
+    'fetch',
+    'retry.attempts',
+    'retry.timeoutMs',
+    'retry.budgetMs',
+  ]) {
+    rules[name] = RULES[name][0]
+  }
+  rules.credentials = [
+    (v: Credentials) => typeof v === 'object' && RULES.credentials[0][0](v as never),
+    '{ accessKeyId, secretAccessKey, sessionToken? } with non-empty strings',
+  ]
+  if (sweep) {
+    rules.now = [
+      (v: number) => Number.isInteger(v) && v > 0 && v < 1e11,
+      'a time in epoch seconds, an integer such as Math.floor(Date.now() / 1000)',
+    ]
+    rules.onProgress = FUNCTION
+  }
+  rules.env = [(v) => v && typeof v === 'object', 'an object of environment variables']
+  const given = options as Record<string, unknown>
+  if (!given || typeof given !== 'object') bad(`options must be an object, got ${show(given)}`)
+  const retry = given.retry as Record<string, unknown> | undefined
+  if (retry !== undefined && (!retry || typeof retry !== 'object')) {
+    bad(`retry must be an object, got ${show(retry)}`)
+  }
+  const entries = Object.entries(given).filter(([k]) => k !== 'retry')
+  for (const k in retry) entries.push([`retry.${k}`, retry[k]])
+  for (const [name, value] of entries) {
+    const rule =
+      rules[name] ?? bad(`unknown option ${name}; allowed: ${Object.keys(rules).join(', ')}`)
+    const ms = name === 'now' && typeof value === 'number' && value >= 1e11
+    if (value !== undefined && !rule[0](value as never)) {
+      bad(
+        `${name} must be ${rule[1]}, got ${show(value)}${ms ? ', which looks like milliseconds' : ''}`,
+      )
+    }
+  }
+  for (const name in TOOL_ENV) {
+    const variable = TOOL_ENV[name].find((v) => env[v])
+    if (given[name] === undefined && variable && !rules[name][0](env[variable] as never)) {
+      bad(
+        `the environment variable ${variable} must be ${rules[name][1]}, got ${show(env[variable])}`,
+      )
+    }
   }
 }

@@ -3,7 +3,7 @@
  * knows nothing of Hono or DynamoDB.
  */
 import { newId } from './cookie.ts'
-import { type JsonValue, whyNotJson } from './marshall.ts'
+import { inNumberRange, type JsonValue, whyNotJson } from './marshall.ts'
 
 /** The session as a handler sees it, through `c.get('session')`. */
 export interface Session<Data extends object = Record<string, unknown>> {
@@ -39,17 +39,22 @@ export interface Session<Data extends object = Record<string, unknown>> {
 
 /** A stored session as loaded from DynamoDB. */
 export interface StoredSession {
+  /** The data as stored (before any schema). */
   data: Record<string, JsonValue>
   flash: Record<string, JsonValue>
   /** Epoch seconds. */
   expires: number
   /** Epoch seconds. */
   created: number
+  /** The version, bumped by every write. */
+  v: number
+  /** Write tokens of recent requests, with the epoch second each was written (none on old items). */
+  w?: Record<string, number>
 }
 
 /** What a request changed, for the store to write. */
 export interface SessionChanges {
-  /** Keys set to a value (the whole data when `fresh`). */
+  /** Keys set to a value. */
   set: Record<string, JsonValue>
   /** Keys removed. */
   remove: string[]
@@ -57,12 +62,21 @@ export interface SessionChanges {
   increment: Record<string, number>
   /** Flash values for the next request. */
   flash: Record<string, JsonValue>
-  /** True when the whole item must be written anew (new, regenerated or destroyed session). */
+  /** The whole item is written anew: a new, regenerated or destroyed session. */
   fresh: boolean
-  /** The id whose item must be deleted (after destroy or regenerate), if any. */
-  deleteId: string | undefined
+  /** The stored session ends: 'destroy' or 'regenerate'. */
+  end: 'destroy' | 'regenerate' | undefined
   /** The handler asked for the expiry to move forward. */
   touch: boolean
+  /** True when the handler changed anything at all (data, flash, id or existence). */
+  changed: boolean
+}
+
+const own = (map: object, key: string): boolean => Object.hasOwn(map, key)
+
+/** Sets a key as an own property, so `__proto__` is an ordinary key. */
+export const put = <V>(map: Record<string, V>, key: string, value: V): void => {
+  Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true })
 }
 
 const keyName = (key: PropertyKey): string => {
@@ -82,34 +96,62 @@ function checkJson(what: string, key: string, value: unknown): void {
   if (why) throw new TypeError(`${what}("${key}"): ${why}; session values must be JSON values`)
 }
 
+/**
+ * Applies a request's changes to stored data: the data the new item of a regenerated session
+ * gets, and what a whole-map write replays on a fresh read.
+ * @throws TypeError when an increment meets a stored value that is not a number
+ */
+export function applyChanges(
+  base: Record<string, JsonValue>,
+  changes: Pick<SessionChanges, 'set' | 'remove' | 'increment'>,
+): Record<string, JsonValue> {
+  const data = structuredClone(base)
+  for (const k of changes.remove) delete data[k]
+  for (const k of Object.keys(changes.set)) put(data, k, changes.set[k])
+  for (const k of Object.keys(changes.increment)) {
+    const current = own(data, k) ? data[k] : 0
+    if (typeof current !== 'number') throw notANumber(k, current)
+    put(data, k, current + changes.increment[k])
+  }
+  return data
+}
+
+const notANumber = (key: string, value: unknown) =>
+  new TypeError(`session.increment("${key}"): the stored value is a ${typeof value}, not a number`)
+
 /** The `Session` implementation; the middleware reads `changes()` after the handler ran. */
 export class SessionState<Data extends object = Record<string, unknown>> implements Session<Data> {
   readonly isNew: boolean
   expiresAt: Date | null
   #id: string
-  #data: Record<string, JsonValue>
+  /** What the handler sees: the schema's output, or a copy of the stored data. */
+  #view: Record<string, JsonValue>
   readonly #stored: StoredSession | null
   readonly #dirty = new Set<string>()
-  readonly #increments: Record<string, number> = {}
+  #increments: Record<string, number> = {}
   #flashOut: Record<string, JsonValue> = {}
-  #fresh: boolean
-  #deleteId: string | undefined
+  #end: 'destroy' | 'regenerate' | undefined
   #touch = false
-  #destroyed = false
+  #sealed = false
 
   /**
    * @param id the id of the stored session, or a new id
    * @param stored the loaded session, or null for a new one
+   * @param view the data handlers see (the schema's output); a copy of the stored data by default
    * @param expiresAt the expiry the stored session will have after this request
    */
-  constructor(id: string, stored: StoredSession | null, expiresAt: Date | null) {
+  constructor(
+    id: string,
+    stored: StoredSession | null,
+    expiresAt: Date | null,
+    view: Record<string, unknown> | undefined = stored?.data,
+  ) {
     this.#id = id
     this.#stored = stored
     this.isNew = stored === null
-    this.#fresh = stored === null
     // A deep copy: objects handed out by get() and changed in place must not change what was
     // loaded, or set() would compare them with themselves and write nothing.
-    this.#data = stored ? structuredClone(stored.data) : {}
+    this.#view = structuredClone((view ?? {}) as Record<string, JsonValue>)
     this.expiresAt = expiresAt
   }
 
@@ -118,72 +160,77 @@ export class SessionState<Data extends object = Record<string, unknown>> impleme
   }
 
   get data(): Readonly<Partial<Data>> {
-    return { ...this.#data } as Partial<Data>
+    return { ...this.#view } as Partial<Data>
   }
 
   get<K extends keyof Data>(key: K): Data[K] | undefined {
-    return this.#data[key as string] as Data[K] | undefined
+    const k = key as string
+    return (own(this.#view, k) ? this.#view[k] : undefined) as Data[K] | undefined
   }
 
   has(key: keyof Data): boolean {
-    return this.#data[key as string] !== undefined
+    return this.get(key) !== undefined
   }
 
   set<K extends keyof Data>(key: K, value: Data[K]): void {
-    const name = keyName(key)
+    const name = this.#key(key)
     checkJson('session.set', name, value)
-    this.#data[name] = value as JsonValue
+    put(this.#view, name, value as JsonValue)
     this.#dirty.add(name)
     delete this.#increments[name]
   }
 
   delete(key: keyof Data): void {
-    const name = keyName(key)
-    if (this.#data[name] === undefined && !this.#dirty.has(name)) return
-    delete this.#data[name]
+    const name = this.#key(key)
+    if (!own(this.#view, name) && !this.#dirty.has(name)) return
+    delete this.#view[name]
     this.#dirty.add(name)
     delete this.#increments[name]
   }
 
   increment(key: keyof Data, by = 1): void {
-    const name = keyName(key)
-    if (typeof by !== 'number' || !Number.isFinite(by)) {
-      throw new TypeError(`session.increment("${name}"): by must be a finite number, got ${by}`)
+    const name = this.#key(key)
+    const current = own(this.#view, name) ? this.#view[name] : 0
+    const stored = this.#stored?.data
+    const raw = this.#dirty.has(name) || !stored ? current : own(stored, name) ? stored[name] : 0
+    if (typeof current !== 'number' || typeof raw !== 'number') {
+      throw notANumber(name, typeof raw !== 'number' ? raw : current)
     }
-    const current = this.#data[name]
-    if (current !== undefined && typeof current !== 'number') {
+    const sum = current + by
+    if (typeof by !== 'number' || !inNumberRange(by) || !inNumberRange(sum)) {
       throw new TypeError(
-        `session.increment("${name}"): the value is a ${typeof current}, not a number`,
+        `session.increment("${name}", ${by}): by must be a finite number, and the result within DynamoDB's number range (magnitudes 1e-130 to 1e126)`,
       )
     }
-    this.#data[name] = (current ?? 0) + by
+    put(this.#view, name, sum)
     // A key set in this request is written whole; otherwise DynamoDB adds, so no count is lost.
     if (!this.#dirty.has(name)) this.#increments[name] = (this.#increments[name] ?? 0) + by
   }
 
   flash(key: string, value: unknown): void {
-    const name = keyName(key)
+    const name = this.#key(key)
     checkJson('session.flash', name, value)
-    this.#flashOut[name] = value as JsonValue
+    put(this.#flashOut, name, value as JsonValue)
   }
 
   takeFlash(key: string): unknown {
-    return this.#stored?.flash[key]
+    const flash = this.#stored?.flash
+    return flash && own(flash, key) ? structuredClone(flash[key]) : undefined
   }
 
   regenerate(): void {
-    if (this.#stored && !this.#deleteId) this.#deleteId = this.#id
+    this.#mutable()
+    this.#end ??= 'regenerate'
     this.#id = newId()
-    this.#fresh = true
   }
 
   destroy(): void {
     this.regenerate()
-    this.#data = {}
+    this.#end = 'destroy'
+    this.#view = {}
     this.#dirty.clear()
-    for (const key of Object.keys(this.#increments)) delete this.#increments[key]
+    this.#increments = {}
     this.#flashOut = {}
-    this.#destroyed = true
     this.expiresAt = null
   }
 
@@ -191,41 +238,55 @@ export class SessionState<Data extends object = Record<string, unknown>> impleme
     this.#touch = true
   }
 
-  /** True when the request destroyed the stored session. */
-  get destroyed(): boolean {
-    return this.#destroyed
+  /** After the save, every change throws: it could no longer be stored. */
+  seal(): void {
+    this.#sealed = true
+  }
+
+  #mutable(): void {
+    if (this.#sealed) {
+      throw new TypeError(
+        'the session was already saved: change it before the response is returned (not inside a streamed body)',
+      )
+    }
+  }
+
+  #key(key: PropertyKey): string {
+    this.#mutable()
+    return keyName(key)
   }
 
   /** What this request changed. Keys set to the value they were loaded with are not changes. */
   changes(): SessionChanges {
     const set: Record<string, JsonValue> = {}
     const remove: string[] = []
-    const stored = this.#stored?.data
-    // A fresh item is written whole; a stored one gets only the keys that really changed.
-    for (const key of this.#fresh ? Object.keys(this.#data) : this.#dirty) {
-      const value = this.#data[key]
-      if (value === undefined) {
-        if (stored?.[key] !== undefined) remove.push(key)
+    const stored = this.#stored?.data ?? {}
+    for (const key of this.#dirty) {
+      if (!own(this.#view, key)) {
+        if (own(stored, key)) remove.push(key)
         continue
       }
+      const value = this.#view[key]
       const why = whyNotJson(value)
       if (why) throw new TypeError(`session value "${key}" was changed after set(): ${why}`)
-      if (
-        this.#fresh ||
-        stored?.[key] === undefined ||
-        JSON.stringify(stored[key]) !== JSON.stringify(value)
-      ) {
-        set[key] = value
+      if (!own(stored, key) || JSON.stringify(stored[key]) !== JSON.stringify(value)) {
+        put(set, key, value)
       }
     }
+    const increment = { ...this.#increments }
     return {
       set,
       remove,
-      increment: this.#fresh ? {} : { ...this.#increments },
+      increment,
       flash: this.#flashOut,
-      fresh: this.#fresh,
-      deleteId: this.#deleteId,
+      // A fresh item gets the stored data (never the schema's output) with these changes applied.
+      fresh: this.#end !== undefined || !this.#stored,
+      end: this.#stored ? this.#end : undefined,
       touch: this.#touch,
+      changed:
+        this.#end !== undefined ||
+        Object.keys(set).length + remove.length > 0 ||
+        Object.keys(increment).length + Object.keys(this.#flashOut).length > 0,
     }
   }
 }

@@ -1,10 +1,16 @@
 // The dynamo-session CLI as a user runs it: a child process, options from flags or the AWS
 // environment variables, against DynamoDB Local; each failure with its message and exit code.
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http'
 import { createServer } from 'node:net'
 import { describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { DELETE_CONCURRENCY } from '../../src/table.ts'
 import { testEndpoint } from '../env.ts'
 import { ddb } from '../helpers.ts'
 
@@ -66,6 +72,64 @@ async function tableExists(table: string): Promise<boolean> {
   return TableNames.includes(table)
 }
 
+/**
+ * A session table without TTL, as DynamoDB Local is started with: its own TTL deletion then never
+ * removes the expired items a test seeds before the sweep does.
+ */
+async function tableWithoutTtl(table: string) {
+  await ddb('CreateTable', {
+    TableName: table,
+    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    BillingMode: 'PAY_PER_REQUEST',
+  })
+}
+
+/**
+ * A slow DynamoDB: an HTTP proxy in front of DynamoDB Local that answers the first `answered`
+ * DeleteItem calls and holds every later one without an answer.
+ */
+async function holdingProxy(answered: number) {
+  let deletes = 0
+  const proxy = {
+    held: 0,
+    url: '',
+    async waitForHeld(n: number) {
+      for (let waited = 0; proxy.held < n; waited += 20) {
+        if (waited > 20_000) throw new Error(`only ${proxy.held} of ${n} deletes held`)
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    },
+    close: () => {
+      server.closeAllConnections()
+      server.close()
+    },
+  }
+  const server = createHttpServer(async (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    const target = String(req.headers['x-amz-target'])
+    if (target.endsWith('.DeleteItem') && ++deletes > answered) {
+      proxy.held++
+      return
+    }
+    const answer = await fetch(testEndpoint(), {
+      method: 'POST',
+      headers: {
+        'content-type': String(req.headers['content-type']),
+        'x-amz-target': target,
+        authorization: String(req.headers.authorization),
+      },
+      body: Buffer.concat(chunks),
+    })
+    res.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.0' })
+    res.end(await answer.text())
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  proxy.url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+  return proxy
+}
+
 /** Items 0..n-1; those with i < expired expire in the past. */
 async function seedSessions(table: string, n: number, expired: number) {
   const now = Math.floor(Date.now() / 1000)
@@ -108,6 +172,20 @@ describe('dynamo-session --help', { concurrency: 4 }, () => {
     }
   })
 
+  test('-v, --version is listed inside the options block', async () => {
+    const { stdout } = await cli(['--help'])
+    const block = stdout.slice(stdout.indexOf('Options:\n')).split('\n\n')[0]
+    for (const line of ['  --table <name>', '  -h, --help', '  -v, --version']) {
+      assert.ok(block.includes(`\n${line}`), `${line} in ${block}`)
+    }
+  })
+
+  test('the examples run the scoped package, never a bare npx dynamo-session', async () => {
+    const { stdout } = await cli(['--help'])
+    assert.match(stdout, /npx @dynamo-session\/hono create-table/)
+    assert.doesNotMatch(stdout, /npx dynamo-session/)
+  })
+
   test('each command has its own help, also as help <command>', async () => {
     for (const command of ['create-table', 'sweep']) {
       const own = await cli([command, '--help'])
@@ -116,7 +194,8 @@ describe('dynamo-session --help', { concurrency: 4 }, () => {
       assert.deepEqual(await cli(['help', command]), own)
     }
     assert.match((await cli(['create-table', '--help'])).stdout, /UpdateTimeToLive/)
-    assert.match((await cli(['sweep', '--help'])).stdout, /BatchWriteItem/)
+    assert.match((await cli(['create-table', '--help'])).stdout, /DescribeTimeToLive/)
+    assert.match((await cli(['sweep', '--help'])).stdout, /conditional DeleteItem/)
   })
 
   test('--version prints the version of package.json', async () => {
@@ -132,8 +211,19 @@ describe('dynamo-session usage errors exit with 2', { concurrency: 4 }, () => {
   for (const [args, message] of [
     [[], /no command given/],
     [['drop-table'], /unknown command "drop-table"/],
-    [['sweep', '--tabel', 'x'], /--tabel/],
-    [['sweep', '--table'], /--table/],
+    [['sweep', '--table'], /--table needs a value: --table <name>/],
+    [['sweep', '--table', '--region', 'x'], /--table needs a value/],
+    [['sweep', '--table='], /--table needs a value/],
+    [['sweep', '--help=yes'], /--help takes no value/],
+    [['sweeep'], /unknown command "sweeep" \(did you mean sweep\?\)/],
+    [
+      ['create-table', '--table', 'ab'],
+      /^dynamo-session: --table must be a DynamoDB table name .*, got "ab"\n/,
+    ],
+    [
+      ['sweep', '--region', 'us east 1'],
+      /^dynamo-session: --region must be an AWS region .*, got "us east 1"\n/,
+    ],
     [['sweep', 'extra'], /unexpected argument "extra"/],
     [['create-table', '--endpoint', 'localhost:8000'], /--endpoint must be an http\(s\) URL/],
     [['help', 'nope'], /unknown command "nope"/],
@@ -144,6 +234,53 @@ describe('dynamo-session usage errors exit with 2', { concurrency: 4 }, () => {
       assert.equal(stdout, '')
       assert.match(stderr, message)
       assert.match(stderr, /dynamo-session --help/)
+    })
+  }
+})
+
+describe('dynamo-session unknown flags: the valid ones, and the closest one when close', {
+  concurrency: 4,
+}, () => {
+  const VALID =
+    'Valid options: --table <name>, --region <region>, --endpoint <url>, -h, --help, -v, --version'
+  for (const [flag, guess] of [
+    ['--tabel', '--table'],
+    ['--regoin', '--region'],
+    ['--Endpiont', '--endpoint'],
+    ['--verison', '--version'],
+    ['--frobnicate', undefined],
+    ['-x', undefined],
+  ] as const) {
+    test(`dynamo-session sweep ${flag} x${guess ? `: did you mean ${guess}?` : ''}`, async () => {
+      const { code, stdout, stderr } = await cli(['sweep', flag, 'x'], awsEnv())
+      assert.equal(code, 2)
+      assert.equal(stdout, '')
+      assert.equal(
+        stderr,
+        `dynamo-session: unknown option ${flag}${guess ? ` (did you mean ${guess}?)` : ''}\n${VALID}\nRun "dynamo-session --help" for the commands and options.\n`,
+      )
+    })
+  }
+})
+
+describe('dynamo-session malformed values from the environment exit with 2, naming the variable', {
+  concurrency: 4,
+}, () => {
+  for (const [name, value, allowed] of [
+    ['AWS_REGION', 'us east 1', "an AWS region such as 'eu-west-1'"],
+    ['SESSION_TABLE', 'ab', 'a DynamoDB table name (3 to 255 of a-z A-Z 0-9 _ . -)'],
+    ['AWS_ENDPOINT_URL_DYNAMODB', 'localhost:8000', 'an http(s) URL'],
+  ] as const) {
+    test(`${name}="${value}"`, async () => {
+      const { code, stdout, stderr } = await cli(['create-table'], { ...awsEnv(), [name]: value })
+      assert.equal(code, 2)
+      assert.equal(stdout, '')
+      assert.ok(
+        stderr.startsWith(
+          `dynamo-session: the environment variable ${name} must be ${allowed}, got "${value}"\n`,
+        ),
+        stderr,
+      )
     })
   }
 })
@@ -186,7 +323,7 @@ describe('dynamo-session create-table', { concurrency: 4 }, () => {
 describe('dynamo-session sweep', { concurrency: 4 }, () => {
   test('deletes the expired sessions and prints the count', async () => {
     const table = uniqueTable('cli-sweep')
-    assert.equal((await cli(['create-table', '--table', table], awsEnv())).code, 0)
+    await tableWithoutTtl(table)
     await seedSessions(table, 40, 27)
     const { code, stdout, stderr } = await cli(['sweep', '--table', table], awsEnv())
     assert.equal(code, 0, stderr)
@@ -198,19 +335,19 @@ describe('dynamo-session sweep', { concurrency: 4 }, () => {
 
   test('shows a progress line on a terminal', async () => {
     const table = uniqueTable('cli-tty')
-    assert.equal((await cli(['create-table', '--table', table], awsEnv())).code, 0)
+    await tableWithoutTtl(table)
     await seedSessions(table, 5, 2)
     // script(1) runs the command on a pseudo-terminal, as an interactive shell would.
     const command = [process.execPath, ...NODE_CLI, 'sweep', '--table', table].join(' ')
     const { code, stdout } = await run('script', ['-qec', command, '/dev/null'], awsEnv())
     assert.equal(code, 0, stdout)
-    assert.ok(stdout.includes('\r\x1b[Kscanned 5 items, deleted 2'), JSON.stringify(stdout))
+    assert.ok(stdout.includes('\r\x1b[Kscanned 5 items, deleted '), JSON.stringify(stdout))
     assert.match(stdout, /Deleted 2 expired sessions/)
   })
 
   test('runs under Bun too', async () => {
     const table = uniqueTable('cli-bun')
-    assert.equal((await cli(['create-table', '--table', table], awsEnv())).code, 0)
+    await tableWithoutTtl(table)
     await seedSessions(table, 3, 1)
     const bun = `${ROOT}node_modules/.bin/bun`
     const { code, stdout, stderr } = await run(
@@ -220,6 +357,45 @@ describe('dynamo-session sweep', { concurrency: 4 }, () => {
     )
     assert.equal(code, 0, stderr)
     assert.match(stdout, /Deleted 1 expired session from table/)
+  })
+
+  test('Ctrl-C prints the counts so far and exits with 130', async () => {
+    const table = uniqueTable('cli-sigint')
+    await tableWithoutTtl(table)
+    await seedSessions(table, 30, 30)
+    const proxy = await holdingProxy(5)
+    try {
+      const child = spawn(
+        process.execPath,
+        [...NODE_CLI, 'sweep', '--table', table, '--endpoint', proxy.url],
+        {
+          cwd: ROOT,
+          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...awsEnv() },
+        },
+      )
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (chunk) => {
+        stdout += chunk
+      })
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk
+      })
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+      // Every delete worker waits on the proxy: the 5 answered deletes are all counted by now.
+      await proxy.waitForHeld(DELETE_CONCURRENCY)
+      process.kill(child.pid as number, 'SIGINT')
+      assert.equal(await exited, 130)
+      assert.equal(stdout, '')
+      assert.equal(
+        stderr,
+        `dynamo-session: interrupted: deleted 5 expired sessions from table "${table}" so far (scanned 30 items, kept 0); deletes already sent may still apply.\n`,
+      )
+    } finally {
+      proxy.close()
+    }
+    const { Count } = await ddb('Scan', { TableName: table, Select: 'COUNT' })
+    assert.equal(Count, 25)
   })
 })
 
@@ -249,6 +425,23 @@ describe('dynamo-session failures', { concurrency: 4 }, () => {
     assert.ok(stderr.includes(`"${table}"`), stderr)
     assert.match(stderr, /ResourceNotFoundException|not found/)
     assert.match(stderr, /dynamo-session create-table --table/)
+  })
+
+  test('an existing table with another key: exit 7, naming its key', async () => {
+    const table = uniqueTable('cli-key')
+    await ddb('CreateTable', {
+      TableName: table,
+      AttributeDefinitions: [{ AttributeName: 'user', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'user', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    })
+    const { code, stdout, stderr } = await cli(['create-table', '--table', table], awsEnv())
+    assert.equal(code, 7)
+    assert.equal(stdout, '')
+    assert.match(
+      stderr,
+      new RegExp(`^dynamo-session: table "${table}" exists with the key user \\(S, HASH\\)`),
+    )
   })
 
   test('connection refused: exit 5, naming the endpoint', async () => {

@@ -1,16 +1,33 @@
-// Table tools against DynamoDB Local: createSessionTable sets up what the middleware needs, and
-// sweepExpiredSessions deletes exactly the expired items, page by page, in batches of 25.
+// Table tools against DynamoDB Local: createSessionTable sets up what the middleware needs and
+// refuses a table keyed otherwise; sweepExpiredSessions deletes exactly the expired items, page by
+// page, each with a conditional DeleteItem, so a session extended after the Scan is kept; both
+// check their options as dynamoSession() does.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import { Hono } from 'hono'
 import {
   createSessionTable,
   type DynamoSessionError,
+  dynamoSession,
+  type SessionEnv,
+  type SweepCounts,
   sweepExpiredSessions,
 } from '../../src/index.ts'
+import { DELETE_CONCURRENCY } from '../../src/table.ts'
 import { testEndpoint } from '../env.ts'
-import { countingFetch, credentials, ddb, freshTable } from '../helpers.ts'
+import {
+  cookieOf,
+  countingFetch,
+  credentials,
+  ddb,
+  freshTable,
+  SECRET,
+  scanAll,
+} from '../helpers.ts'
 
-const NOW = 1_800_000_000
+// A month ahead: items "expired" at NOW are still live in real time, so DynamoDB Local's own TTL
+// deletion (it runs every minute or so) never touches them during a test.
+const NOW = Math.floor(Date.now() / 1000) + 30 * 86400
 const TOTAL = 1000
 const EXPIRED = 600
 // Items of about 3 KB make 1,000 of them about 3 MB, so a Scan (1 MB a page) needs several pages.
@@ -57,8 +74,49 @@ async function allItems(table: string) {
   return items
 }
 
-const deleteCount = (body: { RequestItems: Record<string, unknown[]> }) =>
-  Object.values(body.RequestItems).reduce((n, list) => n + list.length, 0)
+const opOf = (request: Request) => request.headers.get('x-amz-target')?.split('.').pop()
+
+/** A fetch that holds every DeleteItem until `release()`; the other calls pass. */
+function holdDeletes() {
+  let release!: () => void
+  const released = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  const gate = {
+    held: 0,
+    release,
+    fetch: (async (input, init) => {
+      const request = new Request(input, init)
+      if (opOf(request) === 'DeleteItem') {
+        gate.held++
+        await released
+      }
+      return fetch(request)
+    }) as typeof fetch,
+    /** Resolves once `n` deletes are waiting. */
+    async waitFor(n: number) {
+      for (let waited = 0; gate.held < n; waited += 10) {
+        if (waited > 20_000) throw new Error(`only ${gate.held} of ${n} deletes arrived`)
+        await new Promise((r) => setTimeout(r, 10))
+      }
+    },
+  }
+  return gate
+}
+
+type Conn = Awaited<ReturnType<typeof freshTable>>
+
+/** An app on the real middleware: POST /set/:key stores key=key, GET /read shows the session. */
+function sessionApp(conn: Conn, maxAge?: number) {
+  const app = new Hono<SessionEnv>()
+  app.use(dynamoSession({ ...conn, secret: SECRET, ...(maxAge ? { maxAge } : {}) }))
+  app.post('/set/:key', (c) => {
+    c.get('session').set(c.req.param('key'), c.req.param('key'))
+    return c.text('ok')
+  })
+  app.get('/read', (c) => c.json({ isNew: c.get('session').isNew, data: c.get('session').data }))
+  return app
+}
 
 describe('createSessionTable', () => {
   test('creates an on-demand table keyed by a string id, with TTL on expires, and is idempotent', async () => {
@@ -75,9 +133,14 @@ describe('createSessionTable', () => {
     assert.equal(ttl.TimeToLiveDescription.TimeToLiveStatus, 'ENABLED')
     assert.equal(ttl.TimeToLiveDescription.AttributeName, 'expires')
 
-    // A second call finds the table and TTL in place, and keeps the items.
+    // A second call finds the table and TTL in place, changes nothing and keeps the items.
     await ddb('PutItem', { TableName: table, Item: itemOf(TOTAL - 1) })
-    assert.deepEqual(await createSessionTable(conn), { created: false, table })
+    const counter = countingFetch()
+    assert.deepEqual(await createSessionTable({ ...conn, fetch: counter.fetch }), {
+      created: false,
+      table,
+    })
+    assert.deepEqual(counter.ops(), ['CreateTable', 'DescribeTable', 'DescribeTimeToLive'])
     assert.equal((await allItems(table)).length, 1)
   })
 
@@ -96,44 +159,131 @@ describe('createSessionTable', () => {
     const { Table } = await ddb('DescribeTable', { TableName: table })
     assert.equal(Table.TableName, table)
   })
+
+  /** A table made by hand with the given key, as someone else might have made it. */
+  async function foreignTable(
+    keys: [name: string, type: 'S' | 'N', role: 'HASH' | 'RANGE'][],
+    ttlOn?: string,
+  ) {
+    const table = `foreign-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
+    await ddb('CreateTable', {
+      TableName: table,
+      AttributeDefinitions: keys.map(([AttributeName, AttributeType]) => ({
+        AttributeName,
+        AttributeType,
+      })),
+      KeySchema: keys.map(([AttributeName, , KeyType]) => ({ AttributeName, KeyType })),
+      BillingMode: 'PAY_PER_REQUEST',
+    })
+    if (ttlOn) {
+      await ddb('UpdateTimeToLive', {
+        TableName: table,
+        TimeToLiveSpecification: { AttributeName: ttlOn, Enabled: true },
+      })
+    }
+    return { table, region: 'us-east-1', endpoint: testEndpoint(), credentials }
+  }
+
+  for (const [what, keys, shown] of [
+    ['another hash key', [['user', 'S', 'HASH']], 'user (S, HASH)'],
+    ['a numeric id', [['id', 'N', 'HASH']], 'id (N, HASH)'],
+    [
+      'a sort key besides id',
+      [
+        ['id', 'S', 'HASH'],
+        ['created', 'N', 'RANGE'],
+      ],
+      'id (S, HASH) + created (N, RANGE)',
+    ],
+  ] as const) {
+    test(`an existing table with ${what} fails with KEY_SCHEMA saying what differs`, async () => {
+      const conn = await foreignTable(keys.map((k) => [...k]))
+      const counter = countingFetch()
+      await assert.rejects(
+        createSessionTable({ ...conn, fetch: counter.fetch }),
+        (error: DynamoSessionError) => {
+          assert.equal(error.code, 'KEY_SCHEMA')
+          assert.ok(error.message.includes(`table "${conn.table}"`), error.message)
+          assert.ok(error.message.includes(`the key ${shown};`), error.message)
+          assert.match(error.message, /sessions need the key id \(S, HASH\) alone/)
+          return true
+        },
+      )
+      assert.ok(!counter.ops().includes('UpdateTimeToLive'), 'nothing is changed')
+      const ttl = await ddb('DescribeTimeToLive', { TableName: conn.table })
+      assert.equal(ttl.TimeToLiveDescription.TimeToLiveStatus, 'DISABLED')
+    })
+  }
+
+  test('an existing table with TTL on another attribute fails with KEY_SCHEMA naming both', async () => {
+    const conn = await foreignTable([['id', 'S', 'HASH']], 'ttl')
+    await assert.rejects(createSessionTable(conn), (error: DynamoSessionError) => {
+      assert.equal(error.code, 'KEY_SCHEMA')
+      assert.match(error.message, /has TTL on the attribute "ttl"; sessions need it on "expires"/)
+      return true
+    })
+    const ttl = await ddb('DescribeTimeToLive', { TableName: conn.table })
+    assert.equal(ttl.TimeToLiveDescription.AttributeName, 'ttl')
+  })
+
+  test('an existing table keyed by id without TTL gets TTL on expires', async () => {
+    const conn = await foreignTable([['id', 'S', 'HASH']])
+    assert.deepEqual(await createSessionTable(conn), { created: false, table: conn.table })
+    const ttl = await ddb('DescribeTimeToLive', { TableName: conn.table })
+    assert.equal(ttl.TimeToLiveDescription.TimeToLiveStatus, 'ENABLED')
+    assert.equal(ttl.TimeToLiveDescription.AttributeName, 'expires')
+  })
 })
 
 describe('sweepExpiredSessions', () => {
-  test('deletes exactly the 600 expired of 1,000 items over several Scan pages, 25 per batch', async () => {
+  test('deletes exactly the 600 expired of 1,000 items over several Scan pages, a few deletes at a time', async () => {
     const conn = await freshTable('sweep')
     await seed(
       conn.table,
       Array.from({ length: TOTAL }, (_, i) => itemOf(i)),
     )
-    const counter = countingFetch()
-    const progress: { scanned: number; deleted: number }[] = []
-    const deleted = await sweepExpiredSessions({
+    let inFlight = 0
+    let maxInFlight = 0
+    const counter = countingFetch(async (request) => {
+      const deleting = opOf(request as Request) === 'DeleteItem'
+      if (deleting) maxInFlight = Math.max(maxInFlight, ++inFlight)
+      try {
+        return await fetch(request)
+      } finally {
+        if (deleting) inFlight--
+      }
+    })
+    const progress: SweepCounts[] = []
+    const counts = await sweepExpiredSessions({
       ...conn,
       fetch: counter.fetch,
       now: NOW,
-      onProgress: (p) => progress.push({ ...p }),
+      onProgress: (p) => progress.push(p),
     })
-    assert.equal(deleted, EXPIRED)
+    assert.deepEqual(counts, { scanned: TOTAL, deleted: EXPIRED, kept: 0 })
 
     const scans = counter.calls.filter((c) => c.op === 'Scan')
     assert.ok(scans.length > 1, `the table was scanned in ${scans.length} page(s)`)
     assert.equal(scans[0].body.ExclusiveStartKey, undefined)
     for (const scan of scans.slice(1)) assert.ok(scan.body.ExclusiveStartKey, 'pages continue')
-    const batches = counter.calls.filter((c) => c.op === 'BatchWriteItem')
-    assert.ok(batches.every((c) => deleteCount(c.body) <= 25 && deleteCount(c.body) > 0))
-    assert.equal(
-      batches.reduce((n, c) => n + deleteCount(c.body), 0),
-      EXPIRED,
-      'each expired item is deleted once',
-    )
-    assert.ok(batches.length >= EXPIRED / 25)
+    const deletes = counter.calls.filter((c) => c.op === 'DeleteItem')
+    assert.equal(deletes.length, EXPIRED, 'each expired item is deleted once')
+    assert.equal(new Set(deletes.map((c) => c.body.Key.id.S)).size, EXPIRED)
+    for (const { body } of deletes) {
+      assert.equal(body.ConditionExpression, '#e < :now', 'each delete is conditional')
+      assert.deepEqual(body.ExpressionAttributeNames, { '#e': 'expires' })
+      assert.deepEqual(body.ExpressionAttributeValues, { ':now': { N: String(NOW) } })
+    }
+    assert.ok(!counter.ops().includes('BatchWriteItem'), 'no unconditional batch delete')
+    assert.ok(maxInFlight > 1, 'deletes run in parallel')
+    assert.ok(maxInFlight <= DELETE_CONCURRENCY, `at most ${DELETE_CONCURRENCY} at a time`)
 
-    // One progress report per page; the last one has the totals.
-    assert.equal(progress.length, scans.length)
-    assert.deepEqual(progress.at(-1), { scanned: TOTAL, deleted: EXPIRED })
+    // A report per page and per delete, counts only growing; the last one has the totals.
+    assert.equal(progress.length, scans.length + EXPIRED)
+    assert.deepEqual(progress.at(-1), counts)
     for (let i = 1; i < progress.length; i++) {
-      assert.ok(progress[i].scanned > progress[i - 1].scanned)
-      assert.ok(progress[i].deleted >= progress[i - 1].deleted)
+      const [a, b] = [progress[i - 1], progress[i]]
+      assert.equal(b.scanned - a.scanned + b.deleted - a.deleted + b.kept - a.kept > 0, true)
     }
 
     // The 400 live items are all there, unchanged.
@@ -146,67 +296,96 @@ describe('sweepExpiredSessions', () => {
     )
 
     // Nothing is left to sweep.
-    assert.equal(await sweepExpiredSessions({ ...conn, now: NOW }), 0)
+    assert.deepEqual(await sweepExpiredSessions({ ...conn, now: NOW }), {
+      scanned: TOTAL - EXPIRED,
+      deleted: 0,
+      kept: 0,
+    })
   })
 
-  test('retries the deletes DynamoDB leaves unprocessed', async () => {
-    const conn = await freshTable('unprocessed')
+  test('a session a request extends while the deletes are held is kept, and counted as kept', async () => {
+    const conn = await freshTable('sweep-race')
+    const app = sessionApp(conn) // sessions of one day
+    const cookies: string[] = []
+    for (let i = 0; i < 3; i++) {
+      cookies.push(cookieOf(await app.request('/set/a', { method: 'POST' })))
+    }
+    // Two days ahead, all three sessions look expired to the Scan.
+    const sweepNow = Math.floor(Date.now() / 1000) + 2 * 86400
+    const gate = holdDeletes()
+    const sweeping = sweepExpiredSessions({ ...conn, fetch: gate.fetch, now: sweepNow })
+    await gate.waitFor(3)
+
+    // Meanwhile a request through an app with three-day sessions changes the second session,
+    // which moves its expiry past the sweep's now.
+    const longer = sessionApp(conn, 3 * 86400)
+    const res = await longer.request('/set/b', { method: 'POST', headers: { cookie: cookies[1] } })
+    assert.equal(res.status, 200)
+    const [extended] = await scanAll(conn.table).then((items) =>
+      items.filter((item) => Number(item.expires.N) >= sweepNow),
+    )
+    assert.ok(extended, 'the request moved one expiry past the sweep time')
+
+    gate.release()
+    assert.deepEqual(await sweeping, { scanned: 3, deleted: 2, kept: 1 })
+    const left = await scanAll(conn.table)
+    assert.deepEqual(left, [extended])
+    const read = await longer.request('/read', { headers: { cookie: cookies[1] } })
+    assert.deepEqual(await read.json(), { isNew: false, data: { a: 'a', b: 'b' } })
+    for (const cookie of [cookies[0], cookies[2]]) {
+      const gone = await app.request('/read', { headers: { cookie } })
+      assert.equal((await gone.json()).isNew, true)
+    }
+  })
+
+  test('deletes expired tombstones and items of any shape, and keeps items without expires', async () => {
+    const conn = await freshTable('sweep-shapes')
+    const expired = { N: String(NOW - 5) }
+    await seed(conn.table, [
+      // A tombstone of an ended session: no data.
+      { id: { S: 'tomb-old' }, end: { S: '1' }, expires: expired, v: { N: '3' }, w: { M: {} } },
+      { id: { S: 'tomb-new' }, end: { S: '1' }, expires: { N: String(NOW + 5) }, v: { N: '1' } },
+      { id: { S: 'bare-old' }, expires: expired },
+      { id: { S: 'no-expiry' }, data: { M: {} } },
+    ])
+    const counts = await sweepExpiredSessions({ ...conn, now: NOW })
+    assert.deepEqual(counts, { scanned: 4, deleted: 2, kept: 0 })
+    const left = (await scanAll(conn.table)).map((item) => item.id.S).sort()
+    assert.deepEqual(left, ['no-expiry', 'tomb-new'])
+  })
+
+  test('another error on a delete stops the sweep with that error; nothing else is lost', async () => {
+    const conn = await freshTable('sweep-denied')
     await seed(
       conn.table,
-      Array.from({ length: 60 }, (_, i) => itemOf(i + (i % 2 ? EXPIRED : 0))),
+      Array.from({ length: 40 }, (_, i) => itemOf(i)),
     )
-    // The first BatchWriteItem is only half done: DynamoDB gets the first 10 deletes and the
-    // rest come back as UnprocessedItems, as under throttling.
-    let refused: unknown[] = []
-    const counter = countingFetch(async (input, init) => {
+    const denied: typeof fetch = async (input, init) => {
       const request = new Request(input, init)
-      const op = request.headers.get('x-amz-target')?.split('.').pop()
-      if (op !== 'BatchWriteItem' || refused.length > 0) return fetch(request)
-      const body = await request.json()
-      const [table, all] = Object.entries(body.RequestItems)[0] as [string, unknown[]]
-      refused = all.slice(10)
-      await ddb('BatchWriteItem', { RequestItems: { [table]: all.slice(0, 10) } })
-      return Response.json({ UnprocessedItems: { [table]: refused } })
-    })
-    const deleted = await sweepExpiredSessions({ ...conn, fetch: counter.fetch, now: NOW })
-    assert.equal(deleted, 30)
-    assert.equal(refused.length, 15)
-    const batches = counter.calls.filter((c) => c.op === 'BatchWriteItem')
-    assert.deepEqual(
-      batches.map((c) => deleteCount(c.body)),
-      [25, 15, 5],
-      'the unprocessed 15 are sent again before the next batch',
-    )
-    assert.deepEqual(batches[1].body.RequestItems[conn.table], refused)
-    const left = await allItems(conn.table)
-    assert.equal(left.length, 30)
-    assert.ok(left.every((item) => Number(item.expires.N) >= NOW))
-  })
-
-  test('gives up with THROTTLED when deletes stay unprocessed', async () => {
-    const conn = await freshTable('stuck')
-    await seed(conn.table, [itemOf(0), itemOf(1)])
-    const stuck: typeof fetch = async (input, init) => {
-      const request = new Request(input, init)
-      if (!request.headers.get('x-amz-target')?.endsWith('.BatchWriteItem')) return fetch(request)
-      const body = await request.json()
-      return Response.json({ UnprocessedItems: body.RequestItems })
+      if (opOf(request) !== 'DeleteItem') return fetch(request)
+      return Response.json(
+        {
+          __type: 'com.amazon.coral.service#AccessDeniedException',
+          message: 'not allowed: dynamodb:DeleteItem',
+        },
+        { status: 400 },
+      )
     }
     await assert.rejects(
-      sweepExpiredSessions({ ...conn, fetch: stuck, now: NOW }),
-      (error: DynamoSessionError) => {
-        assert.equal(error.code, 'THROTTLED')
-        assert.match(error.message, /2 deletes stayed unprocessed/)
-        return true
-      },
+      sweepExpiredSessions({ ...conn, fetch: denied, now: NOW }),
+      (error: DynamoSessionError) => error.code === 'ACCESS_DENIED',
     )
-    assert.equal((await allItems(conn.table)).length, 2)
+    assert.equal((await allItems(conn.table)).length, 40)
   })
 
   test('an empty table costs one Scan and no write', async () => {
     const conn = await freshTable('empty')
     const counter = countingFetch()
-    assert.equal(await sweepExpiredSessions({ ...conn, fetch: counter.fetch }), 0)
+    assert.deepEqual(await sweepExpiredSessions({ ...conn, fetch: counter.fetch }), {
+      scanned: 0,
+      deleted: 0,
+      kept: 0,
+    })
     assert.deepEqual(counter.ops(), ['Scan'])
   })
 
@@ -224,5 +403,138 @@ describe('sweepExpiredSessions', () => {
         return true
       },
     )
+  })
+})
+
+describe('table tool options are checked as dynamoSession() checks its own', () => {
+  const base = { table: 'options-table', region: 'us-east-1', endpoint: 'http://127.0.0.1:9' }
+  const env = {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9',
+  }
+  const both: [string, unknown, RegExp][] = [
+    ['options that are not an object', null, /^options must be an object, got null$/],
+    [
+      'an unknown option, with the allowed ones',
+      { ...base, tabel: 'x' },
+      /^unknown option tabel; allowed: table, region, endpoint, fetch, retry\.attempts, retry\.timeoutMs, retry\.budgetMs, credentials/,
+    ],
+    ['an unknown retry option', { ...base, retry: { tries: 2 } }, /^unknown option retry\.tries;/],
+    ['retry that is not an object', { ...base, retry: 3 }, /^retry must be an object, got 3$/],
+    [
+      'retry.attempts 0',
+      { ...base, retry: { attempts: 0 } },
+      /^retry\.attempts must be a positive integer number of attempts, got 0$/,
+    ],
+    [
+      'a short table name',
+      { ...base, table: 'ab' },
+      /^table must be a DynamoDB table name .*got "ab"$/,
+    ],
+    [
+      'a region with spaces',
+      { ...base, region: 'us east 1' },
+      /^region must be an AWS region .*got "us east 1"$/,
+    ],
+    [
+      'an endpoint without scheme',
+      { ...base, endpoint: 'localhost:8000' },
+      /^endpoint must be an http\(s\) URL, got "localhost:8000"$/,
+    ],
+    [
+      'empty credentials',
+      { ...base, credentials: { accessKeyId: '', secretAccessKey: 'x' } },
+      /^credentials must be \{ accessKeyId, secretAccessKey, sessionToken\? \} with non-empty strings, got an object$/,
+    ],
+    [
+      'a credentials function',
+      { ...base, credentials: () => credentials },
+      /^credentials must be .* got a function$/,
+    ],
+    [
+      'a fetch that is not a function',
+      { ...base, fetch: 'fetch' },
+      /^fetch must be a function, got "fetch"$/,
+    ],
+    [
+      'env that is not an object',
+      { ...base, env: 'prod' },
+      /^env must be an object of environment variables, got "prod"$/,
+    ],
+    [
+      'a malformed AWS_REGION',
+      { env: { ...env, AWS_REGION: 'us east 1' } },
+      /^the environment variable AWS_REGION must be an AWS region .*got "us east 1"$/,
+    ],
+    [
+      'a malformed SESSION_TABLE',
+      { env: { ...env, SESSION_TABLE: 'a b' } },
+      /^the environment variable SESSION_TABLE must be a DynamoDB table name/,
+    ],
+    [
+      'a malformed AWS_ENDPOINT_URL',
+      { env: { ...env, AWS_ENDPOINT_URL_DYNAMODB: '', AWS_ENDPOINT_URL: 'localhost' } },
+      /^the environment variable AWS_ENDPOINT_URL must be an http\(s\) URL, got "localhost"$/,
+    ],
+  ]
+  const sweepOnly: [string, unknown, RegExp][] = [
+    [
+      'now in milliseconds',
+      { ...base, now: 1_800_000_000_000 },
+      /^now must be a time in epoch seconds, an integer such as Math\.floor\(Date\.now\(\) \/ 1000\), got 1800000000000, which looks like milliseconds$/,
+    ],
+    [
+      'a fractional now',
+      { ...base, now: 1_800_000_000.5 },
+      /^now must be a time in epoch seconds.*got 1800000000\.5$/,
+    ],
+    ['a negative now', { ...base, now: -1 }, /^now must be .*got -1$/],
+    ['now as a string', { ...base, now: '1800000000' }, /^now must be .*got "1800000000"$/],
+    [
+      'an onProgress that is not a function',
+      { ...base, onProgress: true },
+      /^onProgress must be a function, got true$/,
+    ],
+  ]
+  const tools = [
+    ['sweepExpiredSessions', sweepExpiredSessions, [...both, ...sweepOnly]],
+    [
+      'createSessionTable',
+      createSessionTable,
+      [...both, ['now, which only the sweep takes', { ...base, now: 1 }, /^unknown option now;/]],
+    ],
+  ] as const
+  for (const [tool, run, cases] of tools) {
+    for (const [what, options, message] of cases) {
+      test(`${tool}() refuses ${what} with INVALID_OPTIONS, before any call`, async () => {
+        const counter = countingFetch()
+        const given =
+          options && typeof options === 'object' && !('fetch' in options)
+            ? { ...options, fetch: counter.fetch }
+            : options
+        await assert.rejects(
+          (run as (o: unknown) => Promise<unknown>)(given),
+          (error: DynamoSessionError) => {
+            assert.equal(error.code, 'INVALID_OPTIONS')
+            assert.ok(error.message.startsWith(`${tool}: `), error.message)
+            assert.match(error.message.slice(tool.length + 2), message)
+            return true
+          },
+        )
+        assert.deepEqual(counter.ops(), [])
+      })
+    }
+  }
+
+  test('a now in epoch seconds is taken, and the environment is read only for unset options', async () => {
+    const conn = await freshTable('options-ok')
+    const counts = await sweepExpiredSessions({
+      ...conn,
+      now: NOW,
+      env: { AWS_REGION: 'us east 1', SESSION_TABLE: 'a b', AWS_ENDPOINT_URL_DYNAMODB: 'x' },
+    })
+    assert.deepEqual(counts, { scanned: 0, deleted: 0, kept: 0 })
   })
 })
