@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { BENCH_DIR, BIN, type RunOptions, ROOT, table, writeResult } from './lib.ts'
+import { BENCH_DIR, BIN, ROOT, type RunOptions, table, writeResult } from './lib.ts'
 
 const run = promisify(execFile)
 
@@ -67,7 +67,9 @@ function summarize(profile: CpuProfile, runtime: string, requests: number): Prof
     const frame = byId.get(id)!.callFrame
     const c = category(frame)
     cats.set(c, (cats.get(c) ?? 0) + us)
-    const where = frame.url ? `${frame.url.replace(`${ROOT}/`, '').replace(/^file:\/\//, '')}:${frame.lineNumber + 1}` : ''
+    const where = frame.url
+      ? `${frame.url.replace(`${ROOT}/`, '').replace(/^file:\/\//, '')}:${frame.lineNumber + 1}`
+      : ''
     const key = `${frame.functionName || '(anonymous)'}\n${where.replace(`${ROOT}/`, '')}`
     fns.set(key, (fns.get(key) ?? 0) + us)
   }

@@ -107,7 +107,10 @@ async function loadServer(
   })
   const wall = (performance.now() - started) / 1000
   const used = process.cpuUsage(self)
-  const after = { server: processCpuSeconds(server.child.pid), dynamo: processCpuSeconds(dynamoPid) }
+  const after = {
+    server: processCpuSeconds(server.child.pid),
+    dynamo: processCpuSeconds(dynamoPid),
+  }
   if (result.non2xx || result.errors) {
     throw new Error(`${workload}: ${result.non2xx} non-2xx answers, ${result.errors} errors`)
   }
@@ -116,7 +119,10 @@ async function loadServer(
     cores: {
       'load generator': (used.user + used.system) / 1e6 / wall,
       server: cores(after.server === undefined ? undefined : after.server - serverCpu!, wall),
-      'DynamoDB Local': cores(after.dynamo === undefined ? undefined : after.dynamo - dynamoCpu!, wall),
+      'DynamoDB Local': cores(
+        after.dynamo === undefined ? undefined : after.dynamo - dynamoCpu!,
+        wall,
+      ),
     } as Cores,
   }
 }
@@ -168,7 +174,8 @@ async function loadRaw(
     }
     const code = await exited
     if (!out || !ended || code !== 0) throw new Error(`${runtime} raw.ts exited with ${code}`)
-    const delta = (a?: number, b?: number) => (a === undefined || b === undefined ? undefined : b - a)
+    const delta = (a?: number, b?: number) =>
+      a === undefined || b === undefined ? undefined : b - a
     const result: Cores = {
       'raw client': out.cpuSeconds / out.seconds,
       'DynamoDB Local': cores(delta(dynamoCpu, ended.dynamo), ended.wall),
@@ -342,10 +349,7 @@ export async function runThroughput(options: RunOptions): Promise<ThroughputResu
     `\nCores each process kept busy (CPU seconds per second, median; the machine has ${m.cpu.split('× ')[1] ?? '?'}):\n`,
   )
   options.log(
-    table(
-      ['runtime', 'workload', "server's run", 'raw run', 'raw run beside the load'],
-      coreRows,
-    ),
+    table(['runtime', 'workload', "server's run", 'raw run', 'raw run beside the load'], coreRows),
   )
   const result: ThroughputResult = { machine: m, seconds, runs, concurrency: CONCURRENCY, results }
   await writeResult(options, 'throughput', result)
