@@ -29,6 +29,8 @@ function category(frame: ProfileNode['callFrame']): string {
   if (name === '(idle)') return 'idle (waiting: on Node, for Web Crypto on the thread pool)'
   if (name === '(garbage collector)') return 'garbage collector'
   if (name === '(program)' || name === '(root)') return 'runtime, not attributed'
+  if (/internal\/modules\/|node_modules\/(tsx|esbuild|get-tsconfig)\//.test(url))
+    return 'start-up: loading modules'
   if (url.includes('/src/cookie.ts')) return 'library: src/cookie.ts'
   if (url.includes('/src/client.ts')) return 'library: src/client.ts'
   if (url.includes('/src/marshall.ts')) return 'library: src/marshall.ts'

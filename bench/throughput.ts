@@ -187,6 +187,17 @@ async function loadRaw(
   }
 }
 
+/** CPU µs per request of each process, run by run, then the median. */
+function perRequest(runs: Cores[], perSecond: number[]): Cores {
+  return medianCores(
+    runs.map((c, i) =>
+      Object.fromEntries(Object.entries(c).map(([k, v]) => [k, (v / perSecond[i]) * 1e6])),
+    ),
+  )
+}
+
+const sum = (c: Cores, ...keys: string[]) => keys.reduce((t, k) => t + (c[k] ?? Number.NaN), 0)
+
 /** The median of each process's cores over the runs. */
 function medianCores(runs: Cores[]): Cores {
   const out: Cores = {}
@@ -207,6 +218,14 @@ export interface ThroughputRow {
   ratioLoaded: number
   /** Median cores each process kept busy: during the server's runs, the raw ones, the loaded raw ones. */
   cores: { server: Cores; raw: Cores; rawLoaded: Cores }
+  /** Median CPU µs per request of each process, in the server's runs and the raw ones. */
+  cpuPerRequest: { server: Cores; raw: Cores }
+  /**
+   * What the server would reach of the raw limit if CPU were the only limit, with the load
+   * generator's work counted on both sides: (raw client + DynamoDB Local + load generator) ÷
+   * (server + DynamoDB Local + load generator), in CPU per request.
+   */
+  cpuBoundRatio: number
 }
 
 export interface ThroughputResult {
@@ -290,6 +309,7 @@ export async function runThroughput(options: RunOptions): Promise<ThroughputResu
   const results = {} as ThroughputResult['results']
   const rows: string[][] = []
   const coreRows: string[][] = []
+  const usRows: string[][] = []
   const pct = (x: number) => `${(x * 100).toFixed(0)}%`
   const showCores = (c: Cores) =>
     Object.entries(c)
@@ -309,7 +329,24 @@ export async function runThroughput(options: RunOptions): Promise<ThroughputResu
       }
       const ratio = server.median / raw.median
       const ratioLoaded = server.median / rawLoaded.median
-      results[runtime][workload] = { server, raw, rawLoaded, ratio, ratioLoaded, cores: used }
+      const cpuPerRequest = {
+        server: perRequest(coreSamples.get(key('server'))!, server.runs),
+        raw: perRequest(coreSamples.get(key('raw'))!, raw.runs),
+      }
+      const generator = cpuPerRequest.server['load generator']
+      const cpuBoundRatio =
+        (sum(cpuPerRequest.raw, 'raw client', 'DynamoDB Local') + generator) /
+        sum(cpuPerRequest.server, 'server', 'DynamoDB Local', 'load generator')
+      results[runtime][workload] = {
+        server,
+        raw,
+        rawLoaded,
+        ratio,
+        ratioLoaded,
+        cores: used,
+        cpuPerRequest,
+        cpuBoundRatio,
+      }
       rows.push([
         runtime,
         workload,
@@ -325,6 +362,17 @@ export async function runThroughput(options: RunOptions): Promise<ThroughputResu
         showCores(used.server),
         showCores(used.raw),
         showCores(used.rawLoaded),
+      ])
+      const us = (c: Cores) =>
+        Object.entries(c)
+          .map(([k, v]) => `${k} ${Number.isNaN(v) ? '?' : v.toFixed(0)}`)
+          .join(', ')
+      usRows.push([
+        runtime,
+        workload,
+        us(cpuPerRequest.server),
+        us(cpuPerRequest.raw),
+        Number.isNaN(cpuBoundRatio) ? '?' : pct(cpuBoundRatio),
       ])
     }
   }
@@ -350,6 +398,21 @@ export async function runThroughput(options: RunOptions): Promise<ThroughputResu
   )
   options.log(
     table(['runtime', 'workload', "server's run", 'raw run', 'raw run beside the load'], coreRows),
+  )
+  options.log(
+    "\nCPU µs per request of each process (median of the runs), and what the server would reach of the raw limit if CPU were all that limits both, the load generator's work counted on both sides: (raw client + DynamoDB Local + load generator) ÷ (server + DynamoDB Local + load generator). Unlike requests per second, these figures hold when other processes share the machine.\n",
+  )
+  options.log(
+    table(
+      [
+        'runtime',
+        'workload',
+        "server's run, µs / request",
+        'raw run, µs / request',
+        'CPU-bound ratio',
+      ],
+      usRows,
+    ),
   )
   const result: ThroughputResult = { machine: m, seconds, runs, concurrency: CONCURRENCY, results }
   await writeResult(options, 'throughput', result)
