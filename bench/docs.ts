@@ -59,7 +59,15 @@ of that store sees on top of the app's own, per request of that kind.`,
 calls straight from a client loop. The load generator, the server and DynamoDB Local share the
 machine's cores; the raw client has no load generator beside it. So the raw limit is measured a
 second time beside a process that burns as much CPU as the load generator did, and the CPU each
-process used is shown: the ratio to that second figure compares like with like.`,
+process used is shown, per second and per request.
+
+How to read it: the load generator takes little (a tenth of a core or less), so taking its share
+away moves the ratio by a few points only. What remains is the server's own work per request (the
+HTTP server, Hono, the middleware's cookie and session handling) on top of the DynamoDB call the
+raw client also makes; the server and the raw client each run their JavaScript on one thread, so
+when that thread is the limit the server reaches about "raw client ÷ server" (µs per request) of
+the raw limit. A read-only request makes one cheap DynamoDB call, so HTTP serving weighs most
+there; a changing request makes two, and the ratio rises.`,
   profile: `Where the read path's main-thread time goes: \`node --cpu-prof\` and \`bun --cpu-prof\` over
 read-only requests (\`bench/profile-read.ts\`: \`app.request()\`, fake DynamoDB, start-up included).
 How to read it:
@@ -69,9 +77,11 @@ How to read it:
   HMAC check and the stored key's SHA-256 are remembered per cookie, so a read signs once.
 - On Node, Web Crypto hashes on libuv's thread pool: the main thread shows idle while it waits,
   and the JavaScript side of each call (argument checks and algorithm normalization in
-  \`node:internal/crypto\`, promise and job set-up) costs more than the hashing itself. The AWS SDK
-  hashes with \`node:crypto\`'s synchronous \`createHash\`/\`createHmac\`, which is why its signing is
-  cheap; its overhead is in its middleware stack.
+  \`node:internal/crypto\`, promise and job set-up) is the largest single item on the main thread.
+  The AWS SDK and Architect's \`aws4\` hash with \`node:crypto\`'s synchronous
+  \`createHash\`/\`createHmac\` instead: Architect's lower CPU per request in the CPU tables comes
+  from that and from making no \`Request\`/\`Response\` objects (its fake stands in for
+  \`node:http\`'s \`request\`); the SDK's higher one from its middleware stack.
 - On Bun, \`digest\`, \`sign\` and \`importKey\` run on the main thread and are listed as native
   frames; Bun's \`Request\`/\`Headers\` come next.
 - "library" rows are this package's own code; "fetch classes" are the \`Request\`/\`Response\`/
@@ -81,7 +91,7 @@ How to read it:
 
 /** The whole page from the sections' last tables; a section never run says how to get it. */
 export function report(sections: Record<string, string | undefined>): string {
-  const parts = [INTRO]
+  const parts = [INTRO.trim()]
   for (const name of SECTIONS) {
     const body = sections[name]
     const before = BEFORE[name]

@@ -241,7 +241,7 @@ export async function runThroughput(options: RunOptions): Promise<ThroughputResu
   const seconds = options.smoke ? 0.5 : 4
   const runs = options.smoke ? 1 : 5
   const m = await machine()
-  options.log('\n## 4. Throughput (DynamoDB Local, loopback, concurrency 50)\n')
+  options.log('\n## 5. Throughput (DynamoDB Local, loopback, concurrency 50)\n')
   options.log(describeMachine(m))
   const tableName = `bench-throughput-${Date.now().toString(36)}`
   await createSessionTable({
@@ -373,6 +373,7 @@ export async function runThroughput(options: RunOptions): Promise<ThroughputResu
         us(cpuPerRequest.server),
         us(cpuPerRequest.raw),
         Number.isNaN(cpuBoundRatio) ? '?' : pct(cpuBoundRatio),
+        pct(cpuPerRequest.raw['raw client'] / cpuPerRequest.server.server),
       ])
     }
   }
@@ -400,7 +401,7 @@ export async function runThroughput(options: RunOptions): Promise<ThroughputResu
     table(['runtime', 'workload', "server's run", 'raw run', 'raw run beside the load'], coreRows),
   )
   options.log(
-    "\nCPU µs per request of each process (median of the runs), and what the server would reach of the raw limit if CPU were all that limits both, the load generator's work counted on both sides: (raw client + DynamoDB Local + load generator) ÷ (server + DynamoDB Local + load generator). Unlike requests per second, these figures hold when other processes share the machine.\n",
+    "\nCPU µs per request of each process (median of the runs), and what the server would reach of the raw limit if CPU were all that limits both, the load generator's work counted on both sides: (raw client + DynamoDB Local + load generator) ÷ (server + DynamoDB Local + load generator). Unlike requests per second, these figures hold when other processes share the machine. The server and the raw client each run JavaScript on one thread: when that thread is the limit, the server reaches about (raw client ÷ server) of the raw limit, the last column.\n",
   )
   options.log(
     table(
