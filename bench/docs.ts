@@ -77,7 +77,7 @@ How to read it:
   HMAC check and the stored key's SHA-256 are remembered per cookie, so a read signs once.
 - On Node, Web Crypto hashes on libuv's thread pool: the main thread shows idle while it waits,
   and the JavaScript side of each call (argument checks and algorithm normalization in
-  \`node:internal/crypto\`, promise and job set-up) is the largest single item on the main thread.
+  \`node:internal/crypto\`, promise and job set-up) is one of the largest items on the main thread.
   The AWS SDK and Architect's \`aws4\` hash with \`node:crypto\`'s synchronous
   \`createHash\`/\`createHmac\` instead: Architect's lower CPU per request in the CPU tables comes
   from that and from making no \`Request\`/\`Response\` objects (its fake stands in for

@@ -2,7 +2,7 @@
 // bench/results/*.json (and each one's tables in bench/results/*.md), the chart in
 // bench/chart.svg and the whole report in docs/benchmarks.md. `--smoke` runs each with tiny
 // counts into bench/out/ instead (the test suite does that); `--only size,cpu,...` picks some
-// (the report keeps the other sections from their last run).
+// (the report keeps the other sections from their last run); `--report` only rebuilds the report.
 import { execFile } from 'node:child_process'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -181,12 +181,24 @@ async function readSection(dir: string, name: string): Promise<string | undefine
   }
 }
 
+/** docs/benchmarks.md (smoke runs: bench/out/benchmarks.md): every section from its last run. */
+async function writeReport(outDir: string, smoke: boolean) {
+  const sections: Record<string, string | undefined> = {}
+  for (const name of SECTIONS) sections[name] = await readSection(outDir, name)
+  const doc = smoke ? join(outDir, 'benchmarks.md') : join(ROOT, 'docs', 'benchmarks.md')
+  await mkdir(join(doc, '..'), { recursive: true })
+  await writeFile(doc, report(sections))
+  console.log(`report: ${doc}`)
+}
+
 async function main() {
   const args = process.argv.slice(2)
   const smoke = args.includes('--smoke')
   const at = args.indexOf('--only')
   const only = at >= 0 ? (args[at + 1].split(',') as Benchmark[]) : [...BENCHMARKS]
   const outDir = join(BENCH_DIR, smoke ? 'out' : 'results')
+  // `--report`: only rebuild docs/benchmarks.md from the last results (after editing its text).
+  if (args.includes('--report')) return writeReport(outDir, smoke)
   const started = Date.now()
   const outcome = await bench(only, {
     smoke,
@@ -213,13 +225,7 @@ async function main() {
     console.log(`\nchart: ${file}`)
   }
   await writeFile(join(outDir, 'targets.json'), `${JSON.stringify(outcome.targets, null, 2)}\n`)
-  // The report: every section from its last run, in order.
-  const sections: Record<string, string | undefined> = {}
-  for (const name of SECTIONS) sections[name] = await readSection(outDir, name)
-  const doc = smoke ? join(outDir, 'benchmarks.md') : join(ROOT, 'docs', 'benchmarks.md')
-  await mkdir(join(doc, '..'), { recursive: true })
-  await writeFile(doc, report(sections))
-  console.log(`report: ${doc}`)
+  await writeReport(outDir, smoke)
   console.log(`\nbench finished in ${((Date.now() - started) / 1000).toFixed(0)} s`)
 }
 
