@@ -48,9 +48,14 @@ function judge(r: BenchOutcome): BenchOutcome['targets'] {
     for (const scenario of ['read-only session', 'changed session'] as const) {
       const o = cpu.overhead[scenario]
       const ours = o['ours (aws4fetch)']
+      // The same ratio from each candidate's least disturbed run: on a shared machine the
+      // medians carry other processes' noise, the minimums less of it.
+      const least = (c: keyof typeof o) =>
+        cpu.results[scenario][c].min - cpu.results[scenario]['no middleware'].min
+      const byMin = least('ours (aws4fetch)') / least('SDK baseline')
       targets.push({
         target: `CPU (${runtime}), ${scenario}: ours ≤ 0.9× the SDK baseline's overhead`,
-        measured: `${ours.toFixed(0)} µs vs ${o['SDK baseline'].toFixed(0)} µs (${(ours / o['SDK baseline']).toFixed(2)}×)`,
+        measured: `${ours.toFixed(0)} µs vs ${o['SDK baseline'].toFixed(0)} µs (${(ours / o['SDK baseline']).toFixed(2)}×; from the fastest runs ${byMin.toFixed(2)}×)`,
         met: ours <= 0.9 * o['SDK baseline'],
       })
     }

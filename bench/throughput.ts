@@ -411,6 +411,7 @@ export async function runThroughput(options: RunOptions): Promise<ThroughputResu
         "server's run, µs / request",
         'raw run, µs / request',
         'CPU-bound ratio',
+        'raw client ÷ server, µs / request',
       ],
       usRows,
     ),
