@@ -79,7 +79,7 @@ export async function runRoundTrips(options: RunOptions): Promise<RoundTripResul
   if (!options.endpoint) throw new Error('the round-trip benchmark needs DynamoDB Local')
   const samples = options.smoke ? 3 : 40
   const m = await machine()
-  options.log(`\n## 5. Round trips to DynamoDB and the latency they add (${DELAY_MS} ms away)\n`)
+  options.log(`\n## 4. Round trips to DynamoDB and the latency they add (${DELAY_MS} ms away)\n`)
   options.log(describeMachine(m))
   const stamp = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`
   const results: RoundTripResult['results'] = {}
