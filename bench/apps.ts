@@ -1,8 +1,10 @@
 // The apps the CPU and throughput benchmarks drive: the same three routes under each candidate.
+import { useSession } from '@hono/session'
 import { Hono, type MiddlewareHandler } from 'hono'
 import { sessionMiddleware as honoSessions, MemoryStore } from 'hono-sessions'
 import { dynamoSession, type SessionEnv } from '../src/index.ts'
 import { sessionMiddleware } from '../src/middleware.ts'
+import { arcFake, arcRoutes } from './arc.ts'
 import { credentials, SECRET } from './lib.ts'
 import { makeClient } from './sdk-client.ts'
 
@@ -15,6 +17,8 @@ export const CANDIDATES = [
   'SDK baseline',
   'hono-sessions, memory, encrypted id',
   'hono-sessions, memory, plain id',
+  'architect/functions (aws-lite)',
+  '@hono/session (cookie only)',
 ] as const
 export type Candidate = (typeof CANDIDATES)[number]
 
@@ -39,7 +43,10 @@ function sessionOptions(conn: Connection) {
  * Routes: `/none` never looks at the session, `/read` reads it, `/change` writes one key, `/login`
  * starts a session. Handlers do the same work under every candidate.
  */
-export function makeApp(candidate: Candidate, conn: Connection): Hono {
+/** @hono/session's secret: 32 bytes, hex. */
+const HEX_SECRET = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff'
+
+export async function makeApp(candidate: Candidate, conn: Connection): Promise<Hono> {
   if (candidate === 'no middleware') {
     const app = new Hono()
     app.get('/none', (c) => c.text('ok'))
@@ -47,6 +54,46 @@ export function makeApp(candidate: Candidate, conn: Connection): Hono {
     app.post('/change', (c) => c.text('ok'))
     app.post('/login', (c) => c.text('ok'))
     return app
+  }
+  if (candidate === 'architect/functions (aws-lite)') {
+    // Its own DynamoDB client (aws-lite over node:http), answered in process: see bench/arc.ts.
+    return arcRoutes(await arcFake(), {
+      'GET /none': 'none',
+      'GET /read': () => undefined,
+      'POST /change': (s) => {
+        s.cart = [String(Date.now())]
+        return 'ok'
+      },
+      'POST /login': (s) => {
+        s.user = 'u1'
+        return 'ok'
+      },
+    })
+  }
+  if (candidate === '@hono/session (cookie only)') {
+    // The whole session in an encrypted cookie (JWE, jose): no store, no network call.
+    type Env = { Variables: { session: import('@hono/session').Session<Partial<Data>> } }
+    const app = new Hono<Env>()
+    app.use(
+      useSession<Partial<Data>>({
+        secret: HEX_SECRET,
+        duration: { absolute: 604800, inactivity: 86400 },
+      }) as unknown as MiddlewareHandler<Env>,
+    )
+    app.get('/none', (c) => c.text('ok'))
+    app.get('/read', async (c) => {
+      const data = await c.get('session').get()
+      return c.text(`${data?.user} ${data?.cart}`)
+    })
+    app.post('/change', async (c) => {
+      await c.get('session').update((data) => ({ ...data, cart: [String(Date.now())] }))
+      return c.text('ok')
+    })
+    app.post('/login', async (c) => {
+      await c.get('session').update({ user: 'u1' })
+      return c.text('ok')
+    })
+    return app as unknown as Hono
   }
   if (candidate.startsWith('hono-sessions')) {
     // Its README: path '/', httpOnly, sameSite Lax; an encryption key is "recommended" with stores.

@@ -1,5 +1,6 @@
 // Benchmark 3: DynamoDB calls and capacity units for one scripted workload, ours against
-// express-session + connect-dynamodb, both on DynamoDB Local, both told to report capacity.
+// express-session + connect-dynamodb and @architect/functions, all on DynamoDB Local behind the
+// metering proxy (bench/proxy.ts), which asks DynamoDB to report capacity for every call.
 
 import type { Server } from 'node:http'
 import { createRequire } from 'node:module'
@@ -7,6 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { Hono } from 'hono'
 import { createSessionTable, dynamoSession, type SessionEnv } from '../src/index.ts'
+import { arcOn, arcRoutes } from './arc.ts'
 import {
   credentials,
   describeMachine,
@@ -14,12 +16,14 @@ import {
   machine,
   prng,
   type RunOptions,
+  rotate,
   SECRET,
   type Stat,
   stat,
   table,
   writeResult,
 } from './lib.ts'
+import { type DynamoProxy, Meter, startProxy } from './proxy.ts'
 
 const require = createRequire(import.meta.url)
 // Untyped CommonJS packages, loaded the way their READMEs show.
@@ -30,88 +34,14 @@ const session: any = require('express-session')
 // biome-ignore lint/suspicious/noExplicitAny: typed against express-session's missing types
 const connectDynamoDB: any = require('connect-dynamodb')
 
-const READS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan'])
-const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'])
-
-/** What one candidate spent: calls by operation and the capacity DynamoDB reported. */
-class Meter {
-  calls: Record<string, number> = {}
-  failed = 0
-  rcu = 0
-  wcu = 0
-  record(op: string, units: number | undefined, ok: boolean) {
-    this.calls[op] = (this.calls[op] ?? 0) + 1
-    if (!ok) this.failed++
-    if (READS.has(op)) this.rcu += units ?? 0
-    else if (WRITES.has(op)) this.wcu += units ?? 0
-  }
-  count(kinds: Set<string>) {
-    return Object.entries(this.calls)
-      .filter(([op]) => kinds.has(op))
-      .reduce((sum, [, n]) => sum + n, 0)
-  }
-}
-
-/**
- * A fetch for our client that asks DynamoDB for `ReturnConsumedCapacity: TOTAL` (the library never
- * does) and records what comes back. DynamoDB Local does not check signatures, so the rewritten
- * body can keep the original signature.
- */
-function meteredFetch(meter: Meter): typeof fetch {
-  return async (input, init) => {
-    const request = new Request(input, init)
-    const op = (request.headers.get('x-amz-target') ?? '').split('.').pop() ?? ''
-    const body = JSON.parse(await request.text())
-    body.ReturnConsumedCapacity = 'TOTAL'
-    const headers = new Headers(request.headers)
-    headers.delete('content-length')
-    const response = await fetch(request.url, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify(body),
-      signal: request.signal,
-    })
-    const text = await response.text()
-    let units: number | undefined
-    try {
-      units = JSON.parse(text).ConsumedCapacity?.CapacityUnits
-    } catch {}
-    meter.record(op, units, response.ok)
-    return new Response(text, { status: response.status, headers: response.headers })
-  }
-}
-
-/** The same for the AWS SDK client connect-dynamodb is given: a middleware on its stack. */
-function meteredSdkClient(endpoint: string, meter: Meter): DynamoDBClient {
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials })
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const op = String(context.commandName ?? '').replace(/Command$/, '')
-      const input = args.input as Record<string, unknown>
-      if (READS.has(op) || WRITES.has(op)) input.ReturnConsumedCapacity = 'TOTAL'
-      try {
-        const out = await next(args)
-        const output = out.output as { ConsumedCapacity?: { CapacityUnits?: number } }
-        meter.record(op, output.ConsumedCapacity?.CapacityUnits, true)
-        return out
-      } catch (error) {
-        meter.record(op, undefined, false)
-        throw error
-      }
-    },
-    { step: 'initialize', name: 'benchCapacity' },
-  )
-  return client
-}
-
-type Kind = 'page view' | 'cart change' | 'login' | 'logout'
+export type Kind = 'page view' | 'cart change' | 'login' | 'logout'
 const MIX: [Kind, number][] = [
   ['page view', 0.7],
   ['cart change', 0.2],
   ['login', 0.05],
   ['logout', 0.05],
 ]
-const ROUTES: Record<Kind, [string, string]> = {
+export const ROUTES: Record<Kind, [string, string]> = {
   'page view': ['GET', '/'],
   'cart change': ['POST', '/cart'],
   login: ['POST', '/login'],
@@ -138,7 +68,7 @@ export function workload(seed: number, requests: number, browsers: number) {
 }
 
 /** A browser's cookie jar: keeps what Set-Cookie says, drops what it clears. */
-class Jar {
+export class Jar {
   cookies = new Map<string, string>()
   header() {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
@@ -157,9 +87,10 @@ class Jar {
 
 type Send = (method: string, path: string, cookie: string) => Promise<Response>
 
-interface Candidate {
+/** One session library serving the workload's four routes, its DynamoDB calls through `proxy`. */
+export interface Candidate {
   name: string
-  meter: Meter
+  proxy: DynamoProxy
   send: Send
   close: () => Promise<void>
 }
@@ -167,11 +98,11 @@ interface Candidate {
 type Data = { user: string; cart: string[] }
 
 async function ours(endpoint: string, tableName: string): Promise<Candidate> {
-  const meter = new Meter()
   const conn = { table: tableName, endpoint, region: 'us-east-1', credentials }
   await createSessionTable(conn)
+  const proxy = await startProxy(endpoint)
   const app = new Hono<SessionEnv<Data>>()
-  app.use(dynamoSession<Data>({ ...conn, secret: SECRET, fetch: meteredFetch(meter) }))
+  app.use(dynamoSession<Data>({ ...conn, endpoint: proxy.endpoint, secret: SECRET }))
   let n = 0
   app.get('/', (c) => {
     const s = c.get('session')
@@ -194,15 +125,16 @@ async function ours(endpoint: string, tableName: string): Promise<Candidate> {
   })
   const send: Send = async (method, path, cookie) =>
     app.request(path, { method, headers: cookie ? { cookie } : {} })
-  return { name: 'ours (dynamoSession)', meter, send, close: async () => {} }
+  return { name: 'ours (dynamoSession)', proxy, send, close: () => proxy.close() }
 }
 
 async function theirs(endpoint: string, tableName: string): Promise<Candidate> {
-  const meter = new Meter()
   // Same key schema as connect-dynamodb's own (hash key `id`, `expires`), billed on demand.
   await createSessionTable({ table: tableName, endpoint, region: 'us-east-1', credentials })
+  const proxy = await startProxy(endpoint)
+  const client = new DynamoDBClient({ endpoint: proxy.endpoint, region: 'us-east-1', credentials })
   const DynamoDBStore = connectDynamoDB({ session })
-  const store = new DynamoDBStore({ table: tableName, client: meteredSdkClient(endpoint, meter) })
+  const store = new DynamoDBStore({ table: tableName, client })
   const app = express()
   // express-session's README: resave false when the store has touch(), saveUninitialized false
   // for login sessions; one day, as ours.
@@ -246,13 +178,67 @@ async function theirs(endpoint: string, tableName: string): Promise<Candidate> {
     fetch(`${base}${path}`, { method, headers: cookie ? { cookie } : {} })
   return {
     name: 'express-session + connect-dynamodb',
-    meter,
+    proxy,
     send,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      })
+      client.destroy()
+      await proxy.close()
+    },
   }
 }
 
-async function drive(candidate: Candidate, script: ReturnType<typeof workload>, browsers: number) {
+/**
+ * `@architect/functions`: `arc.http.session.read` on every route, `write` when it changed. It has
+ * no regenerate or destroy: login writes the user under the same id, logout writes the session
+ * back without the user's keys. Its one table per process (bench/arc.ts) is not `tableName`.
+ */
+async function architect(endpoint: string, _tableName: string): Promise<Candidate> {
+  const box = await arcOn(endpoint)
+  box.proxy.meter = new Meter()
+  let n = 0
+  const app = arcRoutes(box, {
+    'GET /': () => undefined,
+    'POST /cart': (s) => {
+      s.cart = [...(s.cart ?? []), `sku-${n++}`].slice(-5)
+      return 'added'
+    },
+    'POST /login': (s) => {
+      s.user = `user-${n++}`
+      return 'welcome'
+    },
+    'POST /logout': (s) => {
+      delete s.user
+      delete s.cart
+      return 'bye'
+    },
+  })
+  const send: Send = async (method, path, cookie) =>
+    app.request(path, { method, headers: cookie ? { cookie } : {} })
+  return { name: 'architect/functions (aws-lite)', proxy: box.proxy, send, close: async () => {} }
+}
+
+export const NAMES = [
+  'ours (dynamoSession)',
+  'express-session + connect-dynamodb',
+  'architect/functions (aws-lite)',
+] as const
+
+/** The DynamoDB-backed candidates, in the order of NAMES. */
+export const MAKERS: ((endpoint: string, table: string) => Promise<Candidate>)[] = [
+  ours,
+  theirs,
+  architect,
+]
+
+export async function drive(
+  candidate: Candidate,
+  script: ReturnType<typeof workload>,
+  browsers: number,
+) {
   const jars = Array.from({ length: browsers }, () => new Jar())
   for (const { browser, kind } of script) {
     const [method, path] = ROUTES[kind]
@@ -291,13 +277,13 @@ export async function runCost(options: RunOptions): Promise<CostResult> {
   const m = await machine()
   options.log('\n## 3. DynamoDB cost of one workload (DynamoDB Local)\n')
   options.log(describeMachine(m))
-  const makers = [ours, theirs]
+  const makers = MAKERS
   const perRun = new Map<string, Totals[]>()
   const stamp = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`
   for (let round = 0; round <= runs; round++) {
     const script = workload(round + 1, round === 0 ? Math.min(requests, 100) : requests, browsers)
-    // Alternate which candidate goes first; each run gets fresh tables.
-    const order = round % 2 ? [...makers].reverse() : makers
+    // Rotate which candidate goes first; each run gets fresh tables (Architect: fresh browsers).
+    const order = rotate(makers, round)
     for (const make of order) {
       const candidate = await make(endpoint, `bench-cost-${make.name}-${stamp}-${round}`)
       try {
@@ -306,15 +292,13 @@ export async function runCost(options: RunOptions): Promise<CostResult> {
         await candidate.close()
       }
       if (round === 0) continue
-      const meter = candidate.meter
+      const meter = candidate.proxy.meter
       const totals: Totals = {
-        reads: meter.count(READS),
-        writes: meter.count(WRITES),
+        reads: meter.count('reads'),
+        writes: meter.count('writes'),
         rcu: meter.rcu,
         wcu: meter.wcu,
-        other: Object.entries(meter.calls)
-          .filter(([op]) => !READS.has(op) && !WRITES.has(op))
-          .reduce((sum, [, v]) => sum + v, 0),
+        other: meter.other(),
         failed: meter.failed,
         calls: meter.calls,
       }
@@ -331,7 +315,7 @@ export async function runCost(options: RunOptions): Promise<CostResult> {
       perRun: totals,
     }
   }
-  const names = [...perRun.keys()].sort((a) => (a.startsWith('ours') ? -1 : 1))
+  const names = NAMES.filter((name) => perRun.has(name))
   const opsOf = (name: string) => {
     const sums: Record<string, number[]> = {}
     for (const t of perRun.get(name)!) {
@@ -342,7 +326,7 @@ export async function runCost(options: RunOptions): Promise<CostResult> {
       .join(', ')
   }
   options.log(
-    `\n${requests} requests from ${browsers} browsers: ${MIX.map(([k, p]) => `${p * 100}% ${k}s`).join(', ')}; ${runs} runs (a different script each, the same for both) after a warm-up; median (min–max)\n`,
+    `\n${requests} requests from ${browsers} browsers: ${MIX.map(([k, p]) => `${p * 100}% ${k}s`).join(', ')}; ${runs} runs (a different script each, the same for every candidate) after a warm-up; median (min–max)\n`,
   )
   options.log(
     table(

@@ -81,7 +81,7 @@ export async function runCpu(options: RunOptions): Promise<CpuResult> {
   const subjects: Subject[] = []
   for (const candidate of CANDIDATES) {
     const fake = fakeDynamoDB()
-    const app = makeApp(candidate, { table: 'bench', endpoint: 'http://fake.local', ...fake })
+    const app = await makeApp(candidate, { table: 'bench', endpoint: 'http://fake.local', ...fake })
     subjects.push({ candidate, app, cookie: await login(app) })
     if (candidate.startsWith('ours') || candidate === 'SDK baseline') {
       if (fake.calls.PutItem !== 1) throw new Error(`${candidate}: login did not store a session`)

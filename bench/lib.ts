@@ -1,4 +1,5 @@
 // Shared by every benchmark: machine description, statistics, tables and result files.
+import { readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, totalmem, type } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -18,6 +19,8 @@ export interface RunOptions {
   outDir: string
   /** A DynamoDB Local endpoint, for the benchmarks that need one. */
   endpoint?: string
+  /** DynamoDB Local's process, when known: the throughput benchmark reads its CPU time. */
+  dynamoPid?: number
   log: (line: string) => void
 }
 
@@ -98,5 +101,21 @@ export function prng(seed: number): () => number {
     t = Math.imul(t ^ (t >>> 15), t | 1)
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/**
+ * CPU seconds (user + system, all threads) a process has used so far, from /proc (Linux), or
+ * undefined where there is no /proc or the process is gone.
+ */
+export function processCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return undefined
   }
 }

@@ -48,8 +48,11 @@ const LAST = 'demo-last'
  * `ConsumedCapacity` read from a copy of the body, and the result added to the calls of the
  * request that is being served. Calls made outside a request (table set-up) are not recorded.
  */
-export function recordingFetch(inner: typeof fetch = (input, init) => fetch(input, init)) {
-  const recorded: typeof fetch = async (input, init) => {
+export function recordingFetch(
+  inner: typeof fetch = ((input, init) => fetch(input, init)) as typeof fetch,
+) {
+  // Cast: Bun's fetch type carries extras (preconnect) a plain function does not.
+  const recorded = (async (input: RequestInfo | URL, init?: RequestInit) => {
     const calls = tryGetContext<PanelEnv>()?.var.dynamoCalls
     if (!calls) return inner(input, init)
     const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : {}))
@@ -74,7 +77,7 @@ export function recordingFetch(inner: typeof fetch = (input, init) => fetch(inpu
       call.error = error instanceof Error ? error.name : 'failed'
       throw error
     }
-  }
+  }) as typeof fetch
   return recorded
 }
 

@@ -135,7 +135,9 @@ const keyName = (key: PropertyKey): string => {
 
 function checkJson(what: string, key: string, value: unknown): void {
   if (value === undefined) {
-    throw new TypeError(`${what}("${key}"): undefined is not a JSON value; use session.delete("${key}") to remove a key`)
+    throw new TypeError(
+      `${what}("${key}"): undefined is not a JSON value; use session.delete("${key}") to remove a key`,
+    )
   }
   const why = whyNotJson(value)
   if (why) throw new TypeError(`${what}("${key}"): ${why}`)

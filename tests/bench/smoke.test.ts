@@ -9,6 +9,8 @@ import { after, before, describe, test } from 'node:test'
 import { runCost } from '../../bench/cost.ts'
 import { runCpu } from '../../bench/cpu.ts'
 import { BENCH_DIR, BIN, type RunOptions } from '../../bench/lib.ts'
+import { runProfile } from '../../bench/profile.ts'
+import { runRoundTrips } from '../../bench/roundtrips.ts'
 import { runSize } from '../../bench/size.ts'
 import { runThroughput } from '../../bench/throughput.ts'
 import { testEndpoint } from '../env.ts'
@@ -42,6 +44,15 @@ describe('benchmarks, smoke run', () => {
     }
     const written = JSON.parse(await readFile(join(options.outDir, 'size.json'), 'utf8'))
     assert.equal(written.bundles['Hono alone'].gzip, r.bundles['Hono alone'].gzip)
+    // @hono/session bundles for a Worker; Architect does not (Node built-ins), but does for Node.
+    assert.ok(r.bundles['@hono/session (cookie only)'].contributions.jose > 1000)
+    const arc = r.bundles['architect/functions (aws-lite)']
+    assert.ok(arc.errors?.some((e) => /Could not resolve "(node:)?\w+"/.test(e)))
+    assert.equal(r.addedGzip['architect/functions (aws-lite)'], undefined)
+    const arcNode = r.nodeBundles['architect/functions (aws-lite)']
+    assert.equal(arcNode.errors, undefined)
+    assert.ok(arcNode.contributions['@aws-lite/client'] > 1000, 'aws-lite is in its Node bundle')
+    assert.ok((r.nodeAddedGzip['architect/functions (aws-lite)'] ?? 0) > 0)
   })
 
   test('CPU per request: every candidate answers every scenario, on Node and on Bun', async () => {
@@ -55,7 +66,7 @@ describe('benchmarks, smoke run', () => {
     assert.match(bun.runtime, /^Bun /)
     for (const r of [node, bun] as (typeof node)[]) {
       for (const [scenario, candidates] of Object.entries(r.results)) {
-        assert.equal(Object.keys(candidates).length, 5, scenario)
+        assert.equal(Object.keys(candidates).length, 7, scenario)
         for (const [candidate, s] of Object.entries(candidates)) {
           assert.ok(s.median > 0, `${r.runtime}: ${scenario}, ${candidate}`)
         }
@@ -63,10 +74,15 @@ describe('benchmarks, smoke run', () => {
     }
   })
 
-  test('DynamoDB cost: both stores are metered, with capacity units reported', async () => {
+  test('DynamoDB cost: every store is metered, with capacity units reported', async () => {
     const r = await runCost(options)
     const ours = r.results['ours (dynamoSession)']
     const theirs = r.results['express-session + connect-dynamodb']
+    const arc = r.results['architect/functions (aws-lite)']
+    assert.ok(arc.reads.median > 0 && arc.writes.median > 0)
+    assert.ok(arc.wcu.median >= arc.writes.median, 'Architect writes are metered through the proxy')
+    // Architect writes the whole item with PutItem on every change.
+    assert.ok((arc.perRun[0].calls.PutItem ?? 0) > 0)
     assert.ok(ours.reads.median > 0 && ours.writes.median > 0)
     assert.ok(ours.wcu.median >= ours.writes.median, 'each write reports at least one unit')
     assert.ok(theirs.reads.median > 0 && theirs.writes.median > 0)
@@ -75,14 +91,45 @@ describe('benchmarks, smoke run', () => {
     assert.ok((theirs.perRun[0].calls.UpdateItem ?? 0) > 0)
   })
 
+  test('round trips: every kind of request is counted and timed, with and without the delay', async () => {
+    const r = await runRoundTrips(options)
+    const ours = r.results['ours (dynamoSession)']
+    assert.equal(ours.cookieless.calls.median, 0, 'a cookieless request reaches no DynamoDB')
+    assert.equal(ours.read.calls.median, 1, 'a read is one GetItem')
+    for (const [name, kinds] of Object.entries(r.results)) {
+      for (const [kind, row] of Object.entries(kinds)) {
+        // Every call is held 20 ms: the delayed median covers at least that many calls' worth.
+        assert.ok(row.delayed.median >= row.calls.min * r.delayMs * 0.9, `${name} ${kind}`)
+      }
+    }
+    assert.equal(Object.keys(r.results).length, 3)
+  })
+
   test('throughput: both runtimes serve both workloads, and the raw limit is measured', async () => {
     const r = await runThroughput(options)
     for (const runtime of ['node', 'bun'] as const) {
       for (const workload of ['read-only', 'changing'] as const) {
-        const { server, raw } = r.results[runtime][workload]
+        const { server, raw, rawLoaded, cores } = r.results[runtime][workload]
         assert.ok(server.median > 0, `${runtime} ${workload} server`)
         assert.ok(raw.median > 0, `${runtime} ${workload} raw`)
+        assert.ok(rawLoaded.median > 0, `${runtime} ${workload} raw beside the load`)
+        assert.ok(cores.server['load generator'] > 0 && cores.server.server > 0)
+        assert.ok(cores.rawLoaded.burner >= 0)
       }
+    }
+  })
+
+  test('profiles: the read path is profiled on Node and Bun, the library found in both', async () => {
+    const [node, bun] = await runProfile(options)
+    for (const r of [node, bun]) {
+      assert.ok(
+        r.categories.some((c) => c.category.startsWith('library:')),
+        r.runtime,
+      )
+      assert.ok(
+        r.categories.some((c) => c.category.startsWith('aws4fetch')),
+        r.runtime,
+      )
     }
   })
 })
