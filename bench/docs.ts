@@ -37,7 +37,7 @@ The candidates:
 - **hono-sessions** (memory store) and **@hono/session** (the whole session in an encrypted cookie,
   JWE by \`jose\`): stores that make no network call, the floor for CPU per request.
 
-![CPU per request and bundle size against the baselines](../bench/chart.svg)
+![CPU per request and bundle size against the baselines](https://github.com/dynamo-session/hono/blob/main/bench/chart.svg?raw=true)
 `
 
 /** Text placed before a section's tables. */
