@@ -208,8 +208,9 @@ export function sessionMiddleware<
   const needsEnv = !s.secrets || !s.region || !s.table || !s.endpoint || !s.credentials
   const logged = new Map<string, number>()
   const budget = s.retry.budgetMs
-  // Write tokens are kept while a retry of their write may still come.
-  const keepTokens = Math.max(120, Math.ceil(budget / 500))
+  // Write tokens are kept while a retry of their write may still come (the retry budget), with
+  // room for clocks that differ between instances.
+  const keepTokens = Math.ceil(budget / 1000) + 30
 
   function readEnv(c: Context): EnvRecord {
     if (!needsEnv) return {}

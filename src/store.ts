@@ -237,7 +237,7 @@ export interface ItemUpdate {
   expires?: number
   /** Epoch seconds: the item must not have expired. */
   now: number
-  /** This write's token (for writes that change data), recognised on a retry. */
+  /** This write's token (for writes that change data), recognised on a retry where needed. */
   token?: string
   /** Write tokens older than this epoch second are removed. */
   staleBefore: number
@@ -281,7 +281,11 @@ export async function updateItem(table: SessionTable, id: string, u: ItemUpdate)
       v: stored.v + 1,
       w,
     })
-    const x = perKey(u, stored)
+    // A retry of a blind SET/REMOVE writes the same values again; increments, lease-checked and
+    // whole-item writes would not, so only they carry the token a retry recognises.
+    const sent = Object.keys(u.changes.increment).length || u.lease ? u.token : undefined
+    const x = perKey({ ...u, token: sent }, stored)
+    const token = x ? sent : u.token
     const [, current] = x
       ? await write(table, 'UpdateItem', {
           Key: key(id),
@@ -295,7 +299,7 @@ export async function updateItem(table: SessionTable, id: string, u: ItemUpdate)
           ConditionExpression: versionIs(stored) + condition,
           ExpressionAttributeValues: stored.v ? { ...values, ':v': N(stored.v) } : values,
         })
-    if (!current || (u.token && current.w?.M?.[u.token])) return
+    if (!current || (token && current.w?.M?.[token])) return
     const session = parseItem(current, u.now)
     if (!session || session === 'ended') throw gone()
     if (u.lease && current.leaseOwner?.S !== u.lease) {
