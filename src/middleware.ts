@@ -514,13 +514,14 @@ export function sessionMiddleware<
   }
 
   return async function dynamoSession(c, next) {
+    // hono/timing's metrics, when the app uses timing(): the phases show in Server-Timing.
     const metric = (c.get as (key: string) => unknown)('metric') as
       | { headers: string[] }
       | undefined
-    const started = performance.now()
-    const time = (name: string) => {
-      metric?.headers.push(`${name};dur=${(performance.now() - started).toFixed(1)}`)
+    const time = (name: string, since: number) => {
+      metric?.headers.push(`${name};dur=${(performance.now() - since).toFixed(1)}`)
     }
+    const started = performance.now()
     const outer = [...c.res.headers]
     const now = seconds()
     let loaded: Loaded = { stored: null, ended: false }
@@ -538,7 +539,7 @@ export function sessionMiddleware<
     } catch (error) {
       return fail(c, error, outer)
     }
-    time('session-load')
+    time('session-load', started)
 
     const { stored } = loaded
     const session = new SessionState<Data, Flash>(
@@ -579,7 +580,7 @@ export function sessionMiddleware<
       await fail(c, error, outer)
     } finally {
       await release()
-      metric?.headers.push(`session-save;dur=${(performance.now() - saveStarted).toFixed(1)}`)
+      time('session-save', saveStarted)
     }
   }
 }

@@ -243,6 +243,50 @@ describe('workerd', () => {
   })
 })
 
+describe("a Worker's app.onError", () => {
+  let worker: RunningWorker
+  before(async () => {
+    worker = await startWorker({
+      entry: 'tests/workerd/onerror-worker.ts',
+      bindings: {
+        SESSION_TABLE: (await freshTable('workerd-onerror')).table,
+        AWS_REGION: 'us-east-1',
+        AWS_ENDPOINT_URL_DYNAMODB: testEndpoint(),
+        AWS_ACCESS_KEY_ID: 'AKIDFROMBINDINGS',
+        AWS_SECRET_ACCESS_KEY: 'secret-from-bindings',
+        SESSION_SECRET: SECRET,
+      },
+    })
+  })
+  after(async () => {
+    await worker?.stop()
+  })
+  const post = (path: string, cookie?: string) =>
+    worker.dispatch(path, { method: 'POST', headers: cookie ? { cookie } : {} })
+
+  test('receives store failures as DynamoSessionErrors with their status: 503, 500 and 409', async () => {
+    const down = await post('/down/set')
+    assert.equal(down.status, 503)
+    assert.equal(down.headers.get('retry-after'), '1')
+    assert.match(down.headers.get('x-code') ?? '', /^(NETWORK|TIMEOUT)$/)
+    assert.equal(await down.text(), 'Service Unavailable')
+
+    const missing = await post('/missing/set')
+    assert.equal(missing.status, 500)
+    assert.equal(missing.headers.get('x-code'), 'TABLE_NOT_FOUND')
+    assert.equal(await missing.text(), 'Internal Server Error')
+
+    const first = await post('/ok/set')
+    assert.equal(first.status, 200)
+    const cookie = first.headers.getSetCookie()[0].split(';')[0]
+    assert.equal((await post('/ok/destroy', cookie)).status, 200)
+    const late = await post('/ok/set', cookie)
+    assert.equal(late.status, 409)
+    assert.equal(late.headers.get('x-code'), 'SESSION_GONE')
+    assert.deepEqual(late.headers.getSetCookie(), [], 'a refused change never touches the cookie')
+  })
+})
+
 describe('a Worker using only the middleware', () => {
   test('imports no Node built-in, so it runs without nodejs_compat (as the suite above does)', async () => {
     const bundle = await bundleWorker('tests/workerd/worker.ts')
