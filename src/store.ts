@@ -270,8 +270,10 @@ export async function updateItem(table: SessionTable, id: string, u: ItemUpdate)
       Object.entries(stored.w ?? {}).filter(([, t]) => t >= u.staleBefore),
     )
     if (u.token) w[u.token] = u.now
+    // Only the flash values this request read are consumed: on a replay, those another request
+    // wrote meanwhile stay for the next one.
     const flash = { ...stored.flash, ...u.changes.flash }
-    for (const k of Object.keys(stored.flash))
+    for (const k of Object.keys(u.stored.flash))
       if (!Object.hasOwn(u.changes.flash, k)) delete flash[k]
     const item = sessionItem(id, {
       ...stored,

@@ -57,6 +57,32 @@ async function withConcurrentChange(
 }
 
 describe('changes past the expression limits', () => {
+  test("a flash value another request writes between this one's load and its whole-item save is kept for the next request", async () => {
+    const conn = await freshTable('big-flash-kept')
+    const a = bigApp(conn)
+    const b = makeApp(conn)
+    b.app.post('/note', (c) => {
+      c.get('session').flash('news', 'read me once')
+      return c.text('ok')
+    })
+    a.app.get('/news', (c) => c.json({ news: c.get('session').takeFlash('news') ?? null }))
+    const cookie = cookieFrom(await a.post('/set/seed/1'))
+    assert.ok(cookie)
+    const held = a.gate.hold(isSave)
+    const request = a.post('/bulk/set/1000', cookie)
+    await held.reached
+    assert.equal((await b.post('/note', cookie)).status, 200)
+    held.release()
+    assert.equal((await request).status, 200)
+    const next = await a.get('/news', cookie)
+    assert.deepEqual(
+      await next.json(),
+      { news: 'read me once' },
+      'the flash was not cleaned up unread',
+    )
+    assert.deepEqual(await (await a.get('/news', cookie)).json(), { news: null }, 'then it is gone')
+  })
+
   test('1,000 keys set in one request, with a concurrent change to another key: all kept', async () => {
     const conn = await freshTable('big-set')
     const a = bigApp(conn)
