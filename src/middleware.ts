@@ -87,8 +87,10 @@ export const touchDue = (stored: StoredSession, now: number, t: Timing): boolean
 
 /** What the save phase does, decided from the changes alone (no I/O). */
 export type Plan =
-  | { op: 'none' | 'refuse' | 'destroy' | 'regenerate' }
+  | { op: 'none' | 'refuse' | 'regenerate' }
   | { op: 'put'; data: StoredSession['data']; expires: number }
+  /** With `data`, the request wrote to the new session after `destroy()`: it is stored too. */
+  | { op: 'destroy'; data?: StoredSession['data']; expires?: number }
   | { op: 'update'; expires: number | undefined; cookie: boolean }
 
 /**
@@ -103,24 +105,26 @@ export function plan(
   now: number,
   t: Timing,
 ): Plan {
+  // What a new session holds: written only when it holds something.
+  const data = applyChanges({}, changes)
+  const fresh = Object.keys(data).length + Object.keys(changes.flash).length > 0
+  const expires = expiryFor(now, now, t)
   if (!stored) {
     if (ended && changes.changed) return { op: 'refuse' }
-    const data = applyChanges({}, changes)
-    return Object.keys(data).length + Object.keys(changes.flash).length
-      ? { op: 'put', data, expires: expiryFor(now, now, t) }
-      : { op: 'none' }
+    return fresh ? { op: 'put', data, expires } : { op: 'none' }
   }
+  if (changes.end === 'destroy') return fresh ? { op: 'destroy', data, expires } : { op: 'destroy' }
   if (changes.end) return { op: changes.end }
   const next = expiryFor(stored.created, now, t)
   const move =
     changes.changed || touchDue(stored, now, t) || (changes.touch && next > stored.expires)
   if (!move && !Object.keys(stored.flash).length) return { op: 'none' }
   // Never backwards: another instance may have moved it further already.
-  const expires = Math.max(next, stored.expires)
+  const moved = Math.max(next, stored.expires)
   return {
     op: 'update',
-    expires: move ? expires : undefined,
-    cookie: move && expires !== stored.expires,
+    expires: move ? moved : undefined,
+    cookie: move && moved !== stored.expires,
   }
 }
 
@@ -440,8 +444,16 @@ export function sessionMiddleware<
     if (p.op === 'destroy') {
       await endItem(await table(), key, token, now, stored, false)
       loaded.lease = undefined
-      c.header('Set-Cookie', serializeCookie('', 0, s.cookie), { append: true })
-      return
+      // Written to after the destroy (a goodbye flash): a new session takes the cookie's place.
+      if (!p.data)
+        return void c.header('Set-Cookie', serializeCookie('', 0, s.cookie), { append: true })
+      await putItem(await table(), await storedKey(session.id), {
+        data: p.data,
+        flash: changes.flash,
+        expires: p.expires as number,
+        created: now,
+      })
+      return setCookie(session.id, p.expires as number)
     }
     if (p.op === 'regenerate') {
       await regenerate(await table(), session, changes, stored, key, token, now)

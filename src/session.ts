@@ -246,7 +246,8 @@ export class SessionState<
   increment(key: keyof Data, by = 1): void {
     const name = this.#key(key)
     const current = own(this.#view, name) ? this.#view[name] : 0
-    const stored = this.#stored?.data
+    // After destroy() the keys belong to a new, empty session.
+    const stored = this.#end === 'destroy' ? undefined : this.#stored?.data
     const raw = this.#dirty.has(name) || !stored ? current : own(stored, name) ? stored[name] : 0
     if (typeof current !== 'number' || typeof raw !== 'number') {
       throw notANumber(name, typeof raw !== 'number' ? raw : current)
@@ -320,7 +321,7 @@ export class SessionState<
   changes(): SessionChanges {
     const set: Record<string, JsonValue> = {}
     const remove: string[] = []
-    const stored = this.#stored?.data ?? {}
+    const stored = (this.#end !== 'destroy' && this.#stored?.data) || {}
     for (const key of this.#dirty) {
       if (!own(this.#view, key)) {
         if (own(stored, key)) remove.push(key)

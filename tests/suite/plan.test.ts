@@ -126,6 +126,26 @@ describe('plan', () => {
     assert.deepEqual(plan(both, s, false, NOW, t), { op: 'destroy' })
   })
 
+  test('written to after destroy(): the old session ends and a new one holds what was written', () => {
+    const s = stored(100, NOW + 1000)
+    // The same value the destroyed session held is still written: the new session starts empty.
+    assert.deepEqual(
+      plan(
+        changes(s, (x) => {
+          x.destroy()
+          x.set('user', 'ada')
+          x.increment('n')
+          x.flash('notice', 'signed out')
+        }),
+        s,
+        false,
+        NOW,
+        t,
+      ),
+      { op: 'destroy', data: { user: 'ada', n: 1 }, expires: NOW + t.maxAge },
+    )
+  })
+
   test('a read-only request: no write until the touch is due, then the expiry and the cookie move', () => {
     // Loaded 1 s after its last write: not due.
     const fresh = stored(100, NOW - 1 + t.maxAge)
