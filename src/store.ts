@@ -271,7 +271,8 @@ export async function updateItem(table: SessionTable, id: string, u: ItemUpdate)
     )
     if (u.token) w[u.token] = u.now
     const flash = { ...stored.flash, ...u.changes.flash }
-    for (const k of Object.keys(stored.flash))
+    // Only the values this request read: a replay keeps those flashed meanwhile.
+    for (const k of Object.keys(u.stored.flash))
       if (!Object.hasOwn(u.changes.flash, k)) delete flash[k]
     const item = sessionItem(id, {
       ...stored,
