@@ -15,7 +15,7 @@ type Seen = { op: string; body: Record<string, unknown> }
 type Hook = (seen: Seen, forward: () => Promise<Response>) => Promise<Response>
 
 /** An app over `conn` whose DynamoDB calls pass through `hook` when one is set. */
-function makeApp(conn: Conn) {
+function makeApp(conn: Conn, extra: Record<string, unknown> = {}) {
   const errors: DynamoSessionError[] = []
   let hook: Hook | undefined
   const fetcher: typeof fetch = async (input, init) => {
@@ -34,6 +34,7 @@ function makeApp(conn: Conn) {
       onError: (e) => {
         errors.push(e)
       },
+      ...extra,
     }),
   )
   const req = (method: string, path: string, cookie?: string) =>
@@ -135,5 +136,43 @@ describe('review 2: whole-item writes and write tokens', () => {
     // 1 (first request) + 1 (slow) + 1 (the request in between).
     assert.deepEqual(await res.json(), { n: 3 })
     assert.deepEqual(a.errors, [])
+  })
+  test('with locking, a touch whose reply was lost after DynamoDB applied it refreshes the cookie and reports nothing', async () => {
+    const a = makeApp(await freshTable('r2touch'), { locking: { leaseMs: 5000, waitMs: 2000 } })
+    a.app.post('/start', (c) => {
+      c.get('session').set('user', 'ada')
+      return c.text('ok')
+    })
+    a.app.post('/touch', (c) => {
+      c.get('session').touch()
+      return c.text('ok')
+    })
+    const cookie = cookieOf(await a.req('POST', '/start'))
+    // Seconds later, so that touch() moves the expiry.
+    const realNow = Date.now
+    Date.now = () => realNow() + 5000
+    let lost = false
+    try {
+      a.setHook(async (seen, forward) => {
+        const update = String(seen.body.UpdateExpression ?? '')
+        if (lost || seen.op !== 'UpdateItem' || !update.includes('ADD')) return forward()
+        // The save that moves the expiry and releases the lease: applied, its reply lost.
+        lost = true
+        assert.equal((await forward()).status, 200)
+        throw new TypeError('fetch failed: connection reset')
+      })
+      const res = await a.req('POST', '/touch', cookie)
+      assert.ok(lost)
+      assert.equal(res.status, 200)
+      assert.deepEqual(
+        a.errors.map((e) => e.code),
+        [],
+      )
+      assert.equal(res.headers.getSetCookie().length, 1)
+      assert.match(res.headers.getSetCookie()[0], /Max-Age=86400/)
+    } finally {
+      Date.now = realNow
+      a.setHook(undefined)
+    }
   })
 })
