@@ -467,7 +467,8 @@ export function sessionMiddleware<
         stored,
         expires: p.expires,
         now,
-        token: changes.changed ? token : undefined,
+        // A lease-checked write is recognised on a retry by its token, even a touch.
+        token: changes.changed || loaded.lease ? token : undefined,
         staleBefore: now - keepTokens,
         lease: loaded.lease?.token,
       })

@@ -265,11 +265,14 @@ export async function updateItem(table: SessionTable, id: string, u: ItemUpdate)
     values[':O'] = { S: u.lease }
     condition += ' AND #O = :O'
   }
+  // A token is dated when it is written, not when the request began (handlers can be slow), so
+  // later requests keep it for the whole window in which this write may be retried.
+  const at = Math.max(u.now, Math.floor(Date.now() / 1000))
   for (let attempt = 0; ; attempt++) {
     const w = Object.fromEntries(
       Object.entries(stored.w ?? {}).filter(([, t]) => t >= u.staleBefore),
     )
-    if (u.token) w[u.token] = u.now
+    if (u.token) w[u.token] = at
     // Only the flash values this request read are consumed: on a replay, those another request
     // wrote meanwhile stay for the next one.
     const flash = { ...stored.flash, ...u.changes.flash }
@@ -286,7 +289,7 @@ export async function updateItem(table: SessionTable, id: string, u: ItemUpdate)
     // A retry of a blind SET/REMOVE writes the same values again; increments, lease-checked and
     // whole-item writes would not, so only they carry the token a retry recognises.
     const sent = Object.keys(u.changes.increment).length || u.lease ? u.token : undefined
-    const x = perKey({ ...u, token: sent }, stored)
+    const x = perKey({ ...u, token: sent, now: at }, stored)
     const token = x ? sent : u.token
     const [, current] = x
       ? await write(table, 'UpdateItem', {
