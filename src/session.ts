@@ -166,6 +166,14 @@ export function applyChanges(
 const notANumber = (key: string, value: unknown) =>
   new TypeError(`increment("${key}"): stored value is a ${typeof value}, not a number`)
 
+/** Copies plain objects and arrays deeply; anything else is kept as it is. */
+const plainCopy = (v: unknown): unknown =>
+  Array.isArray(v)
+    ? v.map(plainCopy)
+    : v && Object.getPrototypeOf(v) === Object.prototype
+      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plainCopy(x)]))
+      : v
+
 /** The `Session` implementation; the middleware reads `changes()` after the handler ran. */
 export class SessionState<
   Data extends object = Record<string, unknown>,
@@ -201,12 +209,12 @@ export class SessionState<
     this.#stored = stored
     this.isNew = stored === null
     // A deep copy: objects handed out by get() and changed in place must not change what was
-    // loaded, or set() would compare them with themselves and write nothing.
-    // A schema's output is the handler's own (it validated a copy); class instances stay whole.
-    this.#view = (view && view !== stored?.data ? view : structuredClone(view ?? {})) as Record<
-      string,
-      JsonValue
-    >
+    // loaded, or set() would compare them with themselves and write nothing. A schema's output is
+    // copied too (a schema may hand out one default object to every request), but only its plain
+    // objects and arrays: class instances it made (a Date, a URL) stay whole.
+    this.#view = (
+      view && view !== stored?.data ? plainCopy(view) : structuredClone(view ?? {})
+    ) as Record<string, JsonValue>
     this.expiresAt = expiresAt
   }
 

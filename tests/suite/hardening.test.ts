@@ -634,6 +634,39 @@ describe('transforming schemas', () => {
     assert.deepEqual(item.data.M.seen, { BOOL: true })
   })
 
+  test('a schema that hands every request the same default object: one request changing it in place does not reach another', async () => {
+    const conn = await freshTable('schema-shared')
+    // One object for every request, as a schema's default can be.
+    const SHARED = { tags: ['default'] }
+    const schema = {
+      '~standard': {
+        version: 1 as const,
+        vendor: 'test',
+        validate: (value: unknown) => ({ value: { ...(value as object), prefs: SHARED } }),
+      },
+    }
+    const app = new Hono<SessionEnv<Data>>()
+    app.use(dynamoSession<Data>({ ...conn, secret: SECRET, schema }))
+    app.post('/tag', (c) => {
+      const prefs = c.get('session').get('prefs') as { tags: string[] }
+      prefs.tags.push('mine')
+      c.get('session').set('prefs', prefs)
+      return c.json(prefs.tags)
+    })
+    app.get('/', (c) => c.json(c.get('session').get('prefs') ?? null))
+    const alice = await stored(conn, { name: 'alice' })
+    const bob = await stored(conn, { name: 'bob' })
+    const res = await app.request('/tag', { method: 'POST', headers: { cookie: alice } })
+    assert.deepEqual(await res.json(), ['default', 'mine'])
+    assert.deepEqual(SHARED, { tags: ['default'] }, "the schema's object is untouched")
+    const other = await app.request('/', { headers: { cookie: bob } })
+    assert.deepEqual(
+      await other.json(),
+      { tags: ['default'] },
+      "another user's session is unaffected",
+    )
+  })
+
   test('a string-to-array transform: regenerate() keeps the string, so the next request still passes', async () => {
     const conn = await freshTable('schema-array')
     const cookie = await stored(conn, { roles: 'admin,editor' })
