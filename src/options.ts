@@ -84,6 +84,12 @@ export type StandardSchemaResult<Output> =
   | { readonly value: Output; readonly issues?: undefined }
   | { readonly issues: ReadonlyArray<{ readonly message: string }> }
 
+/**
+ * What a `schema` may output for `Data`: any of its keys, each with its type (or undefined, for
+ * schemas whose optional keys output `undefined` under `exactOptionalPropertyTypes`).
+ */
+export type PartialData<Data> = { [K in keyof Data]?: Data[K] | undefined }
+
 /** Credentials, or a function of the request context that returns them (rotated, STS). */
 export type CredentialsOption = Credentials | ((c: Context) => Credentials | Promise<Credentials>)
 
@@ -124,7 +130,7 @@ export interface DynamoSessionOptions<
    * treated as no session. Handlers see its output, which must fit `Data` (keys may be missing:
    * a stored session need not hold every key).
    */
-  schema?: StandardSchemaV1<unknown, Partial<Data>>
+  schema?: StandardSchemaV1<unknown, PartialData<Data>>
   /**
    * The name handlers read the session under, `c.get(contextKey)`. Give each instance its own
    * (and its own cookie name) when several run side by side.
