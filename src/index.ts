@@ -24,6 +24,7 @@ export type {
   CredentialsOption,
   DynamoSessionOptions,
   LockingOptions,
+  PartialData,
   StandardSchemaResult,
   StandardSchemaV1,
 } from './options.ts'

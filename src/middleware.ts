@@ -169,6 +169,10 @@ function within<T>(promise: T | Promise<T>, ms: number, what: string): Promise<T
  * (at most one GetItem), writes only what the handler changed after it (at most one UpdateItem),
  * and sends the response only once the write has succeeded.
  *
+ * @typeParam Data the session's keys and their JSON types, as in the app's `SessionEnv<Data>`;
+ *   without it, the `schema`'s output, else `Record<string, unknown>`
+ * @typeParam Key the `contextKey` (default `'session'`): `c.get(Key)`
+ * @typeParam Flash the keys and JSON types of `flash`/`takeFlash`
  * @param options table, region, endpoint and credentials fall back to the environment; see
  *   `DynamoSessionOptions` for the cookie, `secret`, `maxAge` (86400), `absoluteMaxAge`
  *   (604800), `touchAfter`, `consistentRead`, `retry`, `schema`, `locking`, `contextKey` and

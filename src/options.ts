@@ -29,8 +29,8 @@ export interface CookieOptions {
    */
   domain?: string
   /**
-   * Sent over HTTPS only. Keep it in production; `false` is for local development over plain
-   * http (Safari refuses secure cookies on `http://localhost`). Must be true with
+   * Sent over HTTPS only. Keep it in production; `false` is only for local development over
+   * plain http in a browser that refuses secure cookies there. Must be true with
    * `sameSite: 'None'`, `partitioned` or a `__Host-`/`__Secure-` name.
    * @default true
    */
@@ -42,18 +42,19 @@ export interface CookieOptions {
    */
   httpOnly?: boolean
   /**
-   * When the browser sends the cookie with requests from other sites. `'Lax'`: with links
-   * followed into the site, not with other sites' forms, fetches or frames (most CSRF is blocked
-   * and users arriving by a link stay signed in). `'Strict'`: never from another site (a
-   * followed link lands signed out). `'None'`: always, for an app embedded in or called from
-   * other sites with credentials; needs `secure`. Any letter case.
+   * When the browser sends the cookie with requests started by other sites. `'Lax'`: when the
+   * user follows a link into the site (a top-level GET), not with other sites' POST forms,
+   * fetches, images or frames: most CSRF is blocked and users arriving by a link stay signed in.
+   * `'Strict'`: never from another site (a followed link lands signed out). `'None'`: always,
+   * for an app embedded in or called from other sites with credentials; needs `secure`. Any
+   * letter case.
    * @default 'Lax'
    */
   sameSite?: 'Strict' | 'Lax' | 'None' | 'strict' | 'lax' | 'none'
   /**
    * A partitioned (CHIPS) cookie, kept per top-level site. Set it, with `sameSite: 'None'` and
    * `secure`, for an app embedded as a third-party frame where browsers block third-party
-   * cookies; each embedding site then has its own session. Needs `secure`.
+   * cookies; each embedding site then has its own session.
    * @default false
    */
   partitioned?: boolean
@@ -83,6 +84,12 @@ export interface StandardSchemaV1<Input = unknown, Output = Input> {
 export type StandardSchemaResult<Output> =
   | { readonly value: Output; readonly issues?: undefined }
   | { readonly issues: ReadonlyArray<{ readonly message: string }> }
+
+/**
+ * What a `schema` may output for `Data`: any of its keys, each with its type (or undefined, for
+ * schemas whose optional keys output `undefined` under `exactOptionalPropertyTypes`).
+ */
+export type PartialData<Data> = { [K in keyof Data]?: Data[K] | undefined }
 
 /** Credentials, or a function of the request context that returns them (rotated, STS). */
 export type CredentialsOption = Credentials | ((c: Context) => Credentials | Promise<Credentials>)
@@ -124,7 +131,7 @@ export interface DynamoSessionOptions<
    * treated as no session. Handlers see its output, which must fit `Data` (keys may be missing:
    * a stored session need not hold every key).
    */
-  schema?: StandardSchemaV1<unknown, Partial<Data>>
+  schema?: StandardSchemaV1<unknown, PartialData<Data>>
   /**
    * The name handlers read the session under, `c.get(contextKey)`. Give each instance its own
    * (and its own cookie name) when several run side by side.

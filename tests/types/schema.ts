@@ -49,14 +49,14 @@ dynamoSession<Data>({ schema: handMade })
 // Refused: an output that does not fit Data.
 // @ts-expect-error The types of 'value.userId' are incompatible
 dynamoSession<Data>({ schema: z.object({ userId: z.number() }) })
-// @ts-expect-error has no properties in common with type 'Partial<Data>'
+// @ts-expect-error has no properties in common with type 'PartialData<Data>'
 dynamoSession<Data>({ schema: z.object({ user: z.string() }) })
 // @ts-expect-error The types of 'value.cart' are incompatible
 dynamoSession<Data>({ schema: z.object({ cart: z.string() }) })
 // A transform to a Date: handlers would see a value the session cannot store.
 // @ts-expect-error The types of 'value.userId' are incompatible
 dynamoSession<Data>({ schema: z.object({ userId: z.coerce.date() }) })
-// @ts-expect-error is not assignable to type 'StandardSchemaV1<unknown, Partial<Data>>'
+// @ts-expect-error is not assignable to type 'StandardSchemaV1<unknown, PartialData<Data>>'
 dynamoSession<Data>({ schema: z.string() })
 // @ts-expect-error The types of 'value.userId' are incompatible
 dynamoSession<Data>({ schema: zm.object({ userId: zm.number() }) })
