@@ -105,15 +105,20 @@ export function plan(
   now: number,
   t: Timing,
 ): Plan {
-  // What a new session holds: written only when it holds something.
-  const data = applyChanges({}, changes)
-  const fresh = Object.keys(data).length + Object.keys(changes.flash).length > 0
-  const expires = expiryFor(now, now, t)
+  // What a new session holds (a write starts one only when it holds something): only asked for
+  // where a new session starts, not on every request.
+  const fresh = () => {
+    const data = applyChanges({}, changes)
+    return Object.keys(data).length + Object.keys(changes.flash).length
+      ? { data, expires: expiryFor(now, now, t) }
+      : undefined
+  }
   if (!stored) {
     if (ended && changes.changed) return { op: 'refuse' }
-    return fresh ? { op: 'put', data, expires } : { op: 'none' }
+    const written = fresh()
+    return written ? { op: 'put', ...written } : { op: 'none' }
   }
-  if (changes.end === 'destroy') return fresh ? { op: 'destroy', data, expires } : { op: 'destroy' }
+  if (changes.end === 'destroy') return { op: 'destroy', ...fresh() }
   if (changes.end) return { op: changes.end }
   const next = expiryFor(stored.created, now, t)
   const move =
@@ -436,28 +441,22 @@ export function sessionMiddleware<
     const key = loaded.key as string
     const token = newId().slice(0, 12)
     if (p.op === 'refuse') throw gone()
-    if (p.op === 'put') {
-      await putItem(await table(), await storedKey(session.id), {
-        data: p.data,
-        flash: changes.flash,
-        expires: p.expires,
-        created: now,
-      })
-      return setCookie(session.id, p.expires)
-    }
     if (p.op === 'destroy') {
       await endItem(await table(), key, token, now, stored, false)
       loaded.lease = undefined
       // Written to after the destroy (a goodbye flash): a new session takes the cookie's place.
       if (!p.data)
         return void c.header('Set-Cookie', serializeCookie('', 0, s.cookie), { append: true })
+    }
+    if (p.op === 'put' || p.op === 'destroy') {
+      const expires = p.expires as number
       await putItem(await table(), await storedKey(session.id), {
-        data: p.data,
+        data: p.data as StoredSession['data'],
         flash: changes.flash,
-        expires: p.expires as number,
+        expires,
         created: now,
       })
-      return setCookie(session.id, p.expires as number)
+      return setCookie(session.id, expires)
     }
     if (p.op === 'regenerate') {
       await regenerate(await table(), session, changes, stored, key, token, now)
