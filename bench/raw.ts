@@ -4,8 +4,10 @@
 // when the measured window starts, then `{"perSecond":…,"cpuSeconds":…,"seconds":…}`: request
 // equivalents completed per second, and the CPU this process used in the window.
 import { createClient } from '../src/client.ts'
+import type { SessionTable } from '../src/connection.ts'
 import { newId, storedKey } from '../src/cookie.ts'
-import { getItem, parseItem, putItem, type SessionTable, updateItem } from '../src/store.ts'
+import { parseItem } from '../src/store/item.ts'
+import { getItem, putItem, updateItem } from '../src/store/store.ts'
 import { credentials } from './lib.ts'
 
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 50)
@@ -39,8 +41,9 @@ await Promise.all(
 
 async function once(key: string) {
   const t = now()
-  const stored = parseItem(await getItem(table, key, true), t)
-  if (!stored || stored === 'ended') throw new Error('the seeded session is missing')
+  const found = parseItem(await getItem(table, key, true), t)
+  if (found.state !== 'live') throw new Error('the seeded session is missing')
+  const stored = found.session
   if (!changing) return
   // What the middleware writes when a handler sets one key: that key, the expiry, a write token.
   await updateItem(table, key, {

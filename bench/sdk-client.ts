@@ -97,7 +97,7 @@ export function makeClient(config: ClientConfig): Send {
       if (error instanceof DynamoDBServiceException || status !== undefined) {
         const e = error as DynamoDBServiceException
         const text = JSON.stringify({ __type: e.name, message: e.message })
-        throw parseError(status ?? 400, text, where.operation, where.table, where)
+        throw parseError(status ?? 400, text, where.operation, where.table, config)
       }
       const name = (error as Error)?.name
       throw new DynamoSessionError(

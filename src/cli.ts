@@ -5,7 +5,9 @@
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { ENVIRONMENT, fromEnv } from './connection.ts'
 import type { DynamoSessionError } from './errors.ts'
+import { closest, problemOf } from './settings.ts'
 import {
   createSessionTable,
   DELETE_CONCURRENCY,
@@ -53,9 +55,9 @@ const FLAG_LIST = (Object.keys(FLAGS) as Flag[])
   .join(', ')
 
 const OPTIONS = `Options:
-  --table <name>      the session table     env SESSION_TABLE, default "sessions"
-  --region <region>   the AWS region        env AWS_REGION, AWS_DEFAULT_REGION
-  --endpoint <url>    the DynamoDB URL      env AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL,
+  --table <name>      the session table     env ${ENVIRONMENT.table.join(', ')}, default "sessions"
+  --region <region>   the AWS region        env ${ENVIRONMENT.region.join(', ')}
+  --endpoint <url>    the DynamoDB URL      env ${ENVIRONMENT.endpoint.join(', ')},
                                             default https://dynamodb.<region>.amazonaws.com
   -h, --help          show this help
   -v, --version       show the version
@@ -123,40 +125,6 @@ function version(): string {
   }
 }
 
-/** Edit distance with adjacent transpositions (optimal string alignment). */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  )
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(
-        d[i - 1][j] + 1,
-        d[i][j - 1] + 1,
-        d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
-      )
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1)
-      }
-    }
-  }
-  return d[a.length][b.length]
-}
-
-/** The candidate closest to `word`, if it is close enough to be a typo of it. */
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined
-  let bestDistance = Number.POSITIVE_INFINITY
-  for (const candidate of candidates) {
-    const d = distance(word.toLowerCase(), candidate)
-    if (d < bestDistance && d <= Math.max(1, Math.floor(candidate.length / 3))) {
-      best = candidate
-      bestDistance = d
-    }
-  }
-  return best
-}
-
 function unknownOption(raw: string): UsageError {
   const name = raw.replace(/^-+/, '')
   const guess = raw.startsWith('--') ? closest(name, Object.keys(FLAGS)) : undefined
@@ -202,35 +170,26 @@ function parse(args: string[]): {
   return { values, positionals }
 }
 
-/** The socket error under the library's error: fetch implementations nest it as a `cause`. */
-function rootCause(error: unknown): string {
-  let current = error as { cause?: unknown; code?: unknown; message?: unknown } | undefined
-  let found = String(error)
+/** The socket error code under a failed call (`ECONNREFUSED`…): fetch nests it as a `cause`. */
+function socketCode(error: unknown): string | undefined {
+  let current = error as { cause?: unknown; code?: unknown } | undefined
   for (let depth = 0; current && depth < 8; depth++) {
-    if (current !== error) {
-      found = [current.code, current.message].filter((x) => typeof x === 'string').join(': ')
-    }
+    if (current !== error && typeof current.code === 'string') return current.code
     current = current.cause as typeof current
   }
-  return found
+}
+
+/** The missing setting a MISSING_CONFIG error names, said with this command's flags. */
+const MISSING: Record<string, string> = {
+  region: 'No AWS region: pass --region or set AWS_REGION (or AWS_DEFAULT_REGION)',
+  credentials: 'No AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
 }
 
 function explain(error: unknown, endpoint: string | undefined): { code: number; message: string } {
   const e = error as DynamoSessionError
   switch (e?.name === 'DynamoSessionError' ? e.code : undefined) {
     case 'MISSING_CONFIG':
-      return {
-        code: EXIT.config,
-        message: e.message
-          .replace('pass region', 'pass --region')
-          .replace('pass credentials or set', 'set'),
-      }
-    case 'INVALID_OPTIONS':
-      // The library names the option; here it is the flag of the same name.
-      return {
-        code: EXIT.usage,
-        message: `${e.message.replace(/^\w+: (table|region|endpoint) /, '--$1 ').replace(/^\w+: /, '')}\n${HINT}`,
-      }
+      return { code: EXIT.config, message: MISSING[e.option ?? ''] ?? e.message }
     case 'KEY_SCHEMA':
       return { code: EXIT.schema, message: e.message }
     case 'TABLE_NOT_FOUND':
@@ -240,19 +199,29 @@ function explain(error: unknown, endpoint: string | undefined): { code: number; 
     case 'NETWORK':
     case 'TIMEOUT':
     case 'UNAVAILABLE':
-    case 'THROTTLED': {
-      const root = rootCause(e)
-      const refused = /ECONNREFUSED|ConnectionRefused|connection refused/i.test(root)
-      const where = endpoint ?? "the region's endpoint"
+    case 'THROTTLED':
       return {
         code: EXIT.unreachable,
-        message: refused
-          ? `cannot reach DynamoDB at ${where}: connection refused. Is DynamoDB Local running there? Check --endpoint and AWS_ENDPOINT_URL_DYNAMODB.`
-          : `${e.message}${e.code === 'NETWORK' && !e.message.includes(root) ? ` (${root})` : ''}`,
+        message: /REFUSED/i.test(socketCode(e) ?? '')
+          ? `cannot reach DynamoDB at ${endpoint ?? "the region's endpoint"}: connection refused. Is DynamoDB Local running there? Check --endpoint and AWS_ENDPOINT_URL_DYNAMODB.`
+          : e.message,
       }
-    }
     default:
       return { code: EXIT.failed, message: (error as Error)?.message ?? String(error) }
+  }
+}
+
+/** Checks the connection flags and the variables that stand in for them, naming each as typed. */
+function checkConnection(
+  values: Partial<Record<Flag, string | true>>,
+  env: Record<string, string | undefined>,
+): void {
+  for (const name of ['table', 'region', 'endpoint'] as const) {
+    const flag = values[name]
+    const variable = flag === undefined ? fromEnv(name, env)?.variable : undefined
+    const problem = problemOf(name, flag ?? (variable && env[variable]))
+    if (flag !== undefined && problem) throw new UsageError(`--${name} ${problem}`)
+    if (variable && problem) throw new UsageError(`the environment variable ${variable} ${problem}`)
   }
 }
 
@@ -281,6 +250,7 @@ async function main(
     if (command === undefined) throw new UsageError('no command given')
     if (!(command in HELP && command !== 'main')) throw unknownCommand(command)
     if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`)
+    checkConnection(values, env)
     options = {
       table: values.table as string | undefined,
       region: values.region as string | undefined,
@@ -295,9 +265,8 @@ async function main(
     return EXIT.usage
   }
 
-  const endpoint =
-    options.endpoint ?? (env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL || undefined)
-  const table = options.table ?? (env.SESSION_TABLE || 'sessions')
+  const endpoint = options.endpoint ?? fromEnv('endpoint', env)?.value
+  const table = options.table ?? fromEnv('table', env)?.value ?? 'sessions'
   const tty = process.stderr.isTTY === true
   let counts: SweepCounts = { scanned: 0, deleted: 0, kept: 0 }
   const plural = (n: number) => `${n} expired session${n === 1 ? '' : 's'}`

@@ -51,9 +51,18 @@ const CODES: [RegExp, DynamoSessionErrorCode][] = [
     /AccessDenied|UnrecognizedClient|Signature|AuthenticationToken|ExpiredToken|ClientTokenId/,
     'ACCESS_DENIED',
   ],
-  [/key element does not match the schema/, 'KEY_SCHEMA'],
+  // DynamoDB says this of a table whose key is not `id` alone: every key sent is `id`.
+  [/key element does not match the schema|required keys was not given/, 'KEY_SCHEMA'],
   [/incorrect data type/, 'NOT_A_NUMBER'],
 ]
+
+/** The failures a call is retried on: DynamoDB busy or out of reach. */
+const RETRYABLE: ReadonlySet<DynamoSessionErrorCode> = new Set([
+  'THROTTLED',
+  'UNAVAILABLE',
+  'TIMEOUT',
+  'NETWORK',
+])
 
 /** Full-jitter backoff before retry `attempt` (1, 2, …): random up to 25 ms × 2^attempt, capped at 1 s. */
 export const backoff = (attempt: number): number =>
@@ -61,13 +70,20 @@ export const backoff = (attempt: number): number =>
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
+/** The endpoint DynamoDB has in a region. */
+export const regionEndpoint = (region: string): string => `https://dynamodb.${region}.amazonaws.com`
+
+/** What every message about a call starts with: the operation, table, region and endpoint. */
+const callOf = (operation: string, table: string | undefined, c: ClientConfig) =>
+  `DynamoDB ${operation} on table "${table}" (region ${c.region}, endpoint ${c.endpoint})`
+
 /** Turns DynamoDB's error answer into a `DynamoSessionError`. */
 export function parseError(
   status: number,
   text: string,
   operation: string,
   table: string | undefined,
-  config: Pick<ClientConfig, 'region' | 'endpoint'>,
+  config: ClientConfig,
 ): DynamoSessionError {
   let type = ''
   let detail = text.slice(0, 200)
@@ -86,19 +102,53 @@ export function parseError(
         ? 'UNAVAILABLE'
         : (CODES.find(([pattern]) => pattern.test(`${type} ${detail}`))?.[1] ??
           (status === 403 ? 'ACCESS_DENIED' : 'DYNAMODB'))
+  const endpoint =
+    config.endpoint === regionEndpoint(config.region) ? '' : ` --endpoint ${config.endpoint}`
   const fix =
     code === 'TABLE_NOT_FOUND'
-      ? `. Create it: npx @dynamo-session/hono create-table --table ${table} --region ${config.region}`
+      ? `. Create it: npx @dynamo-session/hono create-table --table ${table} --region ${config.region}${endpoint}`
       : code === 'ACCESS_DENIED'
         ? `. Check the credentials and that the IAM policy allows dynamodb:${operation}`
-        : ''
-  const error = new DynamoSessionError(
+        : code === 'KEY_SCHEMA'
+          ? `. The table's key must be id (S, HASH) alone: use another table, or create one with create-table`
+          : ''
+  return new DynamoSessionError(
     code,
-    `DynamoDB ${operation} on table "${table}" (region ${config.region}, endpoint ${config.endpoint}) failed with ${status} ${type}: ${detail}${fix}`,
-    { awsType: type || undefined },
+    `${callOf(operation, table, config)} failed with ${status} ${type}: ${String(detail).replace(/\.$/, '')}${fix}`,
+    { awsType: type || undefined, item },
   )
-  error.item = item
-  return error
+}
+
+/** The socket-level reason under a fetch failure (`ECONNREFUSED`, `ENOTFOUND`…), if any. */
+function reasonOf(error: unknown): string | undefined {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 5; i++) {
+    if (typeof e.code === 'string') return e.code
+    e = e.cause as typeof e
+  }
+}
+
+/** A failure to get any answer: refused, reset, unresolved, or the attempt's timeout. */
+function networkError(
+  operation: string,
+  table: string | undefined,
+  config: ClientConfig,
+  cause: unknown,
+  timedOut: number | undefined,
+): DynamoSessionError {
+  const reason = reasonOf(cause)
+  const unresolved = /NOTFOUND|DNS/i.test(reason ?? '')
+  const hint = unresolved
+    ? config.endpoint === regionEndpoint(config.region)
+      ? `: the endpoint's host does not resolve; is "${config.region}" a region AWS has?`
+      : ": the endpoint's host does not resolve"
+    : /REFUSED/i.test(reason ?? '')
+      ? ': connection refused; is DynamoDB running there?'
+      : ''
+  return new DynamoSessionError(
+    timedOut === undefined ? 'NETWORK' : 'TIMEOUT',
+    `${callOf(operation, table, config)} ${timedOut === undefined ? `failed: ${(cause as Error)?.message ?? cause}${reason ? ` (${reason})` : ''}${hint}` : `timed out after ${timedOut} ms`}`,
+    { cause },
+  )
 }
 
 /**
@@ -109,8 +159,6 @@ export function createClient(config: ClientConfig): Send {
   // One cache per client: aws4fetch keeps the derived signing keys in it.
   const cache = new Map()
   const { attempts, timeoutMs, budgetMs } = config.retry
-  const fetcher = config.fetch
-  const endpoint = config.endpoint
 
   async function attempt(operation: string, body: string, table: string | undefined, ms: number) {
     const controller = new AbortController()
@@ -128,7 +176,7 @@ export function createClient(config: ClientConfig): Send {
     try {
       const signed = await new AwsV4Signer({
         ...config.credentials,
-        url: endpoint,
+        url: config.endpoint,
         method: 'POST',
         headers: {
           'content-type': 'application/x-amz-json-1.0',
@@ -140,7 +188,7 @@ export function createClient(config: ClientConfig): Send {
         cache,
       }).sign()
       const response = await Promise.race([
-        fetcher(signed.url, { ...signed, signal: controller.signal }),
+        config.fetch(signed.url, { ...signed, signal: controller.signal }),
         timeout,
       ])
       status = response.status
@@ -148,10 +196,12 @@ export function createClient(config: ClientConfig): Send {
       if (status < 300) return JSON.parse(text)
     } catch (cause) {
       // A reset, a refused connection, a truncated answer or the timeout: all worth a retry.
-      throw new DynamoSessionError(
-        controller.signal.aborted ? 'TIMEOUT' : 'NETWORK',
-        `DynamoDB ${operation} at ${endpoint} ${controller.signal.aborted ? `timed out after ${ms} ms` : `failed: ${(cause as Error)?.message ?? cause}`}`,
-        { cause },
+      throw networkError(
+        operation,
+        table,
+        config,
+        cause,
+        controller.signal.aborted ? ms : undefined,
       )
     } finally {
       clearTimeout(timer)
@@ -175,7 +225,7 @@ export function createClient(config: ClientConfig): Send {
       try {
         return await attempt(operation, body, table, Math.min(timeoutMs, remaining))
       } catch (error) {
-        if (!(error as DynamoSessionError).transient) throw error
+        if (!RETRYABLE.has((error as DynamoSessionError).code)) throw error
         last = error
       }
     }
@@ -183,7 +233,7 @@ export function createClient(config: ClientConfig): Send {
       last ??
       new DynamoSessionError(
         'TIMEOUT',
-        `DynamoDB ${operation}: retry.budgetMs (${budgetMs} ms) ran out for this request`,
+        `${callOf(operation, table, config)}: retry.budgetMs (${budgetMs} ms) ran out for this request`,
       )
     )
   }

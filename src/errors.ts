@@ -1,15 +1,16 @@
 /**
- * @module The error class every failure of the library is reported with.
+ * @module The error class every failure of the library is reported with, and the HTTP status
+ * each error code answers with.
  */
 import { HTTPException } from 'hono/http-exception'
 
 /**
  * Stable error codes. Switch on these, never on the message text.
  *
- * - `INVALID_OPTIONS`: a bad option, thrown when `dynamoSession()` is called.
+ * - `INVALID_OPTIONS`: a bad option, thrown when `dynamoSession()` is called (`option` names it).
  * - `MISSING_CONFIG`: region or credentials could not be found at request time, or the
- *   environment could not be read.
- * - `CREDENTIALS`: the `credentials` function threw (transient when it looks like a network failure).
+ *   environment could not be read (`option` names what is missing).
+ * - `CREDENTIALS`: the `credentials` function threw (503 when it could not reach its source).
  * - `THROTTLED`, `UNAVAILABLE`, `TIMEOUT`, `NETWORK`: transient; retried, then answered with 503.
  * - `CONTENDED`: the session kept changing under a `regenerate()` or whole-map write; 503.
  * - `TABLE_NOT_FOUND`, `ACCESS_DENIED`, `KEY_SCHEMA` (the table's key schema or TTL attribute is not
@@ -44,7 +45,41 @@ export type DynamoSessionErrorCode =
   | 'LOCK_LOST'
   | 'DYNAMODB'
 
-const TRANSIENT = /^(THROTTLED|UNAVAILABLE|TIMEOUT|NETWORK|CONTENDED|LOCK_.*)$/
+/** The status each code answers with: 503 (retry later, with `Retry-After`), 409 or 500. */
+export const STATUS: Record<DynamoSessionErrorCode, 409 | 500 | 503> = {
+  INVALID_OPTIONS: 500,
+  MISSING_CONFIG: 500,
+  CREDENTIALS: 500,
+  THROTTLED: 503,
+  UNAVAILABLE: 503,
+  TIMEOUT: 503,
+  NETWORK: 503,
+  CONTENDED: 503,
+  TABLE_NOT_FOUND: 500,
+  ACCESS_DENIED: 500,
+  KEY_SCHEMA: 500,
+  CONDITION_FAILED: 500,
+  SESSION_GONE: 409,
+  TOO_LARGE: 500,
+  INVALID_DATA: 500,
+  NOT_A_NUMBER: 500,
+  LOCK_TIMEOUT: 503,
+  LOCK_LOST: 503,
+  DYNAMODB: 500,
+}
+
+/** What an error may carry besides its code and message. */
+export interface DynamoSessionErrorFields {
+  cause?: unknown
+  /** DynamoDB's own error type, when DynamoDB answered. */
+  awsType?: string
+  /** The option or environment variable at fault (INVALID_OPTIONS, MISSING_CONFIG). */
+  option?: string
+  /** Overrides the code's status: a `credentials` function that could not reach its source. */
+  status?: 409 | 500 | 503
+  /** The item DynamoDB returned with a failed condition. */
+  item?: Record<string, unknown>
+}
 
 /**
  * The error thrown or reported by every part of the library. It is an `HTTPException` that
@@ -65,24 +100,22 @@ export class DynamoSessionError extends HTTPException {
   readonly code: DynamoSessionErrorCode
   /** DynamoDB's own error type (`ResourceNotFoundException`…), when DynamoDB answered. */
   readonly awsType: string | undefined
+  /** The option or environment variable at fault, for `INVALID_OPTIONS` and `MISSING_CONFIG`. */
+  readonly option: string | undefined
   /** The item DynamoDB returned with a failed condition. @internal */
-  item?: Record<string, unknown>
+  readonly item: Record<string, unknown> | undefined
 
   constructor(
     code: DynamoSessionErrorCode,
     message: string,
-    options?: { cause?: unknown; awsType?: string; transient?: boolean },
+    fields: DynamoSessionErrorFields = {},
   ) {
-    super(
-      (options?.transient ?? TRANSIENT.test(code)) ? 503 : code === 'SESSION_GONE' ? 409 : 500,
-      {
-        message,
-        cause: options?.cause,
-      },
-    )
+    super(fields.status ?? STATUS[code], { message, cause: fields.cause })
     this.name = 'DynamoSessionError'
     this.code = code
-    this.awsType = options?.awsType
+    this.awsType = fields.awsType
+    this.option = fields.option
+    this.item = fields.item
   }
 
   /** True for failures worth retrying later: answered with 503 and `Retry-After`. */
@@ -99,3 +132,12 @@ export class DynamoSessionError extends HTTPException {
     )
   }
 }
+
+/** Any failure as a `DynamoSessionError`: its own, or `code` with the failure as its cause. */
+export const asSessionError = (
+  error: unknown,
+  code: DynamoSessionErrorCode = 'DYNAMODB',
+): DynamoSessionError =>
+  error instanceof DynamoSessionError
+    ? error
+    : new DynamoSessionError(code, (error as Error)?.message ?? String(error), { cause: error })

@@ -15,11 +15,11 @@
  * ```
  */
 export type { Credentials, RetryOptions } from './client.ts'
+export type { ConnectionOptions } from './connection.ts'
 export { DynamoSessionError, type DynamoSessionErrorCode } from './errors.ts'
 export type { JsonValue } from './marshall.ts'
 export { dynamoSession, type SessionEnv } from './middleware.ts'
 export type {
-  ConnectionOptions,
   CookieOptions,
   CredentialsOption,
   DynamoSessionOptions,

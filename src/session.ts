@@ -1,7 +1,8 @@
 /**
- * @module The session state of one request: what the handler sees and what changed. Pure: it
+ * @module The session API of one request: what the handler sees and what it changed. Pure: it
  * knows nothing of Hono or DynamoDB.
  */
+import { own, put, type SessionChanges } from './changes.ts'
 import { newId } from './cookie.ts'
 import { inNumberRange, type JsonValue, whyNotJson } from './marshall.ts'
 
@@ -84,46 +85,11 @@ export interface Session<
   touch(): void
 }
 
-/** A stored session as loaded from DynamoDB. */
-export interface StoredSession {
+/** What a handler's session starts from: the stored data and the flash values for this request. */
+export interface Loaded {
   /** The data as stored (before any schema). */
   data: Record<string, JsonValue>
   flash: Record<string, JsonValue>
-  /** Epoch seconds. */
-  expires: number
-  /** Epoch seconds. */
-  created: number
-  /** The version, bumped by every write. */
-  v: number
-  /** Write tokens of recent requests, with the epoch second each was written (none on old items). */
-  w?: Record<string, number>
-}
-
-/** What a request changed, for the store to write. */
-export interface SessionChanges {
-  /** Keys set to a value. */
-  set: Record<string, JsonValue>
-  /** Keys removed. */
-  remove: string[]
-  /** Keys to add to on the server, with the amount. */
-  increment: Record<string, number>
-  /** Flash values for the next request. */
-  flash: Record<string, JsonValue>
-  /** The whole item is written anew: a new, regenerated or destroyed session. */
-  fresh: boolean
-  /** The stored session ends: 'destroy' or 'regenerate'. */
-  end: 'destroy' | 'regenerate' | undefined
-  /** The handler asked for the expiry to move forward. */
-  touch: boolean
-  /** True when the handler changed anything at all (data, flash, id or existence). */
-  changed: boolean
-}
-
-const own = (map: object, key: string): boolean => Object.hasOwn(map, key)
-
-/** Sets a key as an own property, so `__proto__` is an ordinary key. */
-export const put = <V>(map: Record<string, V>, key: string, value: V): void => {
-  Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true })
 }
 
 const keyName = (key: PropertyKey): string => {
@@ -141,26 +107,6 @@ function checkJson(what: string, key: string, value: unknown): void {
   }
   const why = whyNotJson(value)
   if (why) throw new TypeError(`${what}("${key}"): ${why}`)
-}
-
-/**
- * Applies a request's changes to stored data: the data the new item of a regenerated session
- * gets, and what a whole-map write replays on a fresh read.
- * @throws TypeError when an increment meets a stored value that is not a number
- */
-export function applyChanges(
-  base: Record<string, JsonValue>,
-  changes: Pick<SessionChanges, 'set' | 'remove' | 'increment'>,
-): Record<string, JsonValue> {
-  const data = structuredClone(base)
-  for (const k of changes.remove) delete data[k]
-  for (const k of Object.keys(changes.set)) put(data, k, changes.set[k])
-  for (const k of Object.keys(changes.increment)) {
-    const current = own(data, k) ? data[k] : 0
-    if (typeof current !== 'number') throw notANumber(k, current)
-    put(data, k, current + changes.increment[k])
-  }
-  return data
 }
 
 const notANumber = (key: string, value: unknown) =>
@@ -185,7 +131,7 @@ export class SessionState<
   #id: string
   /** What the handler sees: the schema's output, or a copy of the stored data. */
   #view: Record<string, JsonValue>
-  readonly #stored: StoredSession | null
+  readonly #stored: Loaded | null
   readonly #dirty = new Set<string>()
   #increments: Record<string, number> = {}
   #flashOut: Record<string, JsonValue> = {}
@@ -201,7 +147,7 @@ export class SessionState<
    */
   constructor(
     id: string,
-    stored: StoredSession | null,
+    stored: Loaded | null,
     expiresAt: Date | null,
     view: Record<string, unknown> | undefined = stored?.data,
   ) {

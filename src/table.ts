@@ -3,13 +3,9 @@
  * deletion is missing or slow.
  */
 import { createClient, type RetryOptions, sleep } from './client.ts'
+import { type ConnectionOptions, type EnvRecord, resolveConnection } from './connection.ts'
 import { DynamoSessionError } from './errors.ts'
-import {
-  type ConnectionOptions,
-  checkToolOptions,
-  type EnvRecord,
-  resolveConnection,
-} from './options.ts'
+import { checkToolOptions, DEFAULTS } from './settings.ts'
 
 /** Options of `createSessionTable` and `sweepExpiredSessions`: connection and retries. */
 export interface TableToolOptions extends ConnectionOptions {
@@ -41,7 +37,6 @@ export interface SweepOptions extends TableToolOptions {
 export const DELETE_CONCURRENCY = 8
 
 const EXPIRES = 'expires'
-const RETRY: RetryOptions = { attempts: 4, timeoutMs: 3000, budgetMs: 10000 }
 
 function connect(tool: string, options: TableToolOptions, sweep: boolean) {
   const env =
@@ -51,7 +46,7 @@ function connect(tool: string, options: TableToolOptions, sweep: boolean) {
   checkToolOptions(tool, options, env, sweep)
   const conn = resolveConnection(options, options.credentials, env)
   return {
-    send: createClient({ ...conn, retry: { ...RETRY, ...options.retry } }),
+    send: createClient({ ...conn, retry: { ...DEFAULTS.retry, ...options.retry } }),
     table: conn.table,
   }
 }

@@ -77,3 +77,15 @@ export async function scanAll(table: string) {
   // biome-ignore lint/suspicious/noExplicitAny: DynamoDB JSON
   return out.Items as any[]
 }
+
+/**
+ * An expression of a recorded request with its aliases spelled out: `#0.#1` becomes
+ * `data.cart`, every value alias becomes `:`, so tests read what was sent, not how it was aliased.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: DynamoDB JSON
+export function spelled(body: any, expression: string): string {
+  const names: Record<string, string> = body?.ExpressionAttributeNames ?? {}
+  return String(body?.[expression] ?? '')
+    .replace(/#\w+/g, (alias) => names[alias] ?? alias)
+    .replace(/:\w+/g, ':')
+}

@@ -25,6 +25,7 @@ import {
   freshTable,
   SECRET,
   scanAll,
+  spelled,
 } from '../helpers.ts'
 
 type Data = Record<string, unknown>
@@ -32,8 +33,8 @@ type Retry = { attempts: number; timeoutMs?: number; budgetMs: number }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 /** The save of a changed session (a touch and the lease calls have other shapes). */
-const isSave = (op: string, body: { UpdateExpression?: string } | undefined) =>
-  op === 'UpdateItem' && String(body?.UpdateExpression).startsWith('SET #D.')
+const isSave = (op: string, body: Record<string, unknown> | undefined) =>
+  op === 'UpdateItem' && spelled(body, 'UpdateExpression').startsWith('SET data.')
 
 function makeApp(
   conn: { table: string; region: string; credentials: typeof credentials },

@@ -13,7 +13,7 @@ import {
 } from '../../src/index.ts'
 import { testEndpoint } from '../env.ts'
 import { startFaultProxy } from '../fault-proxy.ts'
-import { cookieOf, countingFetch, ddb, freshTable, SECRET } from '../helpers.ts'
+import { cookieOf, countingFetch, ddb, freshTable, SECRET, spelled } from '../helpers.ts'
 
 type Data = { n: number; seed: boolean; other: string }
 type Conn = Awaited<ReturnType<typeof freshTable>>
@@ -88,7 +88,7 @@ async function leaveDeadLease(conn: Conn, cookie: string, untilMs: number) {
 
 const leaseAttempts = (counter: ReturnType<typeof countingFetch>) =>
   counter.calls.filter(
-    (c) => c.op === 'UpdateItem' && String(c.body.UpdateExpression).startsWith('SET #L = :until'),
+    (c) => c.op === 'UpdateItem' && spelled(c.body, 'UpdateExpression').startsWith('SET lease = :'),
   ).length
 
 describe('locking', () => {
@@ -195,7 +195,7 @@ describe('locking', () => {
         { kind: 'status', status: 500 },
         {
           match: (op, body) =>
-            op === 'UpdateItem' && String(body?.UpdateExpression).startsWith('SET #D.'),
+            op === 'UpdateItem' && spelled(body, 'UpdateExpression').startsWith('SET data.'),
         },
       )
       const res = await a.post('/rmw', cookie)

@@ -17,15 +17,25 @@ const bad: [string, Record<string, unknown>, RegExp][] = [
     { secret: '' },
     /secret must be a string of at least 32 characters.*got a string of 0 characters/,
   ],
-  ['secret: []', { secret: [] }, /secret must be a string of at least 32 .* got an array of 0/],
+  ['secret: []', { secret: [] }, /secret must be a non-empty array, got an array of 0/],
+  [
+    'a short secret in a list, by its place',
+    { secret: ['a-secret-that-is-long-enough-0123456789', 'short'] },
+    /secret\[1\] must be a string of at least 32 characters, got a string of 5 characters/,
+  ],
   ['a short secret', { secret: 'short' }, /secret must be a string of at least 32/],
   [
     'touchAfter > maxAge',
     { maxAge: 10, touchAfter: 20 },
     /touchAfter must be at most maxAge \(10\), got 20/,
   ],
-  ['an unknown option', { maxage: 10 }, /unknown option maxage/],
-  ['an unknown cookie option', { cookie: { secrue: true } }, /unknown option cookie\.secrue/],
+  ['an unknown option', { maxage: 10 }, /unknown option maxage \(did you mean maxAge\?\); allowed/],
+  [
+    'an unknown cookie option',
+    { cookie: { secrue: true } },
+    /unknown option cookie\.secrue \(did you mean cookie\.secure\?\)/,
+  ],
+  ['an unknown option far from any', { frobnicate: 1 }, /unknown option frobnicate; allowed/],
   ['a bad cookie name', { cookie: { name: 'a b' } }, /cookie\.name must be a cookie name/],
   [
     "sameSite 'None' without secure",
@@ -67,6 +77,8 @@ describe('options', () => {
           assert.ok(error instanceof DynamoSessionError)
           assert.equal(error.code, 'INVALID_OPTIONS')
           assert.match(error.message, message)
+          // The option at fault is a field, for callers that name options their own way.
+          assert.ok(error.option && error.message.includes(error.option), error.option)
           return true
         },
       )

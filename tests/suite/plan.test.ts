@@ -2,8 +2,10 @@
 // expiry it gives, and when the cookie is sent again.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { expiryFor, plan, type Timing, touchDue } from '../../src/middleware.ts'
-import { SessionState, type StoredSession } from '../../src/session.ts'
+import type { SessionChanges } from '../../src/changes.ts'
+import { expiryFor, type Plan, plan as rules, type Timing, touchDue } from '../../src/rules.ts'
+import { SessionState } from '../../src/session.ts'
+import type { StoredSession } from '../../src/store/item.ts'
 
 const t: Timing = { maxAge: 86400, absoluteMaxAge: 604800, touchAfter: 8640 }
 const NOW = 1_800_000_000
@@ -19,7 +21,51 @@ const stored = (
   expires,
   created: NOW - age,
   v: 3,
+  w: {},
 })
+
+/**
+ * The plan for a request, in short: what is written (the data of a new session, the new
+ * expiry) and whether the cookie is sent. The cookie of every plan names the request's id.
+ */
+function plan(
+  c: SessionChanges,
+  s: StoredSession | null,
+  ended: boolean,
+  now: number,
+  timing: Timing,
+): Record<string, unknown> {
+  const p: Plan = rules(
+    c,
+    s ? { state: 'live', id: 'id', key: 'key', stored: s } : { state: 'none', ended },
+    'id',
+    now,
+    timing,
+  )
+  if ('cookie' in p && p.cookie && p.cookie !== 'clear') assert.equal(p.cookie.id, 'id')
+  if ('current' in p) assert.deepEqual(p.current, { key: 'key', stored: s })
+  switch (p.op) {
+    case 'create':
+      assert.deepEqual(p.cookie, { id: 'id', expires: p.item.expires })
+      assert.equal(p.item.created, now)
+      return { op: 'put', data: p.item.data, expires: p.item.expires }
+    case 'end':
+      if (!p.next) {
+        assert.equal(p.cookie, 'clear')
+        return { op: 'destroy' }
+      }
+      assert.deepEqual(p.cookie, { id: 'id', expires: p.next.item.expires })
+      return { op: 'destroy', data: p.next.item.data, expires: p.next.item.expires }
+    case 'move':
+      assert.deepEqual(p.cookie, { id: 'id', expires: p.expires })
+      return { op: 'regenerate' }
+    case 'update':
+      if (p.cookie) assert.deepEqual(p.cookie, { id: 'id', expires: p.expires })
+      return { op: 'update', expires: p.expires, cookie: !!p.cookie }
+    default:
+      return { op: p.op }
+  }
+}
 
 /** The changes a handler makes to a session loaded as `s` (null: no stored session). */
 function changes(s: StoredSession | null, handler: (session: SessionState) => void = () => {}) {

@@ -144,7 +144,8 @@ describe('review', () => {
   test('a 0.1 item (no v, no w): an increment whose reply was lost counts once, 200', async () => {
     const conn = await freshTable('rv-legacy')
     const cookie = await legacySession(conn.table, { n: { N: '5' } })
-    const a = makeApp(conn, {}, replyLostOnce('UpdateItem'))
+    // The first write to a 0.1 item replaces it whole (the upgrade): a PutItem.
+    const a = makeApp(conn, {}, replyLostOnce('PutItem'))
     assert.equal((await a.req('POST', '/increment', cookie)).status, 200)
     assert.equal((await itemOf(conn.table, cookie)).data.M.n.N, '6')
   })
@@ -152,7 +153,7 @@ describe('review', () => {
   test('a 0.1 item: two overlapping increments both count and both answer 200', async () => {
     const conn = await freshTable('rv-legacy2')
     const cookie = await legacySession(conn.table, { n: { N: '5' } })
-    const gate = gatedFetch('UpdateItem')
+    const gate = gatedFetch('PutItem')
     const slow = makeApp(conn, {}, gate.fetch)
     const fast = makeApp(conn)
     const first = slow.req('POST', '/increment', cookie)

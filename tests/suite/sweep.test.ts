@@ -421,7 +421,7 @@ describe('table tool options are checked as dynamoSession() checks its own', () 
     [
       'an unknown option, with the allowed ones',
       { ...base, tabel: 'x' },
-      /^unknown option tabel; allowed: table, region, endpoint, fetch, retry\.attempts, retry\.timeoutMs, retry\.budgetMs, credentials/,
+      /^unknown option tabel \(did you mean table\?\); allowed: table, region, endpoint, fetch, retry\.attempts, retry\.timeoutMs, retry\.budgetMs, credentials/,
     ],
     ['an unknown retry option', { ...base, retry: { tries: 2 } }, /^unknown option retry\.tries;/],
     ['retry that is not an object', { ...base, retry: 3 }, /^retry must be an object, got 3$/],

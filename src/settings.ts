@@ -1,0 +1,343 @@
+/**
+ * @module The options' defaults and checks: one rule per option path, one routine that applies
+ * them for `dynamoSession()` and for the table tools, and the settings the rest of the library
+ * reads. Setup mistakes fail here, with a sentence that names the option.
+ */
+import type { Credentials, RetryOptions } from './client.ts'
+import { ENVIRONMENT, type EnvRecord } from './connection.ts'
+import type { CookieAttributes } from './cookie.ts'
+import { DynamoSessionError } from './errors.ts'
+import type {
+  CookieOptions,
+  CredentialsOption,
+  DynamoSessionOptions,
+  LockingOptions,
+  StandardSchemaV1,
+} from './options.ts'
+
+/** Options after defaults and checks. */
+export interface Settings {
+  table: string | undefined
+  region: string | undefined
+  endpoint: string | undefined
+  credentials: CredentialsOption | undefined
+  fetch: typeof fetch | undefined
+  cookie: CookieAttributes
+  secrets: readonly string[] | undefined
+  maxAge: number
+  absoluteMaxAge: number
+  touchAfter: number
+  consistentRead: boolean
+  retry: RetryOptions
+  schema: StandardSchemaV1<unknown, unknown> | undefined
+  locking: { leaseMs: number; waitMs: number } | undefined
+  onError: DynamoSessionOptions['onError']
+  contextKey: string
+}
+
+/** The defaults, in one place: the table tools take `retry` from here too. */
+export const DEFAULTS: Pick<
+  Settings,
+  'cookie' | 'maxAge' | 'absoluteMaxAge' | 'consistentRead' | 'retry' | 'contextKey'
+> & { locking: Required<LockingOptions> } = {
+  cookie: {
+    name: 'sid',
+    path: '/',
+    domain: undefined,
+    secure: true,
+    httpOnly: true,
+    sameSite: 'Lax',
+    partitioned: false,
+  },
+  maxAge: 86400,
+  absoluteMaxAge: 604800,
+  consistentRead: true,
+  retry: { attempts: 4, timeoutMs: 3000, budgetMs: 10000 },
+  locking: { leaseMs: 10000, waitMs: 5000 },
+  contextKey: 'session',
+}
+
+/** Secrets shorter than this are too easy to guess for HMAC keys. */
+export const MIN_SECRET_LENGTH = 32
+
+/** A check: what passes, and what is allowed, for the message. */
+type Rule = readonly [test: (value: never) => unknown, allowed: string]
+
+/** The options given as objects of their own. */
+const GROUPS = ['cookie', 'retry', 'locking'] as const
+
+/** Every option by its path: a rule for each, or the compiler complains. */
+type OptionPath =
+  | Exclude<keyof DynamoSessionOptions, (typeof GROUPS)[number]>
+  | 'locking'
+  | `cookie.${keyof CookieOptions}`
+  | `retry.${keyof RetryOptions}`
+  | `locking.${keyof LockingOptions}`
+
+const int = (min: number, unit: string): Rule => [
+  (v: number) => Number.isInteger(v) && v >= min,
+  `a ${min ? 'positive' : 'non-negative'} integer number of ${unit}`,
+]
+const text = (pattern: RegExp, allowed: string): Rule => [
+  (v: string) => typeof v === 'string' && pattern.test(v),
+  allowed,
+]
+const BOOL: Rule = [(v) => typeof v === 'boolean', 'true or false']
+const FUNCTION: Rule = [(v) => typeof v === 'function', 'a function']
+const SECONDS = int(1, 'seconds')
+const MILLISECONDS = int(1, 'milliseconds')
+const STATIC_CREDENTIALS: Rule = [
+  (v: Credentials) =>
+    typeof v?.accessKeyId === 'string' &&
+    v.accessKeyId &&
+    typeof v.secretAccessKey === 'string' &&
+    v.secretAccessKey &&
+    ['string', 'undefined'].includes(typeof v.sessionToken),
+  '{ accessKeyId, secretAccessKey, sessionToken? } with non-empty strings',
+]
+
+/** The connection options whose values come from the environment when not given. */
+type FromEnvironment = 'table' | 'region' | 'endpoint'
+
+/** The connection rules, shared with the table tools. */
+const CONNECTION: Record<FromEnvironment | 'fetch' | `retry.${keyof RetryOptions}`, Rule> = {
+  table: text(/^[\w.-]{3,255}$/, 'a DynamoDB table name (3 to 255 of a-z A-Z 0-9 _ . -)'),
+  region: text(/^[a-z0-9-]+$/, "an AWS region such as 'eu-west-1'"),
+  endpoint: text(/^https?:\/\/[^\s/]/, 'an http(s) URL'),
+  fetch: FUNCTION,
+  'retry.attempts': int(1, 'attempts'),
+  'retry.timeoutMs': MILLISECONDS,
+  'retry.budgetMs': MILLISECONDS,
+}
+
+const RULES: Record<OptionPath, Rule> = {
+  ...CONNECTION,
+  credentials: [
+    (v: Credentials) => typeof v === 'function' || STATIC_CREDENTIALS[0](v as never),
+    '{ accessKeyId, secretAccessKey, sessionToken? } or a function returning it',
+  ],
+  'cookie.name': text(
+    /^[!#$%&'*+\-.^_`|~\w]+$/,
+    "a cookie name (letters, digits and !#$%&'*+-.^_`|~)",
+  ),
+  'cookie.path': text(/^\/[^\u0000-\u001f\u007f;]*$/, "a path starting with '/'"),
+  // Cookie attribute values may not hold control characters or `;`.
+  'cookie.domain': text(/^[^\u0000-\u001f\u007f;]*$/, 'a domain name'),
+  'cookie.secure': BOOL,
+  'cookie.httpOnly': BOOL,
+  'cookie.sameSite': text(/^(strict|lax|none)$/i, "'Strict', 'Lax' or 'None'"),
+  'cookie.partitioned': BOOL,
+  secret: [() => true, ''],
+  maxAge: SECONDS,
+  absoluteMaxAge: SECONDS,
+  touchAfter: int(0, 'seconds'),
+  consistentRead: BOOL,
+  schema: [
+    (v: StandardSchemaV1) => typeof v?.['~standard']?.validate === 'function',
+    'a Standard Schema (zod, valibot, arktype…)',
+  ],
+  locking: [
+    (v) => typeof v === 'boolean' || typeof v === 'object',
+    'true, false or { leaseMs, waitMs }',
+  ],
+  'locking.leaseMs': MILLISECONDS,
+  'locking.waitMs': int(0, 'milliseconds'),
+  onError: FUNCTION,
+  contextKey: text(/^[^\s]+$/, 'a name without spaces'),
+}
+
+const show = (value: unknown): string =>
+  typeof value === 'string'
+    ? JSON.stringify(value)
+    : typeof value === 'function'
+      ? 'a function'
+      : Array.isArray(value)
+        ? `an array of ${value.length}`
+        : value && typeof value === 'object'
+          ? 'an object'
+          : String(value)
+
+const invalid = (where: string, option: string, message: string): never => {
+  throw new DynamoSessionError('INVALID_OPTIONS', `${where}: ${message}`, { option })
+}
+
+/** Fails unless `ok`, with "<where>: <name> must be <allowed>, got <value>". */
+function check(ok: unknown, where: string, name: string, allowed: string, shown: string): void {
+  if (!ok) invalid(where, name, `${name} must be ${allowed}, got ${shown}`)
+}
+
+/**
+ * What is wrong with a value of a connection option (`table`, `region`, `endpoint`), as
+ * "must be …, got …", or undefined when it is fine: for callers that name the option their own
+ * way (the CLI's flags).
+ */
+export function problemOf(option: FromEnvironment, value: unknown): string | undefined {
+  const [test, allowed] = CONNECTION[option]
+  return test(value as never) ? undefined : `must be ${allowed}, got ${show(value)}`
+}
+
+/** Edit distance with adjacent transpositions (optimal string alignment). */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i && j ? 0 : i + j)),
+  )
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(
+        d[i - 1][j] + 1,
+        d[i][j - 1] + 1,
+        d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+        i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1] ? d[i - 2][j - 2] + 1 : 9,
+      )
+    }
+  }
+  return d[a.length][b.length]
+}
+
+/** The candidate closest to `word` (letter case aside), if it is close enough to be a typo of it. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined
+  let bestDistance = Number.POSITIVE_INFINITY
+  for (const candidate of candidates) {
+    const d = distance(word.toLowerCase(), candidate.toLowerCase())
+    if (d < bestDistance && d <= Math.max(1, Math.floor(candidate.length / 3))) {
+      best = candidate
+      bestDistance = d
+    }
+  }
+  return best
+}
+
+/**
+ * Checks every given option against `rules`, refusing unknown names (with the closest known
+ * one), so a typo cannot fall back to a default unnoticed. Groups are checked member by member.
+ * @returns the given options flattened by path
+ */
+function checkGiven(
+  where: string,
+  given: unknown,
+  rules: Partial<Record<string, Rule>>,
+): Record<string, unknown> {
+  check(given && typeof given === 'object', where, 'options', 'an object', show(given))
+  const flat: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(given as object)) {
+    if (
+      (GROUPS as readonly string[]).includes(key) &&
+      (key !== 'locking' || typeof value === 'object')
+    ) {
+      check(value && typeof value === 'object', where, key, 'an object', show(value))
+      for (const k in value) flat[`${key}.${k}`] = value[k as never]
+    } else flat[key] = value
+  }
+  const known = Object.keys(rules)
+  for (const [name, value] of Object.entries(flat)) {
+    const rule = rules[name]
+    if (!rule) {
+      const guess = closest(name, known)
+      invalid(
+        where,
+        name,
+        `unknown option ${name}${guess ? ` (did you mean ${guess}?)` : ''}; allowed: ${known.join(', ')}`,
+      )
+    } else if (value !== undefined)
+      check(rule[0](value as never), where, name, rule[1], show(value))
+  }
+  return flat
+}
+
+/** Checks a secret or list of secrets, from the options or SESSION_SECRET. */
+export function checkSecrets(value: unknown, name = 'secret'): readonly string[] {
+  const list = Array.isArray(value) ? value : [value]
+  if (!list.length) check(false, 'dynamoSession', name, 'a non-empty array', show(value))
+  list.forEach((secret, i) => {
+    check(
+      typeof secret === 'string' && secret.length >= MIN_SECRET_LENGTH,
+      'dynamoSession',
+      Array.isArray(value) ? `${name}[${i}]` : name,
+      `a string of at least ${MIN_SECRET_LENGTH} characters${Array.isArray(value) ? '' : ', or an array of them (the first signs)'}`,
+      typeof secret === 'string' ? `a string of ${secret.length} characters` : show(secret),
+    )
+  })
+  return list as string[]
+}
+
+/** Applies defaults and checks every option; throws INVALID_OPTIONS naming the option. */
+export function settingsOf(options: DynamoSessionOptions = {}): Settings {
+  const where = 'dynamoSession'
+  const flat = checkGiven(where, options, RULES)
+  const group = <K extends (typeof GROUPS)[number]>(name: K) => {
+    const out: Record<string, unknown> = { ...DEFAULTS[name] }
+    for (const k in out) out[k] = flat[`${name}.${k}`] ?? out[k]
+    return out as unknown as Settings[K] & object
+  }
+  const cookie = group('cookie')
+  cookie.sameSite =
+    `${cookie.sameSite[0].toUpperCase()}${cookie.sameSite.slice(1).toLowerCase()}` as CookieAttributes['sameSite']
+  // Browsers drop these cookies otherwise.
+  check(
+    cookie.secure ||
+      (cookie.sameSite !== 'None' && !cookie.partitioned && !/^__(Host|Secure)-/.test(cookie.name)),
+    where,
+    'cookie.secure',
+    "true with sameSite 'None', partitioned or a __Host-/__Secure- name",
+    String(cookie.secure),
+  )
+  check(
+    !cookie.name.startsWith('__Host-') || (cookie.path === '/' && !cookie.domain),
+    where,
+    'cookie.name',
+    "free of the __Host- prefix unless path is '/' and there is no domain",
+    show(cookie.name),
+  )
+  const out: Record<string, unknown> = { ...DEFAULTS }
+  for (const name in flat)
+    if (!name.includes('.') && flat[name] !== undefined) out[name] = flat[name]
+  const maxAge = out.maxAge as number
+  const touchAfter = (out.touchAfter as number | undefined) ?? Math.round(maxAge / 10)
+  check(touchAfter <= maxAge, where, 'touchAfter', `at most maxAge (${maxAge})`, String(touchAfter))
+  const secret = (options as DynamoSessionOptions).secret
+  return {
+    ...(out as unknown as Settings),
+    cookie,
+    touchAfter,
+    secrets: secret === undefined ? undefined : checkSecrets(secret),
+    retry: group('retry'),
+    locking: out.locking ? group('locking') : undefined,
+  }
+}
+
+/**
+ * Checks the options of the table tool `tool` (`createSessionTable`, `sweepExpiredSessions`)
+ * by the rules of `dynamoSession()`'s, and the environment variables that stand in for the
+ * connection options; throws INVALID_OPTIONS naming the option or variable. The table tools
+ * take static credentials only; the sweep also takes `now` (epoch seconds) and `onProgress`.
+ */
+export function checkToolOptions(
+  tool: string,
+  options: unknown,
+  env: EnvRecord,
+  sweep: boolean,
+): void {
+  const rules: Partial<Record<string, Rule>> = {
+    ...CONNECTION,
+    credentials: STATIC_CREDENTIALS,
+    env: [(v) => v && typeof v === 'object', 'an object of environment variables'],
+  }
+  if (sweep) {
+    rules.now = [
+      (v: number) => Number.isInteger(v) && v > 0 && v < 1e11,
+      'a time in epoch seconds, an integer such as Math.floor(Date.now() / 1000)',
+    ]
+    rules.onProgress = FUNCTION
+  }
+  const now = (options as { now?: unknown } | undefined)?.now
+  if (sweep && typeof now === 'number' && now >= 1e11) {
+    invalid(tool, 'now', `now must be ${rules.now?.[1]}, got ${now}, which looks like milliseconds`)
+  }
+  const flat = checkGiven(tool, options, rules)
+  for (const name of ['table', 'region', 'endpoint'] as const) {
+    const set = flat[name] === undefined && ENVIRONMENT[name].find((v) => env[v])
+    const problem = set && problemOf(name, env[set])
+    if (problem) invalid(tool, set, `the environment variable ${set} ${problem}`)
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * @module Expressions of DynamoDB requests: one builder hands out the aliases of names and
+ * values, and the conditions every write shares are written once here.
+ */
+import type { AttributeValue } from '../marshall.ts'
+import { N } from './item.ts'
+
+/**
+ * The names and values of one request's expressions. The same attribute name always gets the
+ * same alias, so no code counts aliases or relies on a naming convention to avoid collisions.
+ */
+export class Expression {
+  readonly names: Record<string, string> = {}
+  readonly values: Record<string, AttributeValue> = {}
+  readonly #aliases = new Map<string, string>()
+  #n = 0
+
+  /** The alias path of an attribute, or of keys inside map attributes: `#0`, `#0.#1`. */
+  path(...names: string[]): string {
+    return names
+      .map((name) => {
+        let alias = this.#aliases.get(name)
+        if (!alias) {
+          alias = `#${(this.#n++).toString(36)}`
+          this.#aliases.set(name, alias)
+          this.names[alias] = name
+        }
+        return alias
+      })
+      .join('.')
+  }
+
+  /** The alias of a value. */
+  value(v: AttributeValue): string {
+    const alias = `:${(this.#n++).toString(36)}`
+    this.values[alias] = v
+    return alias
+  }
+
+  /** The request's `ExpressionAttributeNames` and `ExpressionAttributeValues`, those in use. */
+  input(): Record<string, unknown> {
+    return {
+      ...(Object.keys(this.names).length ? { ExpressionAttributeNames: this.names } : {}),
+      ...(Object.keys(this.values).length ? { ExpressionAttributeValues: this.values } : {}),
+    }
+  }
+}
+
+/** The session is live: it has data and has not expired at `now` (epoch seconds). */
+export const live = (x: Expression, now: number): string =>
+  `attribute_exists(${x.path('data')}) AND ${x.path('expires')} > ${x.value(N(now))}`
+
+/** Nothing was written since version `v` was read (an item written by 0.1 has no version). */
+export const versioned = (x: Expression, v: number): string =>
+  v ? `${x.path('v')} = ${x.value(N(v))}` : `attribute_not_exists(${x.path('v')})`
+
+/** This request holds the lease, with `locking`. */
+export const leaseHeld = (x: Expression, lease: string): string =>
+  `${x.path('leaseOwner')} = ${x.value({ S: lease })}`
+
+/** All of the conditions given, joined with AND. */
+export const all = (...conditions: (string | false | undefined)[]): string =>
+  conditions.filter(Boolean).join(' AND ')
