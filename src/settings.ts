@@ -302,7 +302,7 @@ export function settingsOf(options: DynamoSessionOptions = {}): Settings {
     touchAfter,
     secrets: secret === undefined ? undefined : checkSecrets(secret),
     retry: group('retry'),
-    locking: out.locking ? group('locking') : undefined,
+    locking: (options as DynamoSessionOptions).locking ? group('locking') : undefined,
   }
 }
 
