@@ -7,7 +7,8 @@ import { createClient } from '../src/client.ts'
 import type { SessionTable } from '../src/connection.ts'
 import { newId, storedKey } from '../src/cookie.ts'
 import { parseItem } from '../src/store/item.ts'
-import { getItem, putItem, updateItem } from '../src/store/store.ts'
+import { createItem, getItem, updateItem } from '../src/store/store.ts'
+import { newStamp, tokenKeepMs } from '../src/store/tokens.ts'
 import { credentials } from './lib.ts'
 
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 50)
@@ -30,12 +31,18 @@ const now = () => Math.floor(Date.now() / 1000)
 const keys = await Promise.all(Array.from({ length: concurrency }, () => storedKey(newId())))
 await Promise.all(
   keys.map((key) =>
-    putItem(table, key, {
-      data: { user: 'bench' },
-      flash: {},
-      expires: now() + 86400,
-      created: now(),
-    }),
+    createItem(
+      table,
+      key,
+      {
+        data: { user: 'bench' },
+        flash: {},
+        expires: now() + 86400,
+        created: now(),
+        handle: 'bench',
+      },
+      newStamp(),
+    ),
   ),
 )
 
@@ -51,8 +58,8 @@ async function once(key: string) {
     stored,
     expires: t + 86400,
     now: t,
-    token: newId().slice(0, 12),
-    staleBefore: t - 120,
+    stamp: newStamp(),
+    keepMs: tokenKeepMs(10_000),
   })
 }
 

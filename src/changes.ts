@@ -15,10 +15,12 @@ export interface SessionChanges {
   increment: Record<string, number>
   /** Flash values for the next request. */
   flash: Record<string, JsonValue>
-  /** The whole item is written anew: a new, regenerated or destroyed session. */
-  fresh: boolean
-  /** The stored session ends: 'destroy' or 'regenerate'. */
+  /** The request called `destroy()` or `regenerate()`. */
   end: 'destroy' | 'regenerate' | undefined
+  /** The user `regenerate({ userId })` binds the new session to. */
+  userId: string | undefined
+  /** The handle of the session after the request: a new one after `regenerate()` or `destroy()`. */
+  handle: string
   /** The handler asked for the expiry to move forward. */
   touch: boolean
   /** True when the handler changed anything at all (data, flash, id or existence). */

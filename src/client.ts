@@ -225,7 +225,12 @@ export function createClient(config: ClientConfig): Send {
       try {
         return await attempt(operation, body, table, Math.min(timeoutMs, remaining))
       } catch (error) {
-        if (!RETRYABLE.has((error as DynamoSessionError).code)) throw error
+        const e = error as DynamoSessionError
+        if (!RETRYABLE.has(e.code)) {
+          // Whether an earlier attempt may have been applied: the caller's exactly-once rule needs it.
+          e.attempts = n + 1
+          throw e
+        }
         last = error
       }
     }

@@ -9,6 +9,7 @@ import {
   type RetryOptions,
   regionEndpoint,
   type Send,
+  sleep,
 } from './client.ts'
 import { DynamoSessionError } from './errors.ts'
 
@@ -161,7 +162,8 @@ export function clientCache(
     const key = `${region}\n${endpoint}\n${k.accessKeyId}\n${k.secretAccessKey}\n${k.sessionToken ?? ''}`
     let send = clients.get(key)
     if (!send) {
-      clients.set(key, (send = make({ ...conn, retry })))
+      send = make({ ...conn, retry })
+      clients.set(key, send)
       if (clients.size > MAX_CLIENTS) clients.delete(clients.keys().next().value as string)
     }
     return send
@@ -179,6 +181,8 @@ export interface RequestTable extends SessionTable {
   raw: SessionTable
   /** Milliseconds of the budget left. */
   left(): number
+  /** Waits, drawing on the budget (a wait for a lease is inside it). */
+  sleep(ms: number): Promise<void>
 }
 
 /** A table whose calls draw on one budget of `ms`, counted from `started`. */
@@ -188,6 +192,10 @@ export function budgeted(raw: SessionTable, ms: number, started: number): Reques
     name: raw.name,
     raw,
     left: () => left,
+    async sleep(ms) {
+      left -= ms
+      await sleep(ms)
+    },
     async send(op, input) {
       const t = Date.now()
       try {

@@ -104,6 +104,8 @@ export class DynamoSessionError extends HTTPException {
   readonly option: string | undefined
   /** The item DynamoDB returned with a failed condition. @internal */
   readonly item: Record<string, unknown> | undefined
+  /** How many attempts the call made before this answer. @internal */
+  attempts: number | undefined
 
   constructor(
     code: DynamoSessionErrorCode,

@@ -3,13 +3,20 @@
  * candidate, in order; the first that verifies and names a live session wins. Unreadable or
  * schema-failing data is no session (reported).
  */
-import { isWellFormedId, newId, readCookies, storedKey } from './cookie.ts'
+import { isWellFormedId, readCookies, storedKey } from './cookie.ts'
 import { asSessionError, DynamoSessionError } from './errors.ts'
 import type { RequestContext } from './request.ts'
 import type { Found } from './rules.ts'
-import { type ItemState, parseItem, type StoredSession } from './store/item.ts'
+import {
+  type ItemState,
+  parseItem,
+  type RawItem,
+  type StoredSession,
+  tokensOf,
+} from './store/item.ts'
 import { Lease, releaseLease, waitForLease } from './store/lease.ts'
 import { getItem } from './store/store.ts'
+import { newStamp } from './store/tokens.ts'
 
 /** What the load phase hands the handler and the save. */
 export interface Loaded {
@@ -42,14 +49,21 @@ async function read(
 ): Promise<{ item: Record<string, unknown> | undefined; lease?: Lease }> {
   const table = await r.table()
   if (!r.s.locking) return { item: await getItem(table, key, r.s.consistentRead) }
-  const token = newId()
-  const { item, held } = await waitForLease(table, key, token, r.s.locking)
-  return { item, lease: held ? new Lease(key, token) : undefined }
+  const { token } = newStamp()
+  const { item, held, lease } = await waitForLease(
+    table,
+    key,
+    token,
+    r.s.locking,
+    r.keepMs,
+    r.background,
+  )
+  return { item, lease: held ? new Lease(key, lease, tokensOf((item as RawItem).w)) : undefined }
 }
 
 /** The load phase. */
 export async function loadSession(r: RequestContext, header: string | undefined): Promise<Loaded> {
-  let ended = false
+  let ended: number | undefined
   for (const raw of readCookies(header, r.s.cookie.name)) {
     const id = r.signer ? await r.signer.verify(raw) : isWellFormedId(raw) ? raw : null
     if (!id) continue
@@ -70,9 +84,9 @@ export async function loadSession(r: RequestContext, header: string | undefined)
     if (found.state === 'live') {
       return { found: { state: 'live', id, key, stored: found.session }, view, lease }
     }
-    if (found.state === 'ended') ended = true
+    if (found.state === 'ended') ended = Math.max(ended ?? 0, found.at)
     // Not a live session: its lease goes back at once.
-    if (lease) await releaseLease(await r.table(), key, lease.token)
+    if (lease) await releaseLease(await r.table(), key, lease.stamp, lease.w, r.keepMs)
   }
   return { found: { state: 'none', ended } }
 }

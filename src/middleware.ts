@@ -18,13 +18,14 @@ import {
 import { CookieSigner, newId, serializeCookie } from './cookie.ts'
 import { asSessionError, DynamoSessionError } from './errors.ts'
 import { type Loaded, loadSession } from './load.ts'
-import type { JsonValue } from './marshall.ts'
+import { type JsonValue, whyNotJson } from './marshall.ts'
 import type { DynamoSessionOptions } from './options.ts'
 import type { RequestContext } from './request.ts'
 import { type CookieChange, expiryAfterLoad, plan } from './rules.ts'
 import { saveSession } from './save.ts'
 import { type JsonCompatible, type Session, SessionState } from './session.ts'
 import { checkSecrets, type Settings, settingsOf } from './settings.ts'
+import { tokenKeepMs } from './store/tokens.ts'
 
 /**
  * The Hono environment the middleware provides: `c.get('session')`, or `c.get(Key)` with the
@@ -143,6 +144,7 @@ function contextOf(i: Instance, c: Context, vars: EnvRecord, now: number): Reque
     s,
     now,
     signer: signerOf(i, vars),
+    keepMs: tokenKeepMs(s.retry.budgetMs),
     table: () => {
       table ??= connect()
       return table
@@ -151,8 +153,28 @@ function contextOf(i: Instance, c: Context, vars: EnvRecord, now: number): Reque
       if (s.onError) await s.onError(e, c)
       else log(i, e)
     },
+    background: (work) => {
+      try {
+        c.executionCtx.waitUntil(work)
+      } catch {
+        // No execution context (Node, Bun, Deno): the work goes on by itself.
+      }
+    },
+    device: () => describe(s, c),
   }
 }
+
+/** What `describe` (else the User-Agent, cut) says of the browser; at most 1 KB of JSON. */
+function describe(s: Settings, c: Context): JsonValue | undefined {
+  if (!s.describe) return c.req.header('user-agent')?.slice(0, 256)
+  const device = s.describe(c)
+  const why = whyNotJson(device) ?? (JSON.stringify(device).length > 1024 && 'it is over 1 KB')
+  if (why) throw new DynamoSessionError('INVALID_DATA', `describe(c) returned no device: ${why}`)
+  return device
+}
+
+/** The Set-Cookie headers each request's saves committed: a later failure keeps them. */
+const committed = new WeakMap<Context, string[]>()
 
 /**
  * Fails the request. With `onError`, its Response or the error's generic one is sent; without,
@@ -170,6 +192,11 @@ async function fail(
   c.res = undefined
   c.res = custom instanceof Response ? custom : e.getResponse()
   for (const [k, v] of outer) c.header(k, v, { append: k === 'set-cookie' })
+  // Another instance's committed write keeps its cookie (a sign-in in an inner middleware).
+  for (const v of committed.get(c) ?? []) {
+    if (!outer.some(([k, o]) => k === 'set-cookie' && o === v))
+      c.header('Set-Cookie', v, { append: true })
+  }
   if (!i.s.onError) throw e
 }
 
@@ -181,13 +208,15 @@ async function sendCookie(
   cookie: CookieChange,
 ): Promise<void> {
   const { s, now, signer } = r
-  if (cookie === 'clear') {
-    c.header('Set-Cookie', serializeCookie('', 0, s.cookie), { append: true })
-    return
+  let header: string
+  if (cookie === 'clear') header = serializeCookie('', 0, s.cookie)
+  else {
+    const value = signer ? await signer.sign(cookie.id) : cookie.id
+    header = serializeCookie(value, cookie.expires - now, s.cookie)
+    session.expiresAt = new Date(cookie.expires * 1000)
   }
-  const value = signer ? await signer.sign(cookie.id) : cookie.id
-  c.header('Set-Cookie', serializeCookie(value, cookie.expires - now, s.cookie), { append: true })
-  session.expiresAt = new Date(cookie.expires * 1000)
+  c.header('Set-Cookie', header, { append: true })
+  committed.set(c, [...(committed.get(c) ?? []), header])
 }
 
 /**
@@ -241,7 +270,7 @@ export function sessionMiddleware<
 
     /** Gives back a lease no write released. */
     const release = async () => {
-      if (lease) await lease.release(await r.table())
+      if (lease) await lease.release(await r.table(), r.keepMs, r.background)
     }
     let threw = true
     try {
@@ -262,7 +291,7 @@ export function sessionMiddleware<
         } catch (error) {
           throw asSessionError(error, 'INVALID_DATA')
         }
-        const p = plan(changes, found, session.id, now, s)
+        const p = plan(changes, found, session.id, now, s, r.device)
         const cookie = await saveSession(r, p, changes, lease)
         if (cookie) await sendCookie(c, r, session as never, cookie)
       }

@@ -5,6 +5,7 @@
 import type { Context } from 'hono'
 import type { Credentials, RetryOptions } from './client.ts'
 import type { DynamoSessionError } from './errors.ts'
+import type { JsonValue } from './marshall.ts'
 
 /** The session cookie. It carries only the session's id, never data. */
 export interface CookieOptions {
@@ -138,6 +139,12 @@ export interface DynamoSessionOptions<
    * @default 'session'
    */
   contextKey?: Key
+  /**
+   * What a session bound to a user (`regenerate({ userId })`) keeps of the browser, for
+   * `listSessions()`: a JSON value of at most 1 KB. Add an IP address only if you mean to.
+   * @default the User-Agent header, cut to 256 characters
+   */
+  describe?: (c: Context) => JsonValue
   /** Serialise the requests of one session (off by default). `true` takes the defaults. */
   locking?: boolean | LockingOptions
   /**

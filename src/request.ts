@@ -6,6 +6,7 @@
 import type { RequestTable } from './connection.ts'
 import type { CookieSigner } from './cookie.ts'
 import type { DynamoSessionError } from './errors.ts'
+import type { JsonValue } from './marshall.ts'
 import type { Settings } from './settings.ts'
 
 /** What the load and save phases of one request share. */
@@ -19,4 +20,10 @@ export interface RequestContext {
   table(): Promise<RequestTable>
   /** Reports an error that does not fail the request (unreadable data, a failed touch). */
   report(error: DynamoSessionError): Promise<void>
+  /** Keeps work going after the response (the runtime's `waitUntil` where there is one). */
+  background(work: Promise<unknown>): void
+  /** What `describe(c)` says of the browser, for a session bound to a user. */
+  device(): JsonValue | undefined
+  /** How long write tokens are kept (`tokenKeepMs` of the retry budget). */
+  readonly keepMs: number
 }

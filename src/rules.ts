@@ -1,14 +1,22 @@
 /**
- * @module The save rules, pure (no I/O): when a session expires, when its expiry moves, and what
- * one request writes and which cookie it sends, decided from what the load found and what the
- * handler changed.
+ * @module The lifecycle rules, pure (no I/O): when a session expires, when its expiry moves, what
+ * a cookie naming an ended session may still do, and what one request writes and which cookie it
+ * sends, decided from what the load found and what the handler changed.
  */
 import { applyChanges, type SessionChanges } from './changes.ts'
+import type { JsonValue } from './marshall.ts'
 import type { Settings } from './settings.ts'
-import type { NewSession, StoredSession } from './store/item.ts'
+import type { StoredSession } from './store/item.ts'
+import type { MoveTarget, NewItem } from './store/store.ts'
 
 /** The timing rules of the save phase, from the settings. */
 export type Timing = Pick<Settings, 'maxAge' | 'absoluteMaxAge' | 'touchAfter'>
+
+/**
+ * How long after a session ended a change through its cookie is refused (409) rather than taken
+ * as a change of no session: long enough for any request sent before the end to have arrived.
+ */
+export const GRACE_SECONDS = 60
 
 /** The expiry a session created at `created` gets now: the idle timeout, capped by the absolute one. */
 export const expiryFor = (created: number, now: number, t: Timing): number =>
@@ -24,8 +32,8 @@ export const expiryAfterLoad = (stored: StoredSession, now: number, t: Timing): 
 
 /** What the load phase found. */
 export type Found =
-  /** No cookie named a live session; `ended` when one named a session another request ended. */
-  | { state: 'none'; ended: boolean }
+  /** No cookie named a live session; `ended` when one named a session that ended then (epoch s). */
+  | { state: 'none'; ended?: number }
   | { state: 'live'; id: string; key: string; stored: StoredSession }
 
 /** A live session as the save writes to it. */
@@ -39,23 +47,27 @@ export type CookieChange = { id: string; expires: number } | 'clear'
 
 /** What the save phase does: each variant carries everything its write and its cookie need. */
 export type Plan =
-  | { op: 'none' }
-  /** A change to a session another request ended: 409, nothing written. */
+  /** Nothing to write; a read through a cookie ended past the grace clears it. */
+  | { op: 'none'; cookie?: 'clear' }
+  /** A change through a cookie naming a session ended within the grace: 409, nothing written. */
   | { op: 'refuse' }
   /** A new session's first write. */
-  | { op: 'create'; id: string; item: NewSession; cookie: CookieChange }
+  | { op: 'create'; id: string; item: NewItem; cookie: CookieChange }
   /** The handler's changes to the live session, with the new expiry when it moves. */
   | { op: 'update'; current: Current; expires: number | undefined; cookie?: CookieChange }
   /** `destroy()`: a tombstone; `next` when the handler wrote after it (a new session). */
-  | { op: 'end'; current: Current; next?: { id: string; item: NewSession }; cookie: CookieChange }
+  | { op: 'end'; current: Current; next?: { id: string; item: NewItem }; cookie: CookieChange }
   /** `regenerate()`: the session moves to a new id. */
-  | { op: 'move'; current: Current; id: string; expires: number; cookie: CookieChange }
+  | { op: 'move'; current: Current; id: string; to: MoveTarget['item']; cookie: CookieChange }
 
 /**
- * The save rules. A change to a session another request ended is refused; a new session is
- * written only when it holds something; a stored one gets its changes with a new expiry, and an
+ * The save rules. Sign-in and sign-out always work: through a cookie naming an ended session a
+ * sign-in starts from an empty session and a sign-out clears the cookie. Any other change through
+ * it is refused within the grace, and taken as a change of no session after it. A new session is
+ * written only when it holds something; a live one gets its changes with a new expiry, and an
  * unchanged one only a due touch or the clean-up of flash values it read.
  * @param id the session's id after the handler (a new one after `regenerate()` or `destroy()`)
+ * @param device what `describe(c)` says of the browser, asked only when a user is bound
  */
 export function plan(
   changes: SessionChanges,
@@ -63,21 +75,35 @@ export function plan(
   id: string,
   now: number,
   t: Timing,
+  device: () => JsonValue | undefined,
 ): Plan {
-  // What a new session holds (a write starts one only when it holds something): only asked for
-  // where a new session starts, not on every request.
-  const fresh = (): NewSession | undefined => {
+  const { userId, handle } = changes
+  const bound = userId ? { uid: userId, device: device() } : {}
+  // What a new session holds: written only when it holds something.
+  const fresh = (): NewItem | undefined => {
     const data = applyChanges({}, changes)
-    return Object.keys(data).length + Object.keys(changes.flash).length
-      ? { data, flash: changes.flash, expires: expiryFor(now, now, t), created: now }
+    return Object.keys(data).length + Object.keys(changes.flash).length || userId
+      ? {
+          data,
+          flash: changes.flash,
+          expires: expiryFor(now, now, t),
+          created: now,
+          handle,
+          ...bound,
+        }
       : undefined
   }
   if (found.state === 'none') {
-    if (found.ended && changes.changed) return { op: 'refuse' }
+    const graced = found.ended !== undefined && now - found.ended < GRACE_SECONDS
+    if (graced && changes.changed && !changes.end) return { op: 'refuse' }
     const item = fresh()
-    return item ? { op: 'create', id, item, cookie: { id, expires: item.expires } } : { op: 'none' }
+    if (item) return { op: 'create', id, item, cookie: { id, expires: item.expires } }
+    return changes.end === 'destroy' || (found.ended !== undefined && !graced)
+      ? { op: 'none', cookie: 'clear' }
+      : { op: 'none' }
   }
-  const current = { key: found.key, stored: found.stored }
+  const { stored } = found
+  const current = { key: found.key, stored }
   if (changes.end === 'destroy') {
     const item = fresh()
     return item
@@ -85,10 +111,18 @@ export function plan(
       : { op: 'end', current, cookie: 'clear' }
   }
   if (changes.end) {
-    const expires = expiryFor(found.stored.created, now, t)
-    return { op: 'move', current, id, expires, cookie: { id, expires } }
+    const expires = expiryFor(stored.created, now, t)
+    // The creation time moves along, so absoluteMaxAge cannot be escaped by a sign-in.
+    const to = {
+      expires,
+      created: stored.created,
+      handle,
+      uid: stored.uid,
+      device: stored.device,
+      ...bound,
+    }
+    return { op: 'move', current, id, to, cookie: { id, expires } }
   }
-  const { stored } = found
   const next = expiryFor(stored.created, now, t)
   const move =
     changes.changed || touchDue(stored, now, t) || (changes.touch && next > stored.expires)

@@ -1,13 +1,15 @@
 /**
- * @module The save phase: carries out the plan's writes and says which cookie to send.
+ * @module The save phase: carries out the plan's writes, in an order that leaves the stored
+ * session as it was when one fails, and says which cookie to send.
  */
 import type { SessionChanges } from './changes.ts'
-import { newId, storedKey } from './cookie.ts'
+import { storedKey } from './cookie.ts'
 import { asSessionError } from './errors.ts'
 import type { RequestContext } from './request.ts'
 import type { CookieChange, Plan } from './rules.ts'
 import type { Lease } from './store/lease.ts'
-import { endItem, gone, moveSession, putItem, tokenKeepSeconds, updateItem } from './store/store.ts'
+import { buryItem, createItem, endSession, gone, moveSession, updateItem } from './store/store.ts'
+import { newStamp } from './store/tokens.ts'
 
 /**
  * Writes what the plan says.
@@ -20,33 +22,43 @@ export async function saveSession(
   changes: SessionChanges,
   lease: Lease | undefined,
 ): Promise<CookieChange | undefined> {
-  if (p.op === 'none') return
+  if (p.op === 'none') return p.cookie
   if (p.op === 'refuse') throw gone()
   const table = await r.table()
-  const token = newId().slice(0, 12)
+  const stamp = newStamp()
+  const { now, keepMs } = r
+  const held = lease?.stamp.token
   if (p.op === 'create') {
-    await putItem(table, await storedKey(p.id), p.item)
+    await createItem(table, await storedKey(p.id), p.item, stamp)
   } else if (p.op === 'end') {
-    await endItem(table, p.current.key, token, r.now, p.current.stored, false)
+    // A new session first (a goodbye flash), then the end: a failure leaves the old one as it was.
+    const next = p.next && (await storedKey(p.next.id))
+    if (p.next && next) await createItem(table, next, p.next.item, stamp)
+    try {
+      await endSession(table, p.current.key, p.current.stored, stamp, now, keepMs, held)
+    } catch (error) {
+      if (next) await buryItem(table, next, now).catch(() => {})
+      throw error
+    }
     lease?.released()
-    // Written to after the destroy (a goodbye flash): a new session takes the cookie's place.
-    if (p.next) await putItem(table, await storedKey(p.next.id), p.next.item)
   } else if (p.op === 'move') {
-    const to = { key: await storedKey(p.id), changes, expires: p.expires }
-    await moveSession(table, p.current, to, token, r.now)
+    const to = { key: await storedKey(p.id), item: p.to }
+    await moveSession(table, p.current, to, changes, stamp, now, keepMs, held)
     lease?.released()
   } else {
     try {
-      await updateItem(table, p.current.key, {
+      const state = await updateItem(table, p.current.key, {
         changes,
         stored: p.current.stored,
         expires: p.expires,
-        now: r.now,
-        token,
-        staleBefore: r.now - tokenKeepSeconds(r.s.retry.budgetMs),
-        lease: lease?.token,
+        now,
+        stamp,
+        keepMs,
+        lease: held,
       })
       lease?.released()
+      // Applied, then ended by another request: stored, but no cookie for an ended session.
+      if (state === 'ended') return
     } catch (error) {
       // A touch or a flash clean-up that fails loses nothing the handler did.
       if (changes.changed) throw error

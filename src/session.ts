@@ -77,19 +77,46 @@ export interface Session<
   flash<K extends keyof Flash & string>(key: K, value: Exclude<Flash[K], undefined>): void
   /** Reads a value the previous request flashed; flashed values last one request. */
   takeFlash<K extends keyof Flash & string>(key: K): Flash[K] | undefined
-  /** Gives the session a new id, keeping its data, and deletes the old item (call it on login). */
-  regenerate(): void
-  /** Deletes the stored session and clears the cookie (call it on logout). */
+  /**
+   * Gives the session a new id, keeping its data, and ends the old one (call it on sign-in).
+   * `userId` binds the new session to that user (a non-empty string of at most 256 characters),
+   * so `listSessions()` and `revokeSessions()` find it; a session id never changes owner.
+   */
+  regenerate(options?: { userId?: string }): void
+  /** Ends the stored session and clears the cookie (call it on sign-out). */
   destroy(): void
+  /** The user `regenerate({ userId })` bound this session to; undefined for anonymous sessions. */
+  readonly userId: string | undefined
+  /** An opaque, stable name of this session, safe to show: it cannot be turned into a cookie. */
+  readonly handle: string
   /** Pushes the expiry forward on this request even when `touchAfter` has not passed. */
   touch(): void
 }
 
-/** What a handler's session starts from: the stored data and the flash values for this request. */
+/** What a handler's session starts from: the stored session as far as the handler sees it. */
 export interface Loaded {
   /** The data as stored (before any schema). */
   data: Record<string, JsonValue>
+  /** Flash values by entry name: a stamp of `STAMP_LENGTH` characters, then the key. */
   flash: Record<string, JsonValue>
+  handle: string
+  uid?: string
+}
+
+/** The length of the stamp that starts a flash entry's name. */
+const STAMP = 17
+
+/** The most characters a user id may have. */
+const MAX_USER_ID = 256
+
+/** A new handle: 16 random characters, not derived from the id. */
+const newHandle = (): string => newId().slice(0, 16)
+
+/** The keys of a map in one order on every backend: sorted by code unit. */
+export const sorted = <V>(map: Record<string, V>): Record<string, V> => {
+  const out: Record<string, V> = {}
+  for (const k of Object.keys(map).sort()) put(out, k, map[k])
+  return out
 }
 
 const keyName = (key: PropertyKey): string => {
@@ -138,6 +165,10 @@ export class SessionState<
   #end: 'destroy' | 'regenerate' | undefined
   #touch = false
   #sealed = false
+  #handle: string
+  #uid: string | undefined
+  /** The user a `regenerate({ userId })` of this request binds. */
+  #bind: string | undefined
 
   /**
    * @param id the id of the stored session, or a new id
@@ -154,6 +185,8 @@ export class SessionState<
     this.#id = id
     this.#stored = stored
     this.isNew = stored === null
+    this.#handle = stored?.handle || newHandle()
+    this.#uid = stored?.uid
     // A deep copy: objects handed out by get() and changed in place must not change what was
     // loaded, or set() would compare them with themselves and write nothing. A schema's output is
     // copied too (a schema may hand out one default object to every request), but only its plain
@@ -169,7 +202,15 @@ export class SessionState<
   }
 
   get data(): Readonly<Partial<Data>> {
-    return { ...this.#view } as Partial<Data>
+    return sorted(this.#view) as Partial<Data>
+  }
+
+  get handle(): string {
+    return this.#handle
+  }
+
+  get userId(): string | undefined {
+    return this.#uid
   }
 
   get<K extends keyof Data>(key: K): Data[K] | undefined {
@@ -207,12 +248,20 @@ export class SessionState<
       throw notANumber(name, typeof raw !== 'number' ? raw : current)
     }
     const sum = current + by
-    if (typeof by !== 'number' || !inNumberRange(by) || !inNumberRange(sum)) {
+    // A number outside DynamoDB's range is stored as binary, which DynamoDB cannot add to: it is
+    // written whole, with the sum this request computed.
+    const whole = !inNumberRange(raw)
+    if (
+      typeof by !== 'number' ||
+      !Number.isFinite(sum) ||
+      (!whole && (!inNumberRange(by) || !inNumberRange(sum)))
+    ) {
       throw new TypeError(
         `increment("${name}", ${by}): by and the result must be numbers within DynamoDB's range (1e-130 to 1e126)`,
       )
     }
     put(this.#view, name, sum)
+    if (whole) this.#dirty.add(name)
     // A key set in this request is written whole; otherwise DynamoDB adds, so no count is lost.
     if (!this.#dirty.has(name)) {
       put(this.#increments, name, (own(this.#increments, name) ? this.#increments[name] : 0) + by)
@@ -226,16 +275,29 @@ export class SessionState<
   }
 
   takeFlash<K extends keyof Flash & string>(key: K): Flash[K] | undefined {
-    const flash = this.#stored?.flash
-    return (flash && own(flash, key) ? structuredClone(flash[key]) : undefined) as
-      | Flash[K]
-      | undefined
+    // The newest value flashed to the key: entry names start with a stamp that sorts by time.
+    let found: string | undefined
+    for (const entry of Object.keys(this.#stored?.flash ?? {})) {
+      if (entry.slice(STAMP) === key && !(found && found > entry)) found = entry
+    }
+    return (found && structuredClone((this.#stored as Loaded).flash[found])) as Flash[K] | undefined
   }
 
-  regenerate(): void {
+  regenerate(options?: { userId?: string }): void {
     this.#mutable()
+    const userId = options?.userId
+    if (
+      userId !== undefined &&
+      (typeof userId !== 'string' || !userId || userId.length > MAX_USER_ID)
+    ) {
+      throw new TypeError(
+        `regenerate({ userId }): userId must be a non-empty string of at most ${MAX_USER_ID} characters, got ${typeof userId === 'string' ? `${userId.length} characters` : typeof userId}`,
+      )
+    }
     this.#end ??= 'regenerate'
     this.#id = newId()
+    this.#handle = newHandle()
+    if (userId) this.#uid = this.#bind = userId
   }
 
   destroy(): void {
@@ -245,6 +307,7 @@ export class SessionState<
     this.#dirty.clear()
     this.#increments = {}
     this.#flashOut = {}
+    this.#uid = this.#bind = undefined
     this.expiresAt = null
   }
 
@@ -294,9 +357,9 @@ export class SessionState<
       remove,
       increment,
       flash: this.#flashOut,
-      // A fresh item gets the stored data (never the schema's output) with these changes applied.
-      fresh: this.#end !== undefined || !this.#stored,
-      end: this.#stored ? this.#end : undefined,
+      end: this.#end,
+      userId: this.#bind,
+      handle: this.#handle,
       touch: this.#touch,
       changed:
         this.#end !== undefined ||

@@ -32,6 +32,7 @@ export interface Settings {
   schema: StandardSchemaV1<unknown, unknown> | undefined
   locking: { leaseMs: number; waitMs: number } | undefined
   onError: DynamoSessionOptions['onError']
+  describe: DynamoSessionOptions['describe']
   contextKey: string
 }
 
@@ -143,6 +144,7 @@ const RULES: Record<OptionPath, Rule> = {
   'locking.leaseMs': MILLISECONDS,
   'locking.waitMs': int(0, 'milliseconds'),
   onError: FUNCTION,
+  describe: FUNCTION,
   contextKey: text(/^[^\s]+$/, 'a name without spaces'),
 }
 

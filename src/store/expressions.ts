@@ -13,7 +13,7 @@ export class Expression {
   readonly names: Record<string, string> = {}
   readonly values: Record<string, AttributeValue> = {}
   readonly #aliases = new Map<string, string>()
-  #n = 0
+  #values = 0
 
   /** The alias path of an attribute, or of keys inside map attributes: `#0`, `#0.#1`. */
   path(...names: string[]): string {
@@ -21,7 +21,7 @@ export class Expression {
       .map((name) => {
         let alias = this.#aliases.get(name)
         if (!alias) {
-          alias = `#${(this.#n++).toString(36)}`
+          alias = `#${this.#aliases.size.toString(36)}`
           this.#aliases.set(name, alias)
           this.names[alias] = name
         }
@@ -32,7 +32,7 @@ export class Expression {
 
   /** The alias of a value. */
   value(v: AttributeValue): string {
-    const alias = `:${(this.#n++).toString(36)}`
+    const alias = `:${(this.#values++).toString(36)}`
     this.values[alias] = v
     return alias
   }

@@ -5,17 +5,25 @@
 import { DynamoSessionError } from '../errors.ts'
 import {
   type AttributeValue,
+  fromAttribute,
   fromAttributeMap,
   type JsonValue,
   mapSize,
+  toAttribute,
   toAttributeMap,
 } from '../marshall.ts'
 
 /** DynamoDB's item size limit, in bytes. */
 export const MAX_ITEM_BYTES: number = 400 * 1024
 
-/** How long a tombstone tells late requests of an ended session apart from unknown ones. */
+/**
+ * How long a tombstone stays: it tells late requests of an ended session apart from unknown ones,
+ * refuses late duplicates of writes to it, and holds the tokens of the writes it ended.
+ */
 export const TOMBSTONE_SECONDS = 3600
+
+/** Flash entries are named by the stamp of the write that stored them, then their key. */
+export const STAMP_LENGTH = 17
 
 /** A DynamoDB item as the JSON API carries it. */
 export type Item = Record<string, AttributeValue>
@@ -23,26 +31,42 @@ export type Item = Record<string, AttributeValue>
 /** An item as DynamoDB returned it, read loosely. */
 export type RawItem = Record<string, { M?: Item; S?: string; N?: string } | undefined>
 
-/** A stored session as loaded from DynamoDB. */
-export interface StoredSession {
-  /** The data as stored (before any schema). */
-  data: Record<string, JsonValue>
-  flash: Record<string, JsonValue>
+/** What every session item holds besides its data. */
+interface Identity {
   /** Epoch seconds. */
   expires: number
-  /** Epoch seconds. */
+  /** Epoch seconds: the start of the session, carried through sign-ins, for `absoluteMaxAge`. */
   created: number
+  /** The opaque name `session.handle` shows. */
+  handle: string
+  /** The user bound by `regenerate({ userId })`. */
+  uid?: string
+  /** What `describe(c)` returned when the user was bound. */
+  device?: JsonValue
+}
+
+/** A stored session as loaded from DynamoDB. */
+export interface StoredSession extends Identity {
+  /** The data as stored (before any schema). */
+  data: Record<string, JsonValue>
+  /** Flash values by entry name: the stamp of the write that stored them, then their key. */
+  flash: Record<string, JsonValue>
   /** The version, bumped by every write; 0 on an item written by 0.1. */
   v: number
-  /** Write tokens of recent requests, with the epoch second each was written; none on 0.1 items. */
+  /** Write tokens of recent writes with the time (epoch ms) of each; undefined on 0.1 items. */
   w: Record<string, number> | undefined
+  /** Every token written before this time (epoch ms) and not in `w` was never applied. */
+  wf: number
 }
 
 /** What an item holds, as far as a request is concerned. */
 export type ItemState =
   | { state: 'live'; session: StoredSession }
-  /** A tombstone: another request ended the session at `at` (epoch seconds). */
-  | { state: 'ended'; at: number }
+  /**
+   * A tombstone: the session ended at `at` (epoch seconds), `moved` by a sign-in or else by a
+   * sign-out or revocation; `w` are its writes' tokens.
+   */
+  | { state: 'ended'; at: number; moved: boolean; w: Record<string, number> }
   /** No item, or an expired one. */
   | { state: 'absent' }
 
@@ -54,24 +78,42 @@ export const keyOf = (id: string): Item => ({ id: { S: id } })
 /** A number attribute value. */
 export const N = (n: number): AttributeValue => ({ N: String(n) })
 
+/** The tokens of an item's `w` attribute, by their time. */
+export const tokensOf = (w: RawItem[string]): Record<string, number> =>
+  fromAttributeMap(w?.M ?? {}) as Record<string, number>
+
 /**
  * Reads an item. Expired items are absent even before TTL deletes them (it can lag by days).
+ * An item written by 0.1 reads with version 0, no tokens, and its flash values under stamp 0.
  * @throws INVALID_DATA when it is not an item this library wrote
  */
 export function parseItem(item: Record<string, unknown> | undefined, now: number): ItemState {
-  const { data, flash, expires, created, v, w, end } = (item ?? {}) as RawItem
+  const raw = (item ?? {}) as RawItem
+  const { data, flash, expires, v, w } = raw
   if (!(Number(expires?.N) > now)) return ABSENT
-  if (end) return { state: 'ended', at: Number(expires?.N) - TOMBSTONE_SECONDS }
+  if (raw.end) {
+    const at = Number(expires?.N) - TOMBSTONE_SECONDS
+    return { state: 'ended', at, moved: raw.end.S === 'm', w: tokensOf(w) }
+  }
   try {
+    const entries = flash ? fromAttributeMap(flash.M as Item) : {}
     return {
       state: 'live',
       session: {
         data: fromAttributeMap(data?.M as Item),
-        flash: flash ? fromAttributeMap(flash.M as Item) : {},
+        flash: v
+          ? entries
+          : Object.fromEntries(
+              Object.entries(entries).map(([k, x]) => ['0'.repeat(STAMP_LENGTH) + k, x]),
+            ),
         expires: Number(expires?.N),
-        created: Number((created as { N: string }).N),
+        created: Number((raw.created as { N: string }).N),
+        handle: raw.h?.S ?? '',
+        uid: raw.uid?.S,
+        device: raw.device && fromAttribute(raw.device as AttributeValue),
         v: v ? Number(v.N) : 0,
-        w: w && (fromAttributeMap(w.M as Item) as Record<string, number>),
+        w: w && tokensOf(w),
+        wf: Number(raw.wf?.N ?? 0),
       },
     }
   } catch (cause) {
@@ -85,22 +127,13 @@ export function parseItem(item: Record<string, unknown> | undefined, now: number
  */
 export const isLegacy = (stored: StoredSession): boolean => !stored.w
 
-/** What a new session item holds. */
-export interface NewSession {
+/** What a session item holds, whole. */
+export interface SessionContent extends Identity {
   data: Record<string, JsonValue>
   flash: Record<string, JsonValue>
-  expires: number
-  created: number
-}
-
-/** What a whole session item holds. */
-export interface SessionContent {
-  data: Record<string, JsonValue>
-  flash: Record<string, JsonValue>
-  expires: number
-  created: number
   v: number
   w: Record<string, number>
+  wf: number
 }
 
 /** The whole item of a session; refused over DynamoDB's limit before it is sent. */
@@ -108,16 +141,7 @@ export function sessionItem(id: string, s: SessionContent): Item {
   const data = toAttributeMap(s.data)
   const flash = toAttributeMap(s.flash)
   const w = toAttributeMap(s.w)
-  // id (2 + 43), the names and map overheads, expires, created, v (7 + up to 21 each) and the
-  // lease attributes (5 + 8, 10 + 43) at most.
-  const size = 220 + mapSize(data) + mapSize(flash) + mapSize(w)
-  if (size > MAX_ITEM_BYTES) {
-    throw new DynamoSessionError(
-      'TOO_LARGE',
-      `session of ${size} bytes is over DynamoDB's 400 KB item limit (${MAX_ITEM_BYTES} bytes); nothing saved`,
-    )
-  }
-  return {
+  const item: Item = {
     ...keyOf(id),
     data: { M: data },
     flash: { M: flash },
@@ -125,14 +149,38 @@ export function sessionItem(id: string, s: SessionContent): Item {
     created: N(s.created),
     v: N(s.v),
     w: { M: w },
+    wf: N(s.wf),
+    h: { S: s.handle },
   }
+  if (s.uid) item.uid = { S: s.uid }
+  if (s.device !== undefined) item.device = toAttribute(s.device)
+  // The lease attributes (5 + 8, 10 + 43) at most come on top.
+  const size = mapSize(item) + 70
+  if (size > MAX_ITEM_BYTES) {
+    throw new DynamoSessionError(
+      'TOO_LARGE',
+      `session of ${size} bytes is over DynamoDB's 400 KB item limit (${MAX_ITEM_BYTES} bytes); nothing saved`,
+    )
+  }
+  return item
 }
 
-/** The tombstone that replaces an ended session's item. */
-export const tombstone = (id: string, now: number, v: number, token: string): Item => ({
+/**
+ * The tombstone that replaces an ended session's item (`moved` by a sign-in): it keeps the
+ * tokens of its writes.
+ */
+export const tombstone = (
+  id: string,
+  now: number,
+  v: number,
+  w: Record<string, number>,
+  wf: number,
+  moved = false,
+): Item => ({
   ...keyOf(id),
-  end: { S: '1' },
+  end: { S: moved ? 'm' : '1' },
   expires: N(now + TOMBSTONE_SECONDS),
   v: N(v),
-  w: { M: { [token]: N(now) } },
+  w: { M: toAttributeMap(w) },
+  wf: N(wf),
 })

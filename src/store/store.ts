@@ -1,12 +1,13 @@
 /**
  * @module The session item's operations: load, create, update (per key, or whole past
- * DynamoDB's expression limits), end (a tombstone), and move (a sign-in). Every write bumps the
- * version `v`; the write-token policy says which writes carry the request's token in `w`, so a
- * retry of a write DynamoDB already applied is recognised instead of applied twice.
+ * DynamoDB's expression limits), end (a tombstone), move (a sign-in) and bury (the undo of a new
+ * item). Every write bumps the version `v` and carries the request's stamp (`tokens.ts`), so it
+ * is applied at most once, whatever is retried or arrives late.
  */
 import { applyChanges, type SessionChanges } from '../changes.ts'
 import type { SessionTable } from '../connection.ts'
 import { DynamoSessionError } from '../errors.ts'
+import type { JsonValue } from '../marshall.ts'
 import { toAttribute } from '../marshall.ts'
 import { all, Expression, leaseHeld, live, versioned } from './expressions.ts'
 import {
@@ -14,62 +15,61 @@ import {
   isLegacy,
   keyOf,
   N,
-  type NewSession,
   parseItem,
   type RawItem,
+  type SessionContent,
+  STAMP_LENGTH,
   type StoredSession,
   sessionItem,
   tombstone,
 } from './item.ts'
+import { applied, belowFloor, type Stamp, stampUpdate, tokensAfter } from './tokens.ts'
 
-/** Writes that depend on the version read are tried this often while others keep writing, then CONTENDED. */
+/** Writes that depend on the item as read are tried this often while others keep writing it. */
 export const ATTEMPTS = 4
-
-/**
- * How long a write token is kept: while a retry of its write may still come (the retry budget),
- * with room for clocks that differ between instances.
- */
-export const tokenKeepSeconds = (budgetMs: number): number => Math.ceil(budgetMs / 1000) + 30
 
 /** DynamoDB refuses longer expressions (4 KB) and more than 300 operators and functions. */
 const MAX_EXPRESSION = 4000
 const MAX_OPERATORS = 290
 
-/** A change refused because another request ended the session (409). */
-export const gone = (cause?: unknown): DynamoSessionError =>
+/** A change refused because the session ended (409): nothing of it was stored. */
+export const gone = (): DynamoSessionError =>
   new DynamoSessionError(
     'SESSION_GONE',
     'session ended by another request (logout or login) or expired; nothing saved',
-    { cause },
   )
 
 /** The session kept changing under a write that needs it unchanged (503). */
 export const contended = (): DynamoSessionError =>
   new DynamoSessionError('CONTENDED', 'session kept changing under this write; nothing saved')
 
-/**
- * One write. Returns its answer, or the item as it is now (`{}` for none) when the condition
- * failed; throws anything else.
- */
+/** A failed condition: the item as it is now (`{}` for none) and the attempts the call made. */
+interface Refused {
+  current: RawItem
+  attempts: number
+}
+
+/** One write: its answer, or what refused it when its condition failed; throws anything else. */
 export async function write(
   table: SessionTable,
   op: string,
   input: Record<string, unknown>,
   x: Expression,
-): Promise<[answer?: { Attributes?: Item }, current?: RawItem]> {
+): Promise<{ answer: { Attributes?: Item } } | Refused> {
   try {
-    return [
-      await table.send(op, {
+    return {
+      answer: await table.send(op, {
         TableName: table.name,
         ...input,
         ...x.input(),
         ReturnConsumedCapacity: 'TOTAL',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
-    ]
+    }
   } catch (error) {
-    if ((error as DynamoSessionError)?.code !== 'CONDITION_FAILED') throw error
-    return [undefined, ((error as DynamoSessionError).item ?? {}) as RawItem]
+    const e = error as DynamoSessionError
+    if (e?.code !== 'CONDITION_FAILED') throw error
+    return { current: (e.item ?? {}) as RawItem, attempts: e.attempts ?? 1 }
   }
 }
 
@@ -88,67 +88,138 @@ export async function getItem(
   return out.Item
 }
 
+/** A new item of a session: all but its version and tokens (its flash values by key). */
+export type NewItem = Omit<SessionContent, 'v' | 'w' | 'wf'>
+
 /**
- * Creates an item. `ours` (a key nobody else knows yet, rewritten on a retry of a sign-in)
- * skips the condition; otherwise an existing item is never overwritten. Ids are 256 random bits:
- * an item already there was written by an earlier attempt whose reply was lost.
+ * Writes a new item: if `v` is 0, one that does not exist yet; otherwise over the item this
+ * request wrote with version `v` (a sign-in's replay), so a late duplicate lands on nothing.
  */
-export async function putItem(
+async function putNew(
   table: SessionTable,
   key: string,
-  item: NewSession,
-  ours = false,
+  item: NewItem,
+  token: string,
+  at: number,
+  v: number,
 ): Promise<void> {
   const x = new Expression()
-  await write(
+  const r = await write(
     table,
     'PutItem',
     {
-      Item: sessionItem(key, { ...item, v: 1, w: {} }),
-      ConditionExpression: ours ? undefined : `attribute_not_exists(${x.path('id')})`,
+      Item: sessionItem(key, { ...item, v: v + 1, w: { [token]: at }, wf: 0 }),
+      ConditionExpression: v ? versioned(x, v) : `attribute_not_exists(${x.path('id')})`,
     },
     x,
   )
+  if ('current' in r && !r.current.w?.M?.[token]) throw contended()
+}
+
+/** Creates a new session's item. */
+export const createItem = (
+  table: SessionTable,
+  key: string,
+  item: NewItem,
+  stamp: Stamp,
+): Promise<void> =>
+  putNew(table, key, { ...item, flash: flashEntries(item.flash, stamp) }, stamp.token, stamp.at, 0)
+
+/**
+ * Replaces an item with a tombstone whatever it holds: the undo of a new item this request wrote
+ * and cannot keep. Its version is past any rewrite of a sign-in, so no late one lands on it.
+ */
+export async function buryItem(table: SessionTable, key: string, now: number): Promise<void> {
+  await table.send('PutItem', {
+    TableName: table.name,
+    Item: tombstone(key, now, 1000, {}, 0),
+    ReturnConsumedCapacity: 'TOTAL',
+  })
+}
+
+/** The flash entries of this request's `flash()` calls, named by its stamp. */
+export const flashEntries = (
+  flash: Record<string, JsonValue>,
+  stamp: Stamp,
+): Record<string, JsonValue> => {
+  const prefix = `${stamp.at.toString(36).padStart(9, '0')}${stamp.token}`.slice(0, STAMP_LENGTH)
+  return Object.fromEntries(Object.entries(flash).map(([k, v]) => [prefix + k, v]))
+}
+
+/** The flash entries a session keeps: those stored now, but those this request read, and its own. */
+const keptFlash = (now: StoredSession, read: StoredSession, own: Record<string, JsonValue>) => {
+  const flash = { ...now.flash }
+  for (const k of Object.keys(read.flash)) delete flash[k]
+  return Object.assign(flash, own)
+}
+
+/** How a write saw the lease: refused when another request took it over. */
+function checkLease(current: RawItem, lease: string | undefined): void {
+  if (lease && current.leaseOwner?.S !== lease) {
+    throw new DynamoSessionError(
+      'LOCK_LOST',
+      'lease expired (locking.leaseMs) and was taken by another request; nothing saved',
+    )
+  }
 }
 
 /**
- * Ends a session: a tombstone replaces the item, so late requests of the old id can tell "ended
- * by another request" from "expired". With `exact` (a sign-in) only if nothing was written since
- * `stored` was read; otherwise (a sign-out) whenever the session is still live.
+ * Ends a session: a tombstone replaces the item, on condition that nothing was written since
+ * `stored` was read (and that this request holds the lease). The tombstone keeps the tokens of
+ * the writes it ends, so their retries are still recognised. A sign-out (`moved` false) that
+ * finds the session signed out or revoked already has done its work; a sign-in has not.
  * @returns true, or the session as it is now when another request wrote it meanwhile
- * @throws SESSION_GONE when it was ended or expired meanwhile
+ * @throws SESSION_GONE when it had ended (moved by a sign-in, for a sign-out) or expired, LOCK_LOST
  */
 export async function endItem(
   table: SessionTable,
   key: string,
-  token: string,
-  now: number,
   stored: StoredSession,
-  exact: boolean,
+  stamp: Stamp,
+  now: number,
+  keepMs: number,
+  lease: string | undefined,
+  moved: boolean,
 ): Promise<true | StoredSession> {
   const x = new Expression()
-  const [, current] = await write(
+  const { w, floor } = tokensAfter(stored.w ?? {}, stamp, keepMs)
+  const r = await write(
     table,
     'PutItem',
     {
-      Item: tombstone(key, now, stored.v + 1, token),
-      ConditionExpression: all(exact && versioned(x, stored.v), live(x, now)),
+      Item: tombstone(key, now, stored.v + 1, w, Math.max(stored.wf, floor ?? 0), moved),
+      ConditionExpression: all(versioned(x, stored.v), live(x, now), lease && leaseHeld(x, lease)),
     },
     x,
   )
-  // No conflict, or an earlier attempt of this very write was applied and its reply lost.
-  if (!current || current.w?.M?.[token]) return true
-  const found = parseItem(current, now)
-  if (!exact || found.state !== 'live') throw gone()
+  if (!('current' in r) || applied(r.current, stamp)) return true
+  const found = parseItem(r.current, now)
+  if (found.state === 'ended' && !found.moved && !moved) return true
+  if (found.state !== 'live') throw gone()
+  checkLease(r.current, lease)
   return found.session
 }
 
-/** Deletes an item, whatever state it is in. */
-export async function deleteItem(table: SessionTable, key: string): Promise<void> {
-  await table.send('DeleteItem', { TableName: table.name, Key: keyOf(key) })
+/** Ends a session (a sign-out), re-reading while other requests write it. */
+export async function endSession(
+  table: SessionTable,
+  key: string,
+  stored: StoredSession,
+  stamp: Stamp,
+  now: number,
+  keepMs: number,
+  lease?: string,
+): Promise<void> {
+  let base = stored
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const ended = await endItem(table, key, base, stamp, now, keepMs, lease, false)
+    if (ended === true) return
+    base = ended
+  }
+  throw contended()
 }
 
-/** The parts of an UpdateItem on an existing session. */
+/** The parts of a save to an existing session. */
 export interface ItemUpdate {
   changes: Pick<SessionChanges, 'set' | 'remove' | 'increment' | 'flash'>
   /** The session as this request loaded it. */
@@ -157,26 +228,11 @@ export interface ItemUpdate {
   expires?: number
   /** Epoch seconds: the item must not have expired. */
   now: number
-  /** This request's write token. */
-  token: string
-  /** Write tokens older than this epoch second are removed. */
-  staleBefore: number
+  stamp: Stamp
+  /** How long tokens are kept (`tokenKeepMs`). */
+  keepMs: number
   /** The lease token to check and release, with locking. */
   lease?: string
-}
-
-/**
- * The write-token policy, the one place that says which writes carry the request's token so a
- * retry of one DynamoDB already applied is recognised. A retry of a blind SET/REMOVE writes the
- * same values again; increments, lease-checked writes and whole-item writes would not. A write
- * that changes nothing of the handler's (a touch, a flash clean-up) needs none unless
- * lease-checked.
- */
-export function tokenOf(u: ItemUpdate, whole: boolean): string | undefined {
-  const { set, remove, increment, flash } = u.changes
-  const increments = Object.keys(increment).length > 0
-  const changed = increments || remove.length > 0 || Object.keys({ ...set, ...flash }).length > 0
-  return u.lease || (changed && (whole || increments)) ? u.token : undefined
 }
 
 /**
@@ -185,22 +241,25 @@ export function tokenOf(u: ItemUpdate, whole: boolean): string | undefined {
  * an ended session stays ended. Past DynamoDB's expression limits (and on an item written by
  * 0.1, which this upgrades) the whole item is written under the version read, re-reading and
  * replaying this request's changes when another request wrote meanwhile.
+ * @returns 'ended' when the write was applied but the session has ended since
  */
-export async function updateItem(table: SessionTable, key: string, u: ItemUpdate): Promise<void> {
+export async function updateItem(
+  table: SessionTable,
+  key: string,
+  u: ItemUpdate,
+): Promise<'live' | 'ended'> {
   let stored = u.stored
-  // A token is dated when it is written, not when the request began (handlers can be slow), so
-  // later requests keep it for the whole window in which this write may be retried.
-  const at = Math.max(u.now, Math.floor(Date.now() / 1000))
-  for (let attempt = 0; ; attempt++) {
+  let stamp = u.stamp
+  const flash = flashEntries(u.changes.flash, stamp)
+  for (let attempt = 1; ; attempt++) {
     let x = new Expression()
-    const perKey = isLegacy(stored) ? undefined : perKeyUpdate(x, u, stored, at)
+    const perKey = isLegacy(stored) ? undefined : perKeyUpdate(x, u, stored, stamp, flash)
     // A per-key expression past the limits is dropped whole, its aliases with it.
     if (!perKey) x = new Expression()
     const condition = all(live(x, u.now), u.lease && leaseHeld(x, u.lease))
-    const token = tokenOf(u, !perKey)
     // Built whatever the write: it refuses a session over DynamoDB's item limit before any call.
-    const whole = wholeItem(key, u, stored, token, at)
-    const [, current] = perKey
+    const whole = wholeItem(key, u, stored, stamp, flash)
+    const r = perKey
       ? await write(
           table,
           'UpdateItem',
@@ -214,22 +273,21 @@ export async function updateItem(table: SessionTable, key: string, u: ItemUpdate
       : await write(
           table,
           'PutItem',
-          {
-            Item: whole,
-            ConditionExpression: all(versioned(x, stored.v), condition),
-          },
+          { Item: whole, ConditionExpression: all(versioned(x, stored.v), condition) },
           x,
         )
-    if (!current || (token && current.w?.M?.[token])) return
-    const found = parseItem(current, u.now)
+    if (!('current' in r)) return 'live'
+    if (applied(r.current, stamp)) return r.current.end ? 'ended' : 'live'
+    const found = parseItem(r.current, u.now)
     if (found.state !== 'live') throw gone()
-    if (u.lease && current.leaseOwner?.S !== u.lease) {
-      throw new DynamoSessionError(
-        'LOCK_LOST',
-        'lease expired (locking.leaseMs) and was taken by another request; nothing saved',
-      )
+    checkLease(r.current, u.lease)
+    if (attempt >= ATTEMPTS) throw contended()
+    if (perKey && belowFloor(found.session, stamp)) {
+      // Refused for good: a first attempt was never applied and goes again with a new time;
+      // after a retry, whether one was applied can no longer be told.
+      if (r.attempts > 1) throw contended()
+      stamp = { ...stamp, at: Math.max(Date.now(), found.session.wf) }
     }
-    if (attempt >= ATTEMPTS - 1) throw contended()
     stored = found.session
   }
 }
@@ -239,101 +297,97 @@ function wholeItem(
   key: string,
   u: ItemUpdate,
   stored: StoredSession,
-  token: string | undefined,
-  at: number,
+  stamp: Stamp,
+  flash: Record<string, JsonValue>,
 ): Item {
-  const w = Object.fromEntries(Object.entries(stored.w ?? {}).filter(([, t]) => t >= u.staleBefore))
-  if (token) w[token] = at
-  // Only the flash values this request read are consumed: on a replay, those another request
-  // wrote meanwhile stay for the next one.
-  const flash = { ...stored.flash, ...u.changes.flash }
-  for (const k of Object.keys(u.stored.flash))
-    if (!Object.hasOwn(u.changes.flash, k)) delete flash[k]
+  const { w, floor } = tokensAfter(stored.w ?? {}, stamp, u.keepMs)
   return sessionItem(key, {
     ...stored,
     data: applyChanges(stored.data, u.changes),
-    flash,
+    flash: keptFlash(stored, u.stored, flash),
     expires: u.expires ?? stored.expires,
     v: stored.v + 1,
     w,
+    wf: Math.max(stored.wf, floor ?? 0),
   })
 }
 
 /**
- * `SET`/`REMOVE` of each changed key, and the condition that this write's token is new: the
- * update expression and the extra condition; undefined past DynamoDB's limits.
+ * `SET`/`REMOVE` of each changed key, and the condition that this write's stamp is new: the
+ * update expression and its condition; undefined past DynamoDB's limits.
  */
 function perKeyUpdate(
   x: Expression,
   u: ItemUpdate,
   stored: StoredSession,
-  at: number,
+  stamp: Stamp,
+  flash: Record<string, JsonValue>,
 ): [update: string, condition: string] | undefined {
-  const { set, remove, increment, flash } = u.changes
-  const sets = Object.keys(set).map((k) => `${x.path('data', k)} = ${x.value(toAttribute(set[k]))}`)
+  const { set, remove, increment } = u.changes
+  const value = (v: JsonValue) => x.value(toAttribute(v))
+  const stamped = stampUpdate(x, stored, stamp, u.keepMs)
+  const sets = Object.keys(set).map((k) => `${x.path('data', k)} = ${value(set[k])}`)
   const removes = remove.map((k) => x.path('data', k))
   for (const k of Object.keys(increment)) {
     const path = x.path('data', k)
     sets.push(`${path} = if_not_exists(${path}, ${x.value(N(0))}) + ${x.value(N(increment[k]))}`)
   }
-  for (const k of Object.keys(flash))
-    sets.push(`${x.path('flash', k)} = ${x.value(toAttribute(flash[k]))}`)
-  for (const k of Object.keys(stored.flash))
-    if (!Object.hasOwn(flash, k)) removes.push(x.path('flash', k))
-  for (const [t, time] of Object.entries(stored.w ?? {}))
-    if (time < u.staleBefore) removes.push(x.path('w', t))
+  for (const k of Object.keys(flash)) sets.push(`${x.path('flash', k)} = ${value(flash[k])}`)
+  for (const k of Object.keys(u.stored.flash)) removes.push(x.path('flash', k))
   if (u.expires !== undefined) sets.push(`${x.path('expires')} = ${x.value(N(u.expires))}`)
   // The save releases the lease in the same write.
   if (u.lease) removes.push(x.path('lease'), x.path('leaseOwner'))
-  const token = tokenOf(u, false)
-  let condition = ''
-  if (token) {
-    const path = x.path('w', token)
-    sets.push(`${path} = ${x.value(N(at))}`)
-    condition = `attribute_not_exists(${path})`
-  }
-  const update = `${sets.length ? `SET ${sets.join(', ')} ` : ''}${removes.length ? `REMOVE ${removes.join(', ')} ` : ''}ADD ${x.path('v')} ${x.value(N(1))}`
+  sets.push(...stamped.sets)
+  removes.push(...stamped.removes)
+  const update = `SET ${sets.join(', ')} ${removes.length ? `REMOVE ${removes.join(', ')} ` : ''}ADD ${x.path('v')} ${x.value(N(1))}`
   return update.length < MAX_EXPRESSION && Object.keys(increment).length * 2 < MAX_OPERATORS
-    ? [update, condition]
+    ? [update, stamped.condition]
     : undefined
+}
+
+/** Where a sign-in moves a session: the new key and what its item holds besides the data. */
+export interface MoveTarget {
+  key: string
+  item: Omit<NewItem, 'data' | 'flash'>
 }
 
 /**
  * Moves a session to a new key (a sign-in): the new item first, then the old one ended under the
- * version read. When another request wrote meanwhile, its stored changes are taken in and this
- * request's replayed on them; when the old session ended meanwhile, nothing is left behind.
+ * version read. When another request wrote meanwhile, its stored changes (and flash values) are
+ * taken in, this request's replayed on them, and the new item rewritten over its own last
+ * version. On any failure the new item is buried: nothing is left behind.
  */
 export async function moveSession(
   table: SessionTable,
   from: { key: string; stored: StoredSession },
-  to: { key: string; changes: SessionChanges; expires: number },
-  token: string,
+  to: MoveTarget,
+  changes: SessionChanges,
+  stamp: Stamp,
   now: number,
+  keepMs: number,
+  lease?: string,
 ): Promise<void> {
+  const flash = flashEntries(changes.flash, stamp)
   let base = from.stored
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    await putItem(
-      table,
-      to.key,
-      {
-        data: applyChanges(base.data, to.changes),
-        flash: to.changes.flash,
-        expires: to.expires,
-        // The creation time moves along, so absoluteMaxAge cannot be escaped by a sign-in.
-        created: from.stored.created,
-      },
-      attempt > 0,
-    )
-    let ended: true | StoredSession
-    try {
-      ended = await endItem(table, from.key, token, now, base, true)
-    } catch (error) {
-      await deleteItem(table, to.key).catch(() => {})
-      throw error
+  let v = 0
+  try {
+    for (; v < ATTEMPTS; v++) {
+      const item = {
+        ...to.item,
+        data: applyChanges(base.data, changes),
+        flash: keptFlash(base, from.stored, flash),
+      }
+      // Each rewrite has its own token: an earlier one being there proves nothing of this one.
+      await putNew(table, to.key, item, stamp.token + v, stamp.at, v)
+      const ended = await endItem(table, from.key, base, stamp, now, keepMs, lease, true)
+      if (ended === true) return
+      base = ended
     }
-    if (ended === true) return
-    base = ended
+    throw contended()
+  } catch (error) {
+    if (v || !(error instanceof DynamoSessionError && error.code === 'TOO_LARGE')) {
+      await buryItem(table, to.key, now).catch(() => {})
+    }
+    throw error
   }
-  await deleteItem(table, to.key).catch(() => {})
-  throw contended()
 }

@@ -3,7 +3,14 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import type { SessionChanges } from '../../src/changes.ts'
-import { expiryFor, type Plan, plan as rules, type Timing, touchDue } from '../../src/rules.ts'
+import {
+  expiryFor,
+  GRACE_SECONDS,
+  type Plan,
+  plan as rules,
+  type Timing,
+  touchDue,
+} from '../../src/rules.ts'
 import { SessionState } from '../../src/session.ts'
 import type { StoredSession } from '../../src/store/item.ts'
 
@@ -20,8 +27,10 @@ const stored = (
   flash,
   expires,
   created: NOW - age,
+  handle: 'handle',
   v: 3,
   w: {},
+  wf: 0,
 })
 
 /**
@@ -31,16 +40,19 @@ const stored = (
 function plan(
   c: SessionChanges,
   s: StoredSession | null,
-  ended: boolean,
+  ended: boolean | number,
   now: number,
   timing: Timing,
 ): Record<string, unknown> {
+  // `true`: a cookie named a session ended 10 s ago; a number: ended then.
+  const at = ended === true ? now - 10 : ended === false ? undefined : ended
   const p: Plan = rules(
     c,
-    s ? { state: 'live', id: 'id', key: 'key', stored: s } : { state: 'none', ended },
+    s ? { state: 'live', id: 'id', key: 'key', stored: s } : { state: 'none', ended: at },
     'id',
     now,
     timing,
+    () => 'a browser',
   )
   if ('cookie' in p && p.cookie && p.cookie !== 'clear') assert.equal(p.cookie.id, 'id')
   if ('current' in p) assert.deepEqual(p.current, { key: 'key', stored: s })
@@ -57,11 +69,13 @@ function plan(
       assert.deepEqual(p.cookie, { id: 'id', expires: p.next.item.expires })
       return { op: 'destroy', data: p.next.item.data, expires: p.next.item.expires }
     case 'move':
-      assert.deepEqual(p.cookie, { id: 'id', expires: p.expires })
+      assert.deepEqual(p.cookie, { id: 'id', expires: p.to.expires })
       return { op: 'regenerate' }
     case 'update':
       if (p.cookie) assert.deepEqual(p.cookie, { id: 'id', expires: p.expires })
       return { op: 'update', expires: p.expires, cookie: !!p.cookie }
+    case 'none':
+      return p.cookie ? { op: p.op, cookie: p.cookie } : { op: p.op }
     default:
       return { op: p.op }
   }
@@ -117,16 +131,51 @@ describe('plan', () => {
     assert.deepEqual(plan(c, null, false, NOW, t), { op: 'none' })
   })
 
-  test('a cookie naming a session another request ended: any change is refused, reads are not', () => {
+  test('a cookie naming a session ended within the grace: changes are refused, sign-in and sign-out work', () => {
     for (const handler of [
       (s: SessionState) => s.set('cart', 1),
       (s: SessionState) => s.increment('visits'),
       (s: SessionState) => s.flash('notice', 'hi'),
-      (s: SessionState) => s.regenerate(),
-      (s: SessionState) => s.destroy(),
     ]) {
       assert.deepEqual(plan(changes(null, handler), null, true, NOW, t), { op: 'refuse' })
     }
+    // A sign-in starts from an empty session; one that binds a user or stores data is written.
+    const signIn = plan(
+      changes(null, (s) => {
+        s.regenerate()
+        s.set('user', 'ada')
+      }),
+      null,
+      true,
+      NOW,
+      t,
+    )
+    assert.deepEqual(signIn, { op: 'put', data: { user: 'ada' }, expires: NOW + t.maxAge })
+    assert.equal(
+      plan(
+        changes(null, (s) => s.regenerate({ userId: 'ada' })),
+        null,
+        true,
+        NOW,
+        t,
+      ).op,
+      'put',
+    )
+    // A sign-out clears the cookie, and writes nothing.
+    assert.deepEqual(
+      plan(
+        changes(null, (s) => s.destroy()),
+        null,
+        true,
+        NOW,
+        t,
+      ),
+      {
+        op: 'none',
+        cookie: 'clear',
+      },
+    )
+    // Reads and touches: nothing written, the cookie left alone.
     assert.deepEqual(plan(changes(null), null, true, NOW, t), { op: 'none' })
     assert.deepEqual(
       plan(
@@ -137,6 +186,55 @@ describe('plan', () => {
         t,
       ),
       { op: 'none' },
+    )
+    // The grace is GRACE_SECONDS from the end: its last second still refuses.
+    const edge = NOW - GRACE_SECONDS + 1
+    assert.deepEqual(
+      plan(
+        changes(null, (s) => s.set('cart', 1)),
+        null,
+        edge,
+        NOW,
+        t,
+      ),
+      { op: 'refuse' },
+    )
+  })
+
+  test('a cookie naming a session ended longer ago than the grace is no cookie; a read clears it', () => {
+    const past = NOW - GRACE_SECONDS
+    assert.deepEqual(
+      plan(
+        changes(null, (s) => s.set('cart', 1)),
+        null,
+        past,
+        NOW,
+        t,
+      ),
+      {
+        op: 'put',
+        data: { cart: 1 },
+        expires: NOW + t.maxAge,
+      },
+    )
+    assert.deepEqual(plan(changes(null), null, past, NOW, t), { op: 'none', cookie: 'clear' })
+    // A cookie naming an unknown or expired session is never cleared by a read.
+    assert.deepEqual(plan(changes(null), null, false, NOW, t), { op: 'none' })
+  })
+
+  test('destroy() without a stored session clears the cookie and writes nothing', () => {
+    assert.deepEqual(
+      plan(
+        changes(null, (s) => s.destroy()),
+        null,
+        false,
+        NOW,
+        t,
+      ),
+      {
+        op: 'none',
+        cookie: 'clear',
+      },
     )
   })
 

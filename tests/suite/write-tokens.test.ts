@@ -1,16 +1,18 @@
-// Write tokens (the `w` map) are what lets a retry recognise a write DynamoDB already applied. They
-// must not make a busy session's item grow: a plain SET/REMOVE retried writes the same values
-// again and carries none; increments do, and a later write removes tokens once no retry of theirs
-// can still come (the retry budget plus room for clock differences between instances).
+// Write tokens (the `w` map) are what makes every write exactly-once: a retry of a write DynamoDB
+// already applied finds its token and is recognised; a late duplicate finds its token, or a floor
+// (`wf`) above its time, and changes nothing. They must not make a busy session's item grow: a
+// write keeps at most MAX_TOKENS tokens and removes those older than the retry budget plus 5 s,
+// raising the floor past them.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import { MAX_TOKENS } from '../../src/store/tokens.ts'
 import { freshTable } from '../helpers.ts'
 import { cookieFrom, makeApp, rawItem, virtualClock } from '../lifecycle.ts'
 
 const tokensOf = (item: { w?: { M?: object } } | undefined) => Object.keys(item?.w?.M ?? {})
 
 describe('write tokens', () => {
-  test('a session changed 200 times in a row by plain sets keeps no write token', async () => {
+  test(`a session changed 200 times in a row by plain sets keeps at most ${MAX_TOKENS} tokens`, async () => {
     const conn = await freshTable('tokens-set')
     const a = makeApp(conn)
     const cookie = cookieFrom(await a.post('/set/user/ada')) as string
@@ -19,31 +21,39 @@ describe('write tokens', () => {
     }
     const item = await rawItem(conn, cookie)
     assert.equal(item?.data.M.cart.S, '199')
-    assert.deepEqual(tokensOf(item), [], 'the item does not grow with the number of changes')
+    const tokens = tokensOf(item)
+    assert.ok(tokens.length > 1 && tokens.length <= MAX_TOKENS, `${tokens.length} tokens`)
+    // Every token removed lies below the floor, so a late duplicate of its write is refused.
+    const times = Object.values(item.w.M as Record<string, { N: string }>).map((t) => Number(t.N))
+    assert.ok(Number(item.wf.N) > 0, 'the floor rose')
+    assert.ok(Number(item.wf.N) <= Math.min(...times), 'no kept token lies below the floor')
   })
 
-  test('an increment carries a token, and a write after the retry budget has passed removes it', async () => {
-    const conn = await freshTable('tokens-inc')
+  test('every write carries a token; one older than the retry budget plus 5 s is removed by a later write', async () => {
+    const conn = await freshTable('tokens-age')
     const clock = virtualClock()
     try {
       const a = makeApp(conn, { retry: { budgetMs: 10_000 } })
       const cookie = cookieFrom(await a.post('/set/user/ada')) as string
-      assert.equal((await a.post('/increment/n', cookie)).status, 200)
-      const first = tokensOf(await rawItem(conn, cookie))
-      assert.equal(first.length, 1, 'the increment wrote its token')
-      // Within the budget (10 s) plus 30 s, the token stays: a retry of it may still come.
-      clock.advance(39)
-      assert.equal((await a.post('/increment/n', cookie)).status, 200)
-      const both = tokensOf(await rawItem(conn, cookie))
-      assert.equal(both.length, 2)
-      assert.ok(both.includes(first[0]))
-      // Past it, the next write removes it.
+      const created = tokensOf(await rawItem(conn, cookie))
+      assert.equal(created.length, 1, 'the new session carries the token of its first write')
+      assert.equal((await a.post('/set/cart/1', cookie)).status, 200)
+      const first = tokensOf(await rawItem(conn, cookie)).filter((t) => !created.includes(t))
+      assert.equal(first.length, 1, 'a plain set wrote its token')
+      // Within the budget (10 s) plus 5 s, the tokens stay: a retry of theirs may still come.
+      clock.advance(14)
+      assert.equal((await a.post('/set/cart/2', cookie)).status, 200)
+      const kept = tokensOf(await rawItem(conn, cookie))
+      assert.equal(kept.length, 3)
+      // Past it, the next write removes them and raises the floor past their times.
       clock.advance(2)
-      assert.equal((await a.post('/increment/n', cookie)).status, 200)
-      const later = tokensOf(await rawItem(conn, cookie))
-      assert.ok(!later.includes(first[0]), 'the old token is gone')
-      assert.equal(later.length, 2, 'the second token (39 s old) stays with the third')
-      assert.equal((await rawItem(conn, cookie))?.data.M.n.N, '3')
+      assert.equal((await a.post('/set/cart/3', cookie)).status, 200)
+      const item = await rawItem(conn, cookie)
+      const later = tokensOf(item)
+      assert.ok(!later.includes(first[0]) && !later.includes(created[0]), 'the old tokens are gone')
+      assert.equal(later.length, 2, 'the token written 2 s ago stays with the new one')
+      assert.ok(Number(item.wf.N) > 0)
+      assert.equal(item.data.M.cart.S, '3')
     } finally {
       clock.restore()
     }

@@ -1,0 +1,91 @@
+/**
+ * @module Write tokens: how every write to a session item is made exactly-once. A write carries
+ * its request's stamp (a token and the time it was first sent); the item keeps the tokens of its
+ * recent writes in `w` and a floor `wf` below which every absent token is known never to have been
+ * applied. A write is accepted only if its token is new and its time is not below the floor, so a
+ * retry of a write DynamoDB already applied is recognised (its token is there) and a late
+ * duplicate, however late, changes nothing (its token is there, or its time is below the floor).
+ */
+import { newId } from '../cookie.ts'
+import type { Expression } from './expressions.ts'
+import { N, type RawItem, type StoredSession } from './item.ts'
+
+/** A write's stamp: the request's token and the time (epoch ms) the write was first sent. */
+export interface Stamp {
+  token: string
+  at: number
+}
+
+/** A new stamp, for the writes of one save (or one lease). */
+export const newStamp = (): Stamp => ({ token: newId().slice(0, 8), at: Date.now() })
+
+/** Tokens an item keeps at most: a busy session's item does not grow with its writes. */
+export const MAX_TOKENS = 16
+
+/**
+ * How long a token is kept: while a retry of its write may still come (the retry budget), with
+ * room for clocks that differ between instances. Older tokens are pruned, and the floor rises
+ * past them so their late duplicates are still refused.
+ */
+export const tokenKeepMs = (budgetMs: number): number => budgetMs + 5000
+
+/** The tokens an item keeps after a write stamped `stamp`, and the floor they need. */
+export interface TokenSet {
+  /** The tokens kept, this write's own included. */
+  w: Record<string, number>
+  /** Tokens this write removes. */
+  pruned: string[]
+  /** The new floor, when tokens are pruned: one past the newest pruned. */
+  floor: number | undefined
+}
+
+/**
+ * The token policy, in one place: every write adds its token; tokens older than `keepMs`, and
+ * all but the newest `MAX_TOKENS` older than this write, are pruned.
+ */
+export function tokensAfter(w: Record<string, number>, stamp: Stamp, keepMs: number): TokenSet {
+  const kept: Record<string, number> = {}
+  const pruned: string[] = []
+  let floor: number | undefined
+  let n = 0
+  for (const [token, at] of Object.entries(w).sort((a, b) => b[1] - a[1])) {
+    // Tokens as new as this write's are never pruned by it: their writes may be in flight.
+    if (at >= stamp.at || (++n < MAX_TOKENS && at >= stamp.at - keepMs)) kept[token] = at
+    else {
+      pruned.push(token)
+      floor ??= at + 1
+    }
+  }
+  kept[stamp.token] = stamp.at
+  return { w: kept, pruned, floor }
+}
+
+/**
+ * The parts of a per-key UpdateItem that carry the stamp: the token set, stale tokens removed,
+ * the floor raised; and the condition that the token is new and the floor below it.
+ */
+export function stampUpdate(
+  x: Expression,
+  stored: StoredSession,
+  stamp: Stamp,
+  keepMs: number,
+): { sets: string[]; removes: string[]; condition: string } {
+  const { pruned, floor } = tokensAfter(stored.w ?? {}, stamp, keepMs)
+  const own = x.path('w', stamp.token)
+  const sets = [`${own} = ${x.value(N(stamp.at))}`]
+  const wf = x.path('wf')
+  // Raising the floor is conditioned on it: concurrent writers never lower it.
+  const limit = x.value(N(floor ?? stamp.at))
+  if (floor !== undefined) sets.push(`${wf} = ${limit}`)
+  return {
+    sets,
+    removes: pruned.map((t) => x.path('w', t)),
+    condition: `attribute_not_exists(${own}) AND ${wf} <= ${limit}`,
+  }
+}
+
+/** True when the item shows that a write with this stamp was applied. */
+export const applied = (current: RawItem, stamp: Stamp): boolean => !!current.w?.M?.[stamp.token]
+
+/** True when the item's floor is past the stamp: a write with it is refused for good. */
+export const belowFloor = (session: StoredSession, stamp: Stamp): boolean => session.wf > stamp.at
