@@ -22,6 +22,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
+import { packTarball } from './pack.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const BIN = join(ROOT, 'node_modules', '.bin')
@@ -223,11 +224,7 @@ describe('the npm package', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dynamo-session-pack-'))
-    // prepack builds dist/ first, as `npm publish` would.
-    const { stdout } = await ok('npm', ['pack', '--json', '--pack-destination', dir])
-    const [info] = JSON.parse(stdout)
-    tarball = join(dir, info.filename)
-    files = info.files
+    ;({ tarball, files } = await packTarball(dir))
   })
   after(async () => {
     if (dir) await rm(dir, { recursive: true, force: true })
