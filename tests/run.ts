@@ -72,6 +72,8 @@ interface Step {
   cwd?: string
   /** Whether the step talks to DynamoDB Local (TEST_DYNAMODB_ENDPOINT). @default true */
   local?: boolean
+  /** Whether it needs Java without the runner's DynamoDB Local (it starts one itself). */
+  java?: boolean
 }
 
 /** Steps that must not see DynamoDB Local nor AWS settings: they prove they need neither. */
@@ -193,6 +195,16 @@ const STEPS: Step[] = [
     parse: tap,
   },
   {
+    name: 'docs',
+    what: 'README and docs/deploy.md pasted into a scratch project: tarball, Node, Bun, Deno, wrangler dev',
+    command: nodeTest('tests/docs'),
+    parse: tap,
+    // It starts the DynamoDB Local the README shows, and sets what the README exports.
+    env: WITHOUT_DYNAMODB,
+    local: false,
+    java: true,
+  },
+  {
     name: 'bench',
     what: 'every benchmark with tiny counts',
     command: nodeTest('tests/bench'),
@@ -244,7 +256,7 @@ async function main() {
 
   const started = Date.now()
   const needsLocal = steps.some((s) => s.local !== false)
-  if (needsLocal && !hasJava()) {
+  if ((needsLocal || steps.some((s) => s.java)) && !hasJava()) {
     console.error(
       'npm test needs Java 11 or later for DynamoDB Local: install a JRE (Debian/Ubuntu: apt-get install default-jre-headless) or set JAVA_HOME',
     )
