@@ -234,6 +234,23 @@ describe('pasted into a scratch project, against the tarball and DynamoDB Local'
   /** The environment a new terminal starts with. */
   let terminal: NodeJS.ProcessEnv = {}
   const background: ChildProcess[] = []
+  // Should this process end without `after` (a crash, Ctrl-C), the groups it started end with it.
+  const killAll = () => {
+    for (const child of background) {
+      try {
+        if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGKILL')
+      } catch {
+        // already gone
+      }
+    }
+  }
+  process.once('exit', killAll)
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killAll()
+      process.kill(process.pid, signal)
+    })
+  }
 
   before(async () => {
     scratch = await realpath(await mkdtemp(join(tmpdir(), 'dynamo-session-docs-')))
