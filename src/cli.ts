@@ -227,6 +227,61 @@ function checkConnection(
 
 const HINT = 'Run "dynamo-session --help" for the commands and options.'
 
+/**
+ * AWS's commercial regions (partition `aws`), as the AWS SDK for JavaScript 3.981 lists them,
+ * then GovCloud's and China's. Only for a warning: AWS adds regions, so an unknown one is used.
+ */
+const AWS_REGIONS = [
+  'af-south-1',
+  'ap-east-1',
+  'ap-east-2',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ap-south-1',
+  'ap-south-2',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-southeast-3',
+  'ap-southeast-4',
+  'ap-southeast-5',
+  'ap-southeast-6',
+  'ap-southeast-7',
+  'ca-central-1',
+  'ca-west-1',
+  'eu-central-1',
+  'eu-central-2',
+  'eu-north-1',
+  'eu-south-1',
+  'eu-south-2',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'il-central-1',
+  'me-central-1',
+  'me-south-1',
+  'me-west-1',
+  'mx-central-1',
+  'sa-east-1',
+  'sa-west-1',
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'us-gov-east-1',
+  'us-gov-west-1',
+  'cn-north-1',
+  'cn-northwest-1',
+]
+
+/** A warning for a well-formed region AWS does not list (a typo, most likely), else undefined. */
+function regionWarning(region: string | undefined): string | undefined {
+  // A malformed region is the library's to refuse, with the flag or variable it came from.
+  if (!region || !/^[a-z0-9-]+$/.test(region) || AWS_REGIONS.includes(region)) return undefined
+  const guess = closest(region, AWS_REGIONS)
+  return `warning: "${region}" is not one of the AWS regions this version knows${guess ? ` (did you mean ${guess}?)` : ''}; using it as given.`
+}
+
 /** Runs the command line `args` and returns the exit code. */
 async function main(
   args: string[],
@@ -266,6 +321,8 @@ async function main(
   }
 
   const endpoint = options.endpoint ?? fromEnv('endpoint', env)?.value
+  const warning = regionWarning(options.region ?? fromEnv('region', env)?.value)
+  if (warning) process.stderr.write(`dynamo-session: ${warning}\n`)
   const table = options.table ?? fromEnv('table', env)?.value ?? 'sessions'
   const tty = process.stderr.isTTY === true
   let counts: SweepCounts = { scanned: 0, deleted: 0, kept: 0 }

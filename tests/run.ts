@@ -29,6 +29,8 @@ const nodeTest = (dir: string) => [
 interface Counts {
   passed: number
   failed: number
+  /** Tests the runner reported as skipped (or ignored): shown so none goes unnoticed. */
+  skipped?: number
 }
 
 /** A check that passes or fails as a whole: one count. */
@@ -40,19 +42,22 @@ const last = (out: string, pattern: RegExp) => Number([...out.matchAll(pattern)]
 const tap = (out: string): Counts => ({
   passed: last(out, /^# pass (\d+)$/gm),
   failed: last(out, /^# fail (\d+)$/gm) + last(out, /^# cancelled (\d+)$/gm),
+  skipped: last(out, /^# skip(?:ped)? (\d+)$/gm),
 })
 
 const bun = (out: string): Counts => ({
   passed: last(out, /^\s*(\d+) pass$/gm),
   failed: last(out, /^\s*(\d+) fail$/gm),
+  skipped: last(out, /^\s*(\d+) skip$/gm),
 })
 
 // "ok | 12 passed (118 steps) | 0 failed": describe blocks are tests, their tests are steps.
 const deno = (out: string): Counts => {
   const plain = out.replace(/\u001b\[[0-9;]*m/g, '')
   const m = /(\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed(?: \((\d+) steps?\))?/.exec(plain)
+  const ignored = Number(/\| (\d+) ignored/.exec(plain)?.[1] ?? 0)
   return m
-    ? { passed: Number(m[2] ?? m[1]), failed: Number(m[4] ?? m[3]) }
+    ? { passed: Number(m[2] ?? m[1]), failed: Number(m[4] ?? m[3]), skipped: ignored }
     : { passed: 0, failed: 0 }
 }
 
@@ -67,6 +72,8 @@ interface Step {
   cwd?: string
   /** Whether the step talks to DynamoDB Local (TEST_DYNAMODB_ENDPOINT). @default true */
   local?: boolean
+  /** Whether it needs Java without the runner's DynamoDB Local (it starts one itself). */
+  java?: boolean
 }
 
 /** Steps that must not see DynamoDB Local nor AWS settings: they prove they need neither. */
@@ -188,6 +195,16 @@ const STEPS: Step[] = [
     parse: tap,
   },
   {
+    name: 'docs',
+    what: 'README and docs/deploy.md pasted into a scratch project: tarball, Node, Bun, Deno, wrangler dev',
+    command: nodeTest('tests/docs'),
+    parse: tap,
+    // It starts the DynamoDB Local the README shows, and sets what the README exports.
+    env: WITHOUT_DYNAMODB,
+    local: false,
+    java: true,
+  },
+  {
     name: 'bench',
     what: 'every benchmark with tiny counts',
     command: nodeTest('tests/bench'),
@@ -225,14 +242,21 @@ async function main() {
     for (const s of STEPS) console.log(`${s.name.padEnd(14)} ${s.what}`)
     return
   }
-  const only = args.includes('--only') ? args[args.indexOf('--only') + 1]?.split(',') : undefined
+  // `--only` without names selects nothing rather than everything.
+  const only = args.includes('--only')
+    ? (args[args.indexOf('--only') + 1] ?? '').split(',')
+    : undefined
   const unknown = only?.filter((n) => !STEPS.some((s) => s.name === n)) ?? []
-  if (unknown.length) throw new Error(`unknown step ${unknown.join(', ')}; see npm test -- --list`)
+  if (unknown.length) {
+    console.error(unknownSteps(unknown))
+    process.exitCode = 2
+    return
+  }
   const steps = STEPS.filter((s) => !only || only.includes(s.name))
 
   const started = Date.now()
   const needsLocal = steps.some((s) => s.local !== false)
-  if (needsLocal && !hasJava()) {
+  if ((needsLocal || steps.some((s) => s.java)) && !hasJava()) {
     console.error(
       'npm test needs Java 11 or later for DynamoDB Local: install a JRE (Debian/Ubuntu: apt-get install default-jre-headless) or set JAVA_HOME',
     )
@@ -270,15 +294,46 @@ async function main() {
   console.log('\n=== summary')
   for (const r of results) {
     const status = r.code === 0 && r.counts.failed === 0 ? 'ok  ' : 'FAIL'
+    const { passed, failed, skipped = 0 } = r.counts
     console.log(
-      `${status} ${r.step.name.padEnd(14)} ${String(r.counts.passed).padStart(4)} passed ${String(r.counts.failed).padStart(3)} failed ${r.seconds.toFixed(1).padStart(6)} s  ${r.step.what}`,
+      `${status} ${r.step.name.padEnd(14)} ${String(passed).padStart(4)} passed ${String(failed).padStart(3)} failed ${String(skipped).padStart(3)} skipped ${r.seconds.toFixed(1).padStart(6)} s  ${r.step.what}`,
     )
   }
-  const passed = results.reduce((n, r) => n + r.counts.passed, 0)
-  const failed = results.reduce((n, r) => n + r.counts.failed, 0)
+  const sum = (key: keyof Counts) => results.reduce((n, r) => n + (r.counts[key] ?? 0), 0)
   console.log(`total time ${((Date.now() - started) / 1000).toFixed(0)} s`)
-  console.log(`${passed} passed, ${failed} failed`)
-  process.exitCode = failed > 0 ? 1 : 0
+  const skipped = sum('skipped')
+  console.log(
+    `${sum('passed')} passed, ${sum('failed')} failed${skipped ? `, ${skipped} skipped` : ''}`,
+  )
+  process.exitCode = sum('failed') > 0 ? 1 : 0
+}
+
+/** One line for misspelt step names, with the closest name when one is near. */
+function unknownSteps(names: string[]): string {
+  const near = (name: string) =>
+    STEPS.map((s) => s.name)
+      .map((step) => ({ step, d: editDistance(name, step) }))
+      .filter(({ step, d }) => d <= Math.max(1, Math.floor(step.length / 3)))
+      .sort((a, b) => a.d - b.d)[0]?.step
+  const each = names
+    .filter(Boolean)
+    .map((n) => (near(n) ? `"${n}" (did you mean ${near(n)}?)` : `"${n}"`))
+  if (names.every((n) => n === ''))
+    return 'npm test: --only needs step names, such as --only node,bun'
+  return `npm test: unknown step ${each.join(', ')}; npm test -- --list names the steps`
+}
+
+/** Levenshtein distance: how many one-letter edits turn `a` into `b`. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i]
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    row = next
+  }
+  return row[b.length]
 }
 
 /** Whether `java` (or $JAVA_HOME/bin/java) runs. */

@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, normalize, relative } from 'node:path'
 import { describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { codeBlocks } from './markdown.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const REPOSITORY = 'https://github.com/dynamo-session/hono/'
@@ -16,13 +17,6 @@ const read = (path: string) => readFileSync(join(ROOT, path), 'utf8')
 const DOCS = readdirSync(join(ROOT, 'docs'))
   .filter((f) => f.endsWith('.md'))
   .map((f) => `docs/${f}`)
-
-/** The fenced blocks of a Markdown text in one of the given languages. */
-function codeBlocks(markdown: string, languages: string[]): string[] {
-  return [...markdown.matchAll(/^```(\w+)\n([\s\S]*?)^```$/gm)]
-    .filter(([, lang]) => languages.includes(lang))
-    .map(([, , code]) => code)
-}
 
 /** `[text](target)` links and `src="..."` of a Markdown text, code blocks left out. */
 function linksOf(markdown: string): string[] {

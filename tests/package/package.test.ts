@@ -22,6 +22,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
+import { packTarball } from './pack.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const BIN = join(ROOT, 'node_modules', '.bin')
@@ -184,6 +185,16 @@ describe('the manifests', () => {
     assert.deepEqual(deno.exports, { '.': './src/index.ts', './testing': './src/testing.ts' })
   })
 
+  test("CHANGELOG.md's newest release is package.json's version, with a link, under an [Unreleased] heading", async () => {
+    const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'))
+    const changelog = await readFile(join(ROOT, 'CHANGELOG.md'), 'utf8')
+    const headings = [...changelog.matchAll(/^## \[([^\]]+)\](.*)$/gm)].map((m) => [m[1], m[2]])
+    assert.deepEqual(headings[0], ['Unreleased', ''])
+    assert.equal(headings[1][0], version)
+    assert.match(headings[1][1], /^ - \d{4}-\d{2}-\d{2}$/, 'a release has its date')
+    assert.match(changelog, new RegExp(`^\\[${version.replaceAll('.', '\\.')}\\]: https://`, 'm'))
+  })
+
   test('the drift check catches a version bump in one file only and a diverging entry point', () => {
     const pkg = {
       name: '@dynamo-session/hono',
@@ -213,11 +224,7 @@ describe('the npm package', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dynamo-session-pack-'))
-    // prepack builds dist/ first, as `npm publish` would.
-    const { stdout } = await ok('npm', ['pack', '--json', '--pack-destination', dir])
-    const [info] = JSON.parse(stdout)
-    tarball = join(dir, info.filename)
-    files = info.files
+    ;({ tarball, files } = await packTarball(dir))
   })
   after(async () => {
     if (dir) await rm(dir, { recursive: true, force: true })
