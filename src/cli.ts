@@ -277,7 +277,7 @@ const AWS_REGIONS = [
 /** A warning for a well-formed region AWS does not list (a typo, most likely), else undefined. */
 function regionWarning(region: string | undefined): string | undefined {
   // A malformed region is the library's to refuse, with the flag or variable it came from.
-  if (!region || !/^[a-z0-9-]+$/.test(region) || AWS_REGIONS.includes(region)) return undefined
+  if (!region || problemOf('region', region) || AWS_REGIONS.includes(region)) return undefined
   const guess = closest(region, AWS_REGIONS)
   return `warning: "${region}" is not one of the AWS regions this version knows${guess ? ` (did you mean ${guess}?)` : ''}; using it as given.`
 }
