@@ -10,7 +10,7 @@ import {
   dynamoSession,
   type SessionEnv,
 } from '../src/index.ts'
-import { type Call, ddb, type freshTable, SECRET } from './helpers.ts'
+import { type Call, ddb, type freshTable, SECRET, spelled } from './helpers.ts'
 
 export type Conn = Awaited<ReturnType<typeof freshTable>>
 // biome-ignore lint/suspicious/noExplicitAny: DynamoDB JSON
@@ -19,39 +19,72 @@ export type Body = any
 /** Which DynamoDB call a gate holds. */
 export type Match = (op: string, body: Body) => boolean
 
-/** One held call: `reached` settles when the call arrives at the gate; `release()` lets it go. */
+/** One held call: `reached` settles when the call arrives at the gate. */
 export interface Gate {
   reached: Promise<void>
+  /** Lets it go: sent on (`before`), or DynamoDB's answer handed back (`after`). */
   release(): void
+  /**
+   * Fails it with a network error instead. `after`: DynamoDB applied it and the reply is lost.
+   * `before`: DynamoDB has not seen it yet; it stays on the wire until `deliver()`.
+   */
+  lose(): void
+  /** Delivers a call lost `before` to DynamoDB now, a late duplicate; DynamoDB's answer. */
+  deliver(): Promise<Response>
 }
+
+/** What a fault does to every matching call: not forwarded (a 500), or applied with its reply lost. */
+export type Fault = 'unavailable' | 'reply-lost'
+
+const lost = (what: string) => new TypeError(`fetch failed: ${what} (a test fault)`)
 
 /**
  * A fetch that forwards DynamoDB calls and can hold the next call matching a rule: `before` the
  * call is sent (DynamoDB has not seen it yet) or `after` DynamoDB answered (it is applied, the
- * reply waits). Every call is recorded.
+ * reply waits); a held call is released, or lost. `failEvery()` fails every matching call from
+ * then on. Every call is recorded.
  */
 export function gatedFetch(inner: typeof fetch = (i, n) => fetch(i, n)) {
   const calls: Call[] = []
-  const rules: { match: Match; when: 'before' | 'after'; arrive(): void; open: Promise<void> }[] =
-    []
+  type Rule = {
+    match: Match
+    when: 'before' | 'after'
+    arrive(): void
+    open: Promise<'release' | 'lose'>
+    late?: () => Promise<Response>
+  }
+  const rules: Rule[] = []
+  const faults: { match: Match; fault: Fault }[] = []
   const gated: typeof fetch = async (input, init) => {
     const request = new Request(input, init)
     const op = (request.headers.get('x-amz-target') ?? '').split('.').pop() ?? ''
     const text = await request.clone().text()
     const body = text ? JSON.parse(text) : undefined
     calls.push({ op, body })
+    const fault = faults.find((f) => f.match(op, body))?.fault
+    if (fault === 'unavailable') {
+      return new Response('{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError"}', {
+        status: 500,
+      })
+    }
     const i = rules.findIndex((r) => r.match(op, body))
     const rule = i >= 0 ? rules.splice(i, 1)[0] : undefined
     if (rule?.when === 'before') {
       rule.arrive()
-      await rule.open
+      if ((await rule.open) === 'lose') {
+        // A copy without the client's signal: the client has given up on it.
+        const { url, headers } = request
+        rule.late = () => inner(new Request(url, { method: 'POST', headers, body: text }))
+        throw lost('connection lost before DynamoDB read the request')
+      }
     }
     const response = await inner(request)
+    if (fault === 'reply-lost') throw lost('reply lost')
     if (rule?.when === 'after') {
       // Read the answer now, so it is DynamoDB's answer to the call as it was applied.
       const answer = await response.text()
       rule.arrive()
-      await rule.open
+      if ((await rule.open) === 'lose') throw lost('reply lost')
       return new Response(answer, { status: response.status, headers: response.headers })
     }
     return response
@@ -63,15 +96,32 @@ export function gatedFetch(inner: typeof fetch = (i, n) => fetch(i, n)) {
     /** Holds the next call that matches. */
     hold(match: Match, when: 'before' | 'after' = 'before'): Gate {
       let arrive: () => void = () => {}
-      let release: () => void = () => {}
+      let open: (how: 'release' | 'lose') => void = () => {}
       const reached = new Promise<void>((r) => {
         arrive = r
       })
-      const open = new Promise<void>((r) => {
-        release = r
-      })
-      rules.push({ match, when, arrive, open })
-      return { reached, release }
+      const rule: Rule = {
+        match,
+        when,
+        arrive,
+        open: new Promise((r) => {
+          open = r
+        }),
+      }
+      rules.push(rule)
+      return {
+        reached,
+        release: () => open('release'),
+        lose: () => open('lose'),
+        deliver: () => {
+          if (!rule.late) throw new Error('deliver() needs a call held before DynamoDB and lost')
+          return rule.late()
+        },
+      }
+    },
+    /** Fails every call that matches from now on. */
+    failEvery(match: Match, fault: Fault): void {
+      faults.push({ match, fault })
     },
   }
 }
@@ -93,6 +143,10 @@ export const isNewItem: Match = (op, body) =>
   op === 'PutItem' && !!body?.Item?.data && !isWholeSave(op, body)
 /** The PutItem of a tombstone: the end of a session (destroy, or the old item of a regenerate). */
 export const isEnd: Match = (op, body) => op === 'PutItem' && !!body?.Item?.end
+/** A save that stores a flash value: per key, or the whole item with its flash map. */
+export const isFlashSave: Match = (op, body) =>
+  (op === 'UpdateItem' && / flash\.\S+ = /.test(spelled(body, 'UpdateExpression'))) ||
+  (isWholeSave(op, body) && Object.keys(body.Item.flash?.M ?? {}).length > 0)
 
 /**
  * A browser's cookie store for one site: Set-Cookie headers are applied in order, `Max-Age`
@@ -193,6 +247,14 @@ export function makeApp(
     c.get('session').increment(c.req.param('key'))
     return c.text('ok')
   })
+  app.post('/flash/:key/:value', (c) => {
+    c.get('session').flash(c.req.param('key'), c.req.param('value'))
+    return c.text('ok')
+  })
+  app.get('/flash/:key', (c) => {
+    const key = c.req.param('key')
+    return c.json({ [key]: c.get('session').takeFlash(key) ?? null })
+  })
   app.get('/read', async (c) => {
     if (pause) await pause()
     const s = c.get('session')
@@ -260,5 +322,19 @@ export async function patchItem(conn: Conn, cookie: string, expression: string, 
 
 /** Items of the table that hold a live session (not tombstones). */
 export const live = (items: Body[]) => items.filter((i) => i.data && !i.end)
+
+/**
+ * An execution context as Workers give one: work handed to `waitUntil` is kept, and `settled()`
+ * waits for all of it. Pass `ctx` as the fourth argument of `app.request()`.
+ */
+export function executionContext() {
+  const work: Promise<unknown>[] = []
+  const ctx = {
+    waitUntil: (p: Promise<unknown>) => void work.push(p),
+    passThroughOnException: () => {},
+    props: {},
+  }
+  return { ctx, settled: () => Promise.allSettled(work) }
+}
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
