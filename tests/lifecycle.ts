@@ -177,7 +177,7 @@ export class CookieJar {
   }
 
   /** Sends a request to `app` with the jar's cookies and stores the answer's cookies. */
-  async send(app: Hono<Env>, path: string, method = 'GET'): Promise<Response> {
+  async send(app: Pick<Hono, 'request'>, path: string, method = 'GET'): Promise<Response> {
     const cookie = this.header()
     const res = await app.request(path, { method, headers: cookie ? { cookie } : {} })
     this.store(res)
