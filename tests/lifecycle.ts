@@ -132,7 +132,7 @@ const names = (body: Body): string[] => Object.values(body?.ExpressionAttributeN
 export const isLeaseTake: Match = (op, body) =>
   op === 'UpdateItem' && body?.ReturnValues === 'ALL_NEW' && names(body).includes('leaseOwner')
 /** A whole-item write of a stored session: a PutItem conditioned on the version read. */
-const isWholeSave: Match = (op, body) =>
+export const isWholeSave: Match = (op, body) =>
   op === 'PutItem' && !!body?.Item?.data && names(body).includes('v')
 /** A save that writes the session's data (per key, or the whole item under its version). */
 export const isSave: Match = (op, body) =>

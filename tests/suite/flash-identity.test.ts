@@ -1,0 +1,100 @@
+// Flash values have identity: consuming removes exactly the values the request read, so a value
+// flashed meanwhile to the same key by another request stays for the next one; replays (a
+// sign-in's, a whole-item write's) carry every value flashed meanwhile; and no late duplicate of
+// a flash brings back a consumed value or replaces a newer one.
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { freshTable } from '../helpers.ts'
+import { cookieFrom, isEnd, isFlashSave, isWholeSave, makeApp } from '../lifecycle.ts'
+
+const codes = (a: { errors: { code: string }[] }) => a.errors.map((e) => e.code)
+
+/** An app with a signed-in session, and a route that reads a flash value among 400 changes. */
+async function flashing(prefix: string) {
+  const a = makeApp(await freshTable(prefix))
+  // Past DynamoDB's expression limits: written as a whole item under the version read.
+  a.app.get('/flash-among-many/:key', (c) => {
+    const key = c.req.param('key')
+    for (let i = 0; i < 400; i++) c.get('session').set(`k${i}`, i)
+    return c.json({ [key]: c.get('session').takeFlash(key) ?? null })
+  })
+  const cookie = cookieFrom(await a.post('/set/user/ada'))
+  assert.ok(cookie)
+  return { a, cookie }
+}
+
+/** What the next request reads of a flash key (and so consumes). */
+const take = async (a: ReturnType<typeof makeApp>, cookie: string, key = 'notice') =>
+  (await (await a.get(`/flash/${key}`, cookie)).json()) as Record<string, unknown>
+
+describe('flash identity', () => {
+  test('a flash stored by another request while a sign-in replays is kept in the new session', async () => {
+    const { a, cookie } = await flashing('flash-login')
+    // The sign-in has written its new item and waits to end the old session.
+    const held = a.gate.hold(isEnd)
+    const login = a.post('/login', cookie)
+    await held.reached
+    assert.equal((await a.post('/flash/notice/hello', cookie)).status, 200)
+    held.release()
+    const res = await login
+    assert.equal(res.status, 200)
+    const signedIn = cookieFrom(res)
+    assert.ok(signedIn)
+    assert.deepEqual(await take(a, signedIn), { notice: 'hello' })
+    assert.deepEqual(await take(a, signedIn), { notice: null })
+    assert.deepEqual(codes(a), [])
+  })
+
+  for (const [path, route, wholeWrites] of [
+    ['per key', '/flash', 0],
+    // Refused for the version the request read, then replayed on a fresh read.
+    ['whole-item', '/flash-among-many', 2],
+  ] as const) {
+    test(`consuming a flash (${path} write) keeps a value flashed to the same key meanwhile`, async () => {
+      const { a, cookie } = await flashing(`flash-consume-${route.length}`)
+      assert.equal((await a.post('/flash/notice/first', cookie)).status, 200)
+      // The consuming request has loaded the session; its answer from DynamoDB waits.
+      const held = a.gate.hold((op) => op === 'GetItem', 'after')
+      const reading = a.get(`${route}/notice`, cookie)
+      await held.reached
+      assert.equal((await a.post('/flash/notice/second', cookie)).status, 200)
+      held.release()
+      const res = await reading
+      assert.equal(res.status, 200)
+      assert.deepEqual(await res.json(), { notice: 'first' })
+      assert.equal(a.gate.calls.filter((c) => isWholeSave(c.op, c.body)).length, wholeWrites)
+      assert.deepEqual(await take(a, cookie), { notice: 'second' }, 'the newer value stayed')
+      assert.deepEqual(await take(a, cookie), { notice: null })
+      assert.deepEqual(codes(a), [])
+    })
+  }
+
+  test('a late duplicate of a flash, landing after the value was consumed, does not deliver it again', async () => {
+    const { a, cookie } = await flashing('flash-late-consumed')
+    // The first attempt is lost on the wire; the retry is applied; the first arrives later.
+    const held = a.gate.hold(isFlashSave)
+    const flashed = a.post('/flash/notice/hello', cookie)
+    await held.reached
+    held.lose()
+    assert.equal((await flashed).status, 200)
+    assert.deepEqual(await take(a, cookie), { notice: 'hello' })
+
+    await held.deliver()
+    assert.deepEqual(await take(a, cookie), { notice: null }, 'consumed once, for good')
+    assert.deepEqual(codes(a), [])
+  })
+
+  test('a late duplicate of an older flash does not replace a newer value', async () => {
+    const { a, cookie } = await flashing('flash-late-older')
+    const held = a.gate.hold(isFlashSave)
+    const older = a.post('/flash/notice/older', cookie)
+    await held.reached
+    held.lose()
+    assert.equal((await older).status, 200)
+    assert.equal((await a.post('/flash/notice/newer', cookie)).status, 200)
+
+    await held.deliver()
+    assert.deepEqual(await take(a, cookie), { notice: 'newer' })
+    assert.deepEqual(codes(a), [])
+  })
+})
