@@ -1,7 +1,8 @@
 // Exactly-once writes: a proxy lets DynamoDB apply a write, then answers after the client's
 // timeout (or never), so the client retries a write that was already applied. The retry is
 // recognised: one increment adds exactly 1, a login or logout is done once, a lease taken that
-// way is the request's own, and every request answers 2xx.
+// way is the request's own, and every request answers 2xx. A held call that is lost on the wire
+// and delivered later (a late duplicate) changes nothing, whatever happened in between.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import type { DynamoSessionOptions } from '../../src/index.ts'
@@ -16,6 +17,7 @@ import {
   isLeaseTake,
   isNewItem,
   isSave,
+  keyOf,
   live,
   type Match,
   makeApp,
@@ -200,4 +202,75 @@ describe('exactly-once writes', () => {
         assert.deepEqual(await a.whoami(cookie), { user: 'ada', n: 1 })
       },
     ))
+})
+
+describe('lost replies and late duplicates', () => {
+  test("a late duplicate of a set(), delivered after its retry and after a later request's set() of the same key, changes nothing", async () => {
+    const a = makeApp(await freshTable('once-late-set'))
+    const cookie = cookieFrom(await a.post('/set/user/ada'))
+    assert.ok(cookie)
+    // The first attempt is lost on the wire; the retry is applied.
+    const held = a.gate.hold(isSave)
+    const first = a.post('/set/cart/1', cookie)
+    await held.reached
+    held.lose()
+    assert.equal((await first).status, 200)
+    assert.equal((await a.post('/set/cart/2', cookie)).status, 200)
+
+    await held.deliver()
+    assert.deepEqual(await a.whoami(cookie), { user: 'ada', cart: '2' })
+    assert.deepEqual(a.errors, [])
+  })
+
+  test("an increment applied with its reply lost, copied into a concurrent sign-in's new session, then retried: 200, counted once", async () => {
+    const conn = await freshTable('once-inc-login')
+    const tab1 = makeApp(conn)
+    const tab2 = makeApp(conn)
+    const cookie = cookieFrom(await tab1.post('/set/user/ada'))
+    assert.ok(cookie)
+    // DynamoDB applied the increment; its reply waits while the other tab signs in.
+    const held = tab1.gate.hold(isSave, 'after')
+    const increment = tab1.post('/increment/n', cookie)
+    await held.reached
+    const login = await tab2.post('/login', cookie)
+    assert.equal(login.status, 200)
+    held.lose()
+
+    const res = await increment
+    assert.equal(res.status, 200, 'its change was kept: never a 409')
+    assert.deepEqual(res.headers.getSetCookie(), [], "the browser keeps the sign-in's cookie")
+    assert.deepEqual(tab1.errors, [])
+    assert.deepEqual(await tab2.whoami(cookieFrom(login)), { user: 'ada', n: 1 })
+  })
+
+  test("a late duplicate of a sign-in's rewrite of its new item, landing after that session was signed out, does not bring it back", async () => {
+    const conn = await freshTable('once-late-login')
+    const a = makeApp(conn)
+    const cookie = cookieFrom(await a.post('/set/user/ada'))
+    assert.ok(cookie)
+    const old = await keyOf(cookie)
+    const writesNewItem: Match = (op, body) =>
+      op === 'PutItem' && !!body?.Item?.data && body.Item.id?.S !== old
+    // Another request writes between the sign-in's new item and its end of the old session, so
+    // the sign-in rewrites its new item; that rewrite's first attempt is lost on the wire.
+    const ending = a.gate.hold(isEnd)
+    const login = a.post('/login', cookie)
+    await ending.reached
+    assert.equal((await a.post('/set/cart/3', cookie)).status, 200)
+    const rewrite = a.gate.hold(writesNewItem)
+    ending.release()
+    await rewrite.reached
+    rewrite.lose()
+    const res = await login
+    assert.equal(res.status, 200)
+    const signedIn = cookieFrom(res)
+    assert.ok(signedIn)
+    assert.deepEqual(await a.whoami(signedIn), { user: 'ada', cart: '3' })
+    assert.equal((await a.post('/logout', signedIn)).status, 200)
+
+    await rewrite.deliver()
+    assert.equal(await a.whoami(signedIn), null, 'the signed-out session stays ended')
+    assert.deepEqual(live(await scanAll(conn.table)), [])
+    assert.deepEqual(a.errors, [])
+  })
 })
