@@ -1,6 +1,7 @@
 // The `locking` option: read-modify-write requests of one session are serialised by a lease on
-// the item; a lease left by a dead request expires; waiting is bounded; the lease is given back
-// when the handler throws or the save fails.
+// the item; a lease left by a dead request expires; waiting is bounded, within the request's
+// budget; the lease is given back when the handler throws or the save fails; every write checks
+// it, sign-in and sign-out included; a take that lands after its request gave up is refused.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { Hono } from 'hono'
@@ -13,7 +14,17 @@ import {
 } from '../../src/index.ts'
 import { testEndpoint } from '../env.ts'
 import { startFaultProxy } from '../fault-proxy.ts'
-import { cookieOf, countingFetch, ddb, freshTable, SECRET, spelled } from '../helpers.ts'
+import { cookieOf, countingFetch, ddb, freshTable, SECRET, scanAll, spelled } from '../helpers.ts'
+import {
+  cookieFrom,
+  executionContext,
+  isEnd,
+  isLeaseTake,
+  makeApp as lifecycleApp,
+  live,
+  type Match,
+  virtualClock,
+} from '../lifecycle.ts'
 
 type Data = { n: number; seed: boolean; other: string }
 type Conn = Awaited<ReturnType<typeof freshTable>>
@@ -272,4 +283,127 @@ describe('locking', () => {
     assert.equal((await a.app.request('/read', { headers: { cookie } })).status, 200)
     assert.equal((await rawItem(conn, cookie)).item.lease, undefined)
   })
+})
+
+describe('locking: ends, budget and late takes', () => {
+  const codes = (a: { errors: { code: string }[] }) => a.errors.map((e) => e.code)
+  const takes = (a: ReturnType<typeof lifecycleApp>, from: number) =>
+    a.gate.calls.slice(from).filter((c) => isLeaseTake(c.op, c.body)).length
+
+  for (const [what, path] of [
+    ['destroy()', '/logout'],
+    ['regenerate()', '/login'],
+  ] as const) {
+    test(`${what} whose lease was taken over: 503 LOCK_LOST, nothing changed, and the new holder's save succeeds`, async () => {
+      const conn = await freshTable('lock-end-lost')
+      const locking = { leaseMs: 1000, waitMs: 500 }
+      const late = lifecycleApp(conn, { locking })
+      const holder = lifecycleApp(conn, { locking })
+      const cookie = cookieFrom(await late.post('/set/user/ada'))
+      assert.ok(cookie)
+      const clock = virtualClock()
+      try {
+        // The late request has loaded the session, with its lease, and is about to end it.
+        const ending = late.gate.hold(isEnd)
+        const slow = late.post(path, cookie)
+        await ending.reached
+        // Its lease runs out; another request takes the lease and runs its handler.
+        clock.advance(2)
+        let entered: () => void = () => {}
+        let proceed: () => void = () => {}
+        const inside = new Promise<void>((r) => {
+          entered = r
+        })
+        const go = new Promise<void>((r) => {
+          proceed = r
+        })
+        holder.pauseWith(async () => {
+          entered()
+          await go
+        })
+        const rightful = holder.post('/set/cart/3', cookie)
+        await inside
+        ending.release()
+        const res = await slow
+        assert.equal(res.status, 503)
+        assert.deepEqual(codes(late), ['LOCK_LOST'])
+        assert.deepEqual(res.headers.getSetCookie(), [])
+
+        proceed()
+        assert.equal((await rightful).status, 200)
+        holder.pauseWith(undefined)
+        assert.deepEqual(await holder.whoami(cookie), { user: 'ada', cart: '3' })
+        assert.equal(live(await scanAll(conn.table)).length, 1, 'no other session was stored')
+        assert.deepEqual(codes(holder), [])
+      } finally {
+        clock.restore()
+      }
+    })
+  }
+
+  test('the wait for a lease is spent from retry.budgetMs: a 2 s budget ends it with 503 LOCK_TIMEOUT, whatever waitMs allows', async () => {
+    const conn = await freshTable('lock-budget')
+    const clock = virtualClock()
+    try {
+      // Half a second passes, by the clock the library reads, while the request pauses after each try.
+      const pausing: typeof fetch = async (input, init) => {
+        const res = await fetch(input, init)
+        setTimeout(() => clock.advance(0.5))
+        return res
+      }
+      const a = lifecycleApp(
+        conn,
+        { locking: { leaseMs: 600_000, waitMs: 10_000 }, retry: { budgetMs: 2000 } },
+        pausing,
+      )
+      const cookie = cookieFrom(await a.post('/set/user/ada'))
+      assert.ok(cookie)
+      await leaveDeadLease(conn, cookie, Date.now() + 600_000)
+      const from = a.gate.calls.length
+      const res = await a.post('/set/cart/1', cookie)
+      assert.equal(res.status, 503)
+      assert.equal(res.headers.get('retry-after'), '1')
+      assert.deepEqual(codes(a), ['LOCK_TIMEOUT'])
+      // Half a second per try: at most five fit in the budget, where waitMs allows twenty.
+      const tries = takes(a, from)
+      assert.ok(tries >= 2 && tries <= 5, `${tries} tries to take the lease`)
+      assert.equal((await rawItem(conn, cookie)).item.leaseOwner.S, 'crashed-request')
+    } finally {
+      clock.restore()
+    }
+  })
+
+  for (const when of ['after the request gave it back']) {
+    test(`a lease take that lands ${when}, the request having given up, does not lock the next request out`, async () => {
+      const conn = await freshTable('lock-late-take')
+      const a = lifecycleApp(conn, {
+        locking: { leaseMs: 60_000, waitMs: 1000 },
+        // One attempt per call: a take lost on the wire ends the request.
+        retry: { attempts: 1, timeoutMs: 30_000, budgetMs: 60_000 },
+      })
+      const cookie = cookieFrom(await a.post('/set/user/ada'))
+      assert.ok(cookie)
+      const take = a.gate.hold(isLeaseTake)
+      // What the request does about its lost take, after answering: its first write is held.
+      const notATake: Match = (op, body) => op === 'UpdateItem' && !isLeaseTake(op, body)
+      const giveBack = a.gate.hold(notATake, 'after')
+      const worker = executionContext()
+      const gaveUp = a.app.request('/read', { headers: { cookie } }, undefined, worker.ctx)
+      await take.reached
+      take.lose()
+      assert.equal((await gaveUp).status, 503)
+      assert.deepEqual(codes(a), ['NETWORK'])
+
+      await giveBack.reached
+      if (when.startsWith('while')) await take.deliver()
+      giveBack.release()
+      await worker.settled()
+      if (when.startsWith('after')) await take.deliver()
+
+      const from = a.gate.calls.length
+      assert.equal((await a.post('/set/cart/1', cookie)).status, 200, 'not locked out')
+      assert.equal(takes(a, from), 1, 'the next request took the lease at its first try')
+      assert.deepEqual(await a.whoami(cookie), { user: 'ada', cart: '1' })
+    })
+  }
 })
