@@ -93,7 +93,9 @@ export async function releaseLease(
 
 /**
  * After a take whose outcome is unknown (it failed on a timeout or a lost reply, and may still
- * land): gives the lease back if it landed, else marks its token used, so it never lands later.
+ * land): marks its token used, so it can never land from now on; if the token is there already,
+ * the take landed, and the lease is given back. Marking first leaves no moment at which a take
+ * could land unseen.
  */
 export async function refuseLateTake(
   table: SessionTable,
@@ -102,26 +104,25 @@ export async function refuseLateTake(
 ): Promise<void> {
   const x = new Expression()
   const own = x.path('w', lease.token)
-  const mark = `SET ${own} = ${x.value(N(lease.at))}`
-  const ours = await write(
+  const marked = await write(
     table,
     'UpdateItem',
     {
       Key: keyOf(key),
-      UpdateExpression: `${mark} REMOVE ${x.path('lease')}, ${x.path('leaseOwner')}`,
-      ConditionExpression: `${x.path('leaseOwner')} = ${x.value({ S: lease.token })}`,
+      UpdateExpression: `SET ${own} = ${x.value(N(lease.at))}`,
+      ConditionExpression: `attribute_exists(${x.path('data')}) AND attribute_not_exists(${own})`,
     },
     x,
   )
-  if (!('current' in ours)) return
+  if (!('current' in marked) || !marked.current.w?.M?.[lease.token]) return
   const y = new Expression()
   await write(
     table,
     'UpdateItem',
     {
       Key: keyOf(key),
-      UpdateExpression: `SET ${y.path('w', lease.token)} = ${y.value(N(lease.at))}`,
-      ConditionExpression: `attribute_exists(${y.path('data')}) AND attribute_not_exists(${y.path('w', lease.token)})`,
+      UpdateExpression: `REMOVE ${y.path('lease')}, ${y.path('leaseOwner')}`,
+      ConditionExpression: `${y.path('leaseOwner')} = ${y.value({ S: lease.token })}`,
     },
     y,
   )

@@ -373,7 +373,7 @@ describe('locking: ends, budget and late takes', () => {
     }
   })
 
-  for (const when of ['after the request gave it back']) {
+  for (const when of ['while the request gives it back', 'after the request gave it back']) {
     test(`a lease take that lands ${when}, the request having given up, does not lock the next request out`, async () => {
       const conn = await freshTable('lock-late-take')
       const a = lifecycleApp(conn, {
