@@ -290,6 +290,34 @@ export function makeApp(
   }
 }
 
+/** The codes of the errors an app's `onError` was told of, in order. */
+export const codes = (a: { errors: { code: string }[] }): string[] => a.errors.map((e) => e.code)
+
+/** A session with a user in it, and the cookie that names it. */
+export async function loggedIn(a: ReturnType<typeof makeApp>): Promise<string> {
+  const cookie = cookieFrom(await a.post('/set/user/ada'))
+  if (!cookie) throw new Error('the first write set no cookie')
+  return cookie
+}
+
+/**
+ * Sends a POST whose first call matching `match` is lost on the wire before DynamoDB sees it:
+ * the client retries, and the lost attempt stays in flight. Returns the answer, and the lost
+ * attempt to `deliver()` later, a late duplicate.
+ */
+export async function postLosingFirstAttempt(
+  a: ReturnType<typeof makeApp>,
+  match: Match,
+  path: string,
+  cookie: string,
+): Promise<{ res: Response; late: Gate }> {
+  const late = a.gate.hold(match)
+  const sent = a.post(path, cookie)
+  await late.reached
+  late.lose()
+  return { res: await sent, late }
+}
+
 /** The `sid=...` pair of a response's first Set-Cookie, or undefined. */
 export const cookieFrom = (res: Response): string | undefined =>
   res.headers.getSetCookie()[0]?.split(';')[0]

@@ -19,8 +19,10 @@ import {
   isSave,
   keyOf,
   live,
+  loggedIn,
   type Match,
   makeApp,
+  postLosingFirstAttempt,
   rawItem,
   sleep,
 } from '../lifecycle.ts'
@@ -60,8 +62,7 @@ async function withProxy(
       for (let i = 0; i < Number(c.req.param('n')); i++) c.get('session').increment(`k${i}`)
       return c.text('ok')
     })
-    const cookie = cookieFrom(await a.post('/set/user/ada'))
-    assert.ok(cookie)
+    const cookie = await loggedIn(a)
     proxy.calls.length = 0
     await body({ a, conn, proxy, cookie })
   } finally {
@@ -207,17 +208,12 @@ describe('exactly-once writes', () => {
 describe('lost replies and late duplicates', () => {
   test("a late duplicate of a set(), delivered after its retry and after a later request's set() of the same key, changes nothing", async () => {
     const a = makeApp(await freshTable('once-late-set'))
-    const cookie = cookieFrom(await a.post('/set/user/ada'))
-    assert.ok(cookie)
-    // The first attempt is lost on the wire; the retry is applied.
-    const held = a.gate.hold(isSave)
-    const first = a.post('/set/cart/1', cookie)
-    await held.reached
-    held.lose()
-    assert.equal((await first).status, 200)
+    const cookie = await loggedIn(a)
+    const { res, late } = await postLosingFirstAttempt(a, isSave, '/set/cart/1', cookie)
+    assert.equal(res.status, 200, 'its retry was applied')
     assert.equal((await a.post('/set/cart/2', cookie)).status, 200)
 
-    await held.deliver()
+    await late.deliver()
     assert.deepEqual(await a.whoami(cookie), { user: 'ada', cart: '2' })
     assert.deepEqual(a.errors, [])
   })
@@ -226,8 +222,7 @@ describe('lost replies and late duplicates', () => {
     const conn = await freshTable('once-inc-login')
     const tab1 = makeApp(conn)
     const tab2 = makeApp(conn)
-    const cookie = cookieFrom(await tab1.post('/set/user/ada'))
-    assert.ok(cookie)
+    const cookie = await loggedIn(tab1)
     // DynamoDB applied the increment; its reply waits while the other tab signs in.
     const held = tab1.gate.hold(isSave, 'after')
     const increment = tab1.post('/increment/n', cookie)
@@ -246,8 +241,7 @@ describe('lost replies and late duplicates', () => {
   test("a late duplicate of a sign-in's rewrite of its new item, landing after that session was signed out, does not bring it back", async () => {
     const conn = await freshTable('once-late-login')
     const a = makeApp(conn)
-    const cookie = cookieFrom(await a.post('/set/user/ada'))
-    assert.ok(cookie)
+    const cookie = await loggedIn(a)
     const old = await keyOf(cookie)
     const writesNewItem: Match = (op, body) =>
       op === 'PutItem' && !!body?.Item?.data && body.Item.id?.S !== old

@@ -5,9 +5,16 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { freshTable } from '../helpers.ts'
-import { cookieFrom, isEnd, isFlashSave, isWholeSave, makeApp } from '../lifecycle.ts'
-
-const codes = (a: { errors: { code: string }[] }) => a.errors.map((e) => e.code)
+import {
+  codes,
+  cookieFrom,
+  isEnd,
+  isFlashSave,
+  isWholeSave,
+  loggedIn,
+  makeApp,
+  postLosingFirstAttempt,
+} from '../lifecycle.ts'
 
 /** An app with a signed-in session, and a route that reads a flash value among 400 changes. */
 async function flashing(prefix: string) {
@@ -18,8 +25,7 @@ async function flashing(prefix: string) {
     for (let i = 0; i < 400; i++) c.get('session').set(`k${i}`, i)
     return c.json({ [key]: c.get('session').takeFlash(key) ?? null })
   })
-  const cookie = cookieFrom(await a.post('/set/user/ada'))
-  assert.ok(cookie)
+  const cookie = await loggedIn(a)
   return { a, cookie }
 }
 
@@ -71,29 +77,32 @@ describe('flash identity', () => {
 
   test('a late duplicate of a flash, landing after the value was consumed, does not deliver it again', async () => {
     const { a, cookie } = await flashing('flash-late-consumed')
-    // The first attempt is lost on the wire; the retry is applied; the first arrives later.
-    const held = a.gate.hold(isFlashSave)
-    const flashed = a.post('/flash/notice/hello', cookie)
-    await held.reached
-    held.lose()
-    assert.equal((await flashed).status, 200)
+    const { res, late } = await postLosingFirstAttempt(
+      a,
+      isFlashSave,
+      '/flash/notice/hello',
+      cookie,
+    )
+    assert.equal(res.status, 200, 'its retry was applied')
     assert.deepEqual(await take(a, cookie), { notice: 'hello' })
 
-    await held.deliver()
+    await late.deliver()
     assert.deepEqual(await take(a, cookie), { notice: null }, 'consumed once, for good')
     assert.deepEqual(codes(a), [])
   })
 
   test('a late duplicate of an older flash does not replace a newer value', async () => {
     const { a, cookie } = await flashing('flash-late-older')
-    const held = a.gate.hold(isFlashSave)
-    const older = a.post('/flash/notice/older', cookie)
-    await held.reached
-    held.lose()
-    assert.equal((await older).status, 200)
+    const { res, late } = await postLosingFirstAttempt(
+      a,
+      isFlashSave,
+      '/flash/notice/older',
+      cookie,
+    )
+    assert.equal(res.status, 200, 'its retry was applied')
     assert.equal((await a.post('/flash/notice/newer', cookie)).status, 200)
 
-    await held.deliver()
+    await late.deliver()
     assert.deepEqual(await take(a, cookie), { notice: 'newer' })
     assert.deepEqual(codes(a), [])
   })

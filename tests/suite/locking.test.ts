@@ -16,12 +16,13 @@ import { testEndpoint } from '../env.ts'
 import { startFaultProxy } from '../fault-proxy.ts'
 import { cookieOf, countingFetch, ddb, freshTable, SECRET, scanAll, spelled } from '../helpers.ts'
 import {
-  cookieFrom,
+  codes,
   executionContext,
   isEnd,
   isLeaseTake,
   makeApp as lifecycleApp,
   live,
+  loggedIn,
   type Match,
   virtualClock,
 } from '../lifecycle.ts'
@@ -286,7 +287,6 @@ describe('locking', () => {
 })
 
 describe('locking: ends, budget and late takes', () => {
-  const codes = (a: { errors: { code: string }[] }) => a.errors.map((e) => e.code)
   const takes = (a: ReturnType<typeof lifecycleApp>, from: number) =>
     a.gate.calls.slice(from).filter((c) => isLeaseTake(c.op, c.body)).length
 
@@ -299,8 +299,7 @@ describe('locking: ends, budget and late takes', () => {
       const locking = { leaseMs: 1000, waitMs: 500 }
       const late = lifecycleApp(conn, { locking })
       const holder = lifecycleApp(conn, { locking })
-      const cookie = cookieFrom(await late.post('/set/user/ada'))
-      assert.ok(cookie)
+      const cookie = await loggedIn(late)
       const clock = virtualClock()
       try {
         // The late request has loaded the session, with its lease, and is about to end it.
@@ -356,8 +355,7 @@ describe('locking: ends, budget and late takes', () => {
         { locking: { leaseMs: 600_000, waitMs: 10_000 }, retry: { budgetMs: 2000 } },
         pausing,
       )
-      const cookie = cookieFrom(await a.post('/set/user/ada'))
-      assert.ok(cookie)
+      const cookie = await loggedIn(a)
       await leaveDeadLease(conn, cookie, Date.now() + 600_000)
       const from = a.gate.calls.length
       const res = await a.post('/set/cart/1', cookie)
@@ -381,8 +379,7 @@ describe('locking: ends, budget and late takes', () => {
         // One attempt per call: a take lost on the wire ends the request.
         retry: { attempts: 1, timeoutMs: 30_000, budgetMs: 60_000 },
       })
-      const cookie = cookieFrom(await a.post('/set/user/ada'))
-      assert.ok(cookie)
+      const cookie = await loggedIn(a)
       const take = a.gate.hold(isLeaseTake)
       // What the request does about its lost take, after answering: its first write is held.
       const notATake: Match = (op, body) => op === 'UpdateItem' && !isLeaseTake(op, body)

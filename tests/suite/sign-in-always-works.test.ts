@@ -5,9 +5,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { freshTable, scanAll } from '../helpers.ts'
-import { CookieJar, cookieFrom, isEnd, live, makeApp, virtualClock } from '../lifecycle.ts'
-
-const codes = (a: { errors: { code: string }[] }) => a.errors.map((e) => e.code)
+import { CookieJar, codes, cookieFrom, isEnd, live, makeApp, virtualClock } from '../lifecycle.ts'
 
 /** A browser signed in to a session holding a theme, and the app it talks to. */
 async function browsing(prefix: string) {

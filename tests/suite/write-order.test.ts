@@ -5,9 +5,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { freshTable, scanAll } from '../helpers.ts'
-import { cookieFrom, isEnd, isNewItem, live, makeApp, rawItem } from '../lifecycle.ts'
+import { codes, isEnd, isNewItem, live, loggedIn, makeApp, rawItem } from '../lifecycle.ts'
 
-const codes = (a: { errors: { code: string }[] }) => a.errors.map((e) => e.code)
 const KB = 1024
 
 /** An app whose routes write more than one item, on a signed-in session. */
@@ -32,36 +31,29 @@ async function signedIn(prefix: string) {
     c.get('session').set('blob', 'b'.repeat(250 * KB))
     return c.text('ok')
   })
-  const cookie = cookieFrom(await a.post('/set/user/ada'))
-  assert.ok(cookie)
+  const cookie = await loggedIn(a)
   return { conn, a, cookie }
 }
 
 describe('write order', () => {
-  test('destroy() then a write too large to store: 500, and the old session is as it was', async () => {
-    const { conn, a, cookie } = await signedIn('order-large')
-    const before = await rawItem(conn, cookie)
-    const res = await a.post('/signout-with/410', cookie)
-    assert.equal(res.status, 500)
-    assert.deepEqual(res.headers.getSetCookie(), [])
-    assert.deepEqual(codes(a), ['TOO_LARGE'])
-    assert.deepEqual(await rawItem(conn, cookie), before, 'the old session was not ended')
-    assert.deepEqual(await a.whoami(cookie), { user: 'ada' })
-    assert.equal(live(await scanAll(conn.table)).length, 1, 'no orphan')
-  })
-
-  test('destroy() then a write whose new session DynamoDB cannot take: 503, and the old session is as it was', async () => {
-    const { conn, a, cookie } = await signedIn('order-down')
-    const before = await rawItem(conn, cookie)
-    a.gate.failEvery(isNewItem, 'unavailable')
-    const res = await a.post('/signout-with/1', cookie)
-    assert.equal(res.status, 503)
-    assert.deepEqual(res.headers.getSetCookie(), [])
-    assert.deepEqual(codes(a), ['UNAVAILABLE'])
-    assert.deepEqual(await rawItem(conn, cookie), before, 'the old session was not ended')
-    assert.deepEqual(await a.whoami(cookie), { user: 'ada' })
-    assert.equal(live(await scanAll(conn.table)).length, 1, 'no orphan')
-  })
+  const failures = [
+    { what: 'too large to store', kb: 410, down: false, status: 500, code: 'TOO_LARGE' },
+    { what: 'DynamoDB cannot take', kb: 1, down: true, status: 503, code: 'UNAVAILABLE' },
+  ]
+  for (const { what, kb, down, status, code } of failures) {
+    test(`destroy() then a write whose new session ${what}: ${status}, and the old session is as it was`, async () => {
+      const { conn, a, cookie } = await signedIn('order-destroy')
+      const before = await rawItem(conn, cookie)
+      if (down) a.gate.failEvery(isNewItem, 'unavailable')
+      const res = await a.post(`/signout-with/${kb}`, cookie)
+      assert.equal(res.status, status)
+      assert.deepEqual(res.headers.getSetCookie(), [])
+      assert.deepEqual(codes(a), [code])
+      assert.deepEqual(await rawItem(conn, cookie), before, 'the old session was not ended')
+      assert.deepEqual(await a.whoami(cookie), { user: 'ada' })
+      assert.equal(live(await scanAll(conn.table)).length, 1, 'no orphan')
+    })
+  }
 
   test('a sign-in whose replay is too large (another request grew the session meanwhile): 500, and no live item is left behind', async () => {
     const { conn, a, cookie } = await signedIn('order-orphan')
