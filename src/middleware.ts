@@ -270,7 +270,7 @@ export function sessionMiddleware<
 
     /** Gives back a lease no write released. */
     const release = async () => {
-      if (lease) await lease.release(await r.table(), r.keepMs, r.background)
+      if (lease) await lease.release(await r.table(), r.background)
     }
     let threw = true
     try {
