@@ -1,4 +1,4 @@
-// DynamoDB requests whose answers the in-memory DynamoDB (src/testing.ts) must give exactly as
+// DynamoDB requests whose answers the in-memory DynamoDB (src/testing/) must give exactly as
 // DynamoDB Local does: tests/suite/emulator.test.ts sends each case to the suite's backend and,
 // where that is DynamoDB Local, to a fresh memoryDynamoDB() as well, and compares the answers.
 

@@ -181,7 +181,7 @@ describe('the manifests', () => {
     const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'))
     const deno = JSON.parse(await readFile(join(ROOT, 'deno.json'), 'utf8'))
     assert.deepEqual(manifestDrift(pkg, deno), [])
-    assert.deepEqual(deno.exports, { '.': './src/index.ts', './testing': './src/testing.ts' })
+    assert.deepEqual(deno.exports, { '.': './src/index.ts', './testing': './src/testing/index.ts' })
   })
 
   test('the drift check catches a version bump in one file only and a diverging entry point', () => {
@@ -241,8 +241,8 @@ describe('the npm package', () => {
       'package.json',
       'dist/index.js',
       'dist/index.d.ts',
-      'dist/testing.js',
-      'dist/testing.d.ts',
+      'dist/testing/index.js',
+      'dist/testing/index.d.ts',
       'dist/cli.js',
       ...docs.map((f) => `docs/${f}`),
     ]) {
@@ -371,7 +371,7 @@ describe('the npm package', () => {
 
 describe('the JSR package', () => {
   test('deno check accepts the entry points', async () => {
-    await ok(join(BIN, 'deno'), ['check', 'src/index.ts', 'src/testing.ts'])
+    await ok(join(BIN, 'deno'), ['check', 'src/index.ts', 'src/testing/index.ts'])
   })
 
   test('deno publish --dry-run passes: no slow types, no global augmentation, src/ without the CLI, and the docs README links to', async () => {
@@ -389,7 +389,7 @@ describe('the JSR package', () => {
     const docs = (await readdir(join(ROOT, 'docs'))).filter((f) => f.endsWith('.md'))
     for (const shipped of ['README.md', 'CHANGELOG.md', 'LICENSE', ...docs.map((f) => `docs/${f}`)])
       assert.ok(listed.includes(shipped), `${shipped} is published to JSR`)
-    assert.ok(listed.includes('src/testing.ts'))
+    assert.ok(listed.includes('src/testing/index.ts'))
     assert.ok(!listed.includes('src/cli.ts'), 'the CLI is for npm only')
     assert.ok(listed.every((p) => !p.startsWith('tests/') && !p.startsWith('examples/')))
   })

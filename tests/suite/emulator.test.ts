@@ -5,7 +5,7 @@
 // alone are checked, so both backends are held to the same answers.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { memoryDynamoDB } from '../../src/testing.ts'
+import { memoryDynamoDB } from '../../src/testing/index.ts'
 import { CASES } from '../emulator-cases.ts'
 import { backend, testEndpoint } from '../env.ts'
 

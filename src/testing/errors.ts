@@ -1,0 +1,30 @@
+/**
+ * @module The errors the in-memory DynamoDB answers with, typed and worded as DynamoDB Local's.
+ */
+const VALIDATION = 'com.amazon.coral.validate#ValidationException'
+export const DDB = 'com.amazonaws.dynamodb.v20120810#'
+
+/** An error answered as DynamoDB's JSON: `__type`, `Message` and any extra fields. */
+export class DynamoError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message)
+  }
+}
+
+export const invalid = (message: string): DynamoError => new DynamoError(VALIDATION, message)
+export const notFound = (): DynamoError =>
+  new DynamoError(`${DDB}ResourceNotFoundException`, 'Cannot do operations on a non-existent table')
+export const conditionFailed = (item?: object): DynamoError =>
+  new DynamoError(
+    `${DDB}ConditionalCheckFailedException`,
+    'The conditional request failed',
+    item ? { Item: item } : {},
+  )
+export const MISSING_OPERAND =
+  'The provided expression refers to an attribute that does not exist in the item'
+export const BAD_OPERAND = 'An operand in the update expression has an incorrect data type'
+export const BAD_PATH = 'The document path provided in the update expression is invalid for update'
