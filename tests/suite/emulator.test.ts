@@ -1,4 +1,4 @@
-// The in-memory DynamoDB answers as DynamoDB Local does. Each case of tests/emulator-cases.ts
+// The in-memory DynamoDB answers as DynamoDB Local does. Each case of tests/fixtures/emulator-cases.ts
 // runs against the suite's backend and must give the expected status, error type and message;
 // on DynamoDB Local the same requests also go to a fresh memoryDynamoDB(), whose answers must
 // equal DynamoDB Local's exactly (bodies included). With TEST_DYNAMODB=memory the expectations
@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { memoryDynamoDB } from '../../src/testing/index.ts'
-import { CASES } from '../emulator-cases.ts'
 import { backend, testEndpoint } from '../env.ts'
+import { CASES } from '../fixtures/emulator-cases.ts'
 
 type Json = Record<string, unknown>
 type Call = (op: string, body: Json) => Promise<{ status: number; body: Json }>
