@@ -1,5 +1,6 @@
-// The in-memory DynamoDB answers as DynamoDB Local does. Each case of tests/fixtures/emulator-cases.ts
-// runs against the suite's backend and must give the expected status, error type and message;
+// The in-memory DynamoDB answers as DynamoDB Local does. Each case of
+// tests/fixtures/emulator-cases.ts runs against the suite's backend and must give the expected
+// status, error type and message;
 // on DynamoDB Local the same requests also go to a fresh memoryDynamoDB(), whose answers must
 // equal DynamoDB Local's exactly (bodies included). With TEST_DYNAMODB=memory the expectations
 // alone are checked, so both backends are held to the same answers.
