@@ -3,9 +3,11 @@
  * operation and answers as DynamoDB does: a JSON body, status 400 with `__type` and `Message`
  * for an error.
  */
+
+import { hasInvalidBinary } from './base64.ts'
 import { BatchWriteItem, TransactWriteItems } from './batches.ts'
 import type { Database } from './database.ts'
-import { DynamoError } from './errors.ts'
+import { DynamoError, internalFailure } from './errors.ts'
 import { DeleteItem, GetItem, PutItem, UpdateItem } from './items.ts'
 import { Scan } from './scan.ts'
 import {
@@ -58,10 +60,11 @@ export async function handle(db: Database, request: Request): Promise<Response> 
       )
     }
     if (!input || typeof input !== 'object') input = {}
+    if (hasInvalidBinary(input)) throw internalFailure()
     body = run(db, input)
   } catch (error) {
     if (!(error instanceof DynamoError)) throw error
-    status = 400
+    status = error.status
     body = { __type: error.type, Message: error.message, ...error.extra }
     if (error.type.endsWith('UnknownOperationException')) body = { __type: error.type }
   }

@@ -10,11 +10,20 @@ export class DynamoError extends Error {
     readonly type: string,
     message: string,
     readonly extra: Record<string, unknown> = {},
+    readonly status: number = 400,
   ) {
     super(message)
   }
 }
 
+/** DynamoDB Local's answer to a request it cannot read, such as invalid base64 in a binary. */
+export const internalFailure = (): DynamoError =>
+  new DynamoError(
+    `${DDB}InternalFailure`,
+    'The request processing has failed because of an unknown error, exception or failure.',
+    {},
+    500,
+  )
 export const invalid = (message: string): DynamoError => new DynamoError(VALIDATION, message)
 export const notFound = (): DynamoError =>
   new DynamoError(`${DDB}ResourceNotFoundException`, 'Cannot do operations on a non-existent table')

@@ -9,14 +9,13 @@ import { resolve } from './expressions/document.ts'
 import { expressions } from './expressions/request.ts'
 import { capacity, readUnits, writeUnits } from './size.ts'
 import { checkItem, clone, type Input, type Item, put } from './values.ts'
-import { commit, onFailure, prepare, returnValues } from './writes.ts'
+import { commit, onFailure, prepare } from './writes.ts'
 
 export function GetItem(db: Database, input: Input): unknown {
   checkTableName(input.TableName)
-  const rawKey = checkItem(input.Key)
-  const { projection } = expressions(input, { ProjectionExpression: 'projection' })
   const t = tableOf(db, input.TableName)
-  const { id } = checkKey(t, rawKey)
+  const { id } = checkKey(t, checkItem(input.Key))
+  const { projection } = expressions(input, { ProjectionExpression: 'projection' })
   const item = t.items.get(id)
   const units = readUnits(item, input.ConsistentRead === true)
   return {
@@ -25,8 +24,8 @@ export function GetItem(db: Database, input: Input): unknown {
   }
 }
 export function PutItem(db: Database, input: Input): unknown {
-  const r = returnValues(input, ['NONE', 'ALL_OLD'])
-  const w = prepare(db, 'Put', input)
+  const w = prepare(db, 'Put', input, ['NONE', 'ALL_OLD'])
+  const r = w.returnValues
   const withOld = onFailure(input)
   if (!w.passes()) throw conditionFailed(withOld ? clone(w.old) : undefined)
   const done = w.compute()
@@ -37,8 +36,14 @@ export function PutItem(db: Database, input: Input): unknown {
   }
 }
 export function UpdateItem(db: Database, input: Input): unknown {
-  const r = returnValues(input, ['NONE', 'ALL_OLD', 'UPDATED_OLD', 'ALL_NEW', 'UPDATED_NEW'])
-  const w = prepare(db, 'Update', input)
+  const w = prepare(db, 'Update', input, [
+    'NONE',
+    'ALL_OLD',
+    'UPDATED_OLD',
+    'ALL_NEW',
+    'UPDATED_NEW',
+  ])
+  const r = w.returnValues
   const withOld = onFailure(input)
   if (!w.passes()) throw conditionFailed(withOld ? clone(w.old) : undefined)
   const done = w.compute()
@@ -67,8 +72,8 @@ export function UpdateItem(db: Database, input: Input): unknown {
   }
 }
 export function DeleteItem(db: Database, input: Input): unknown {
-  const r = returnValues(input, ['NONE', 'ALL_OLD'])
-  const w = prepare(db, 'Delete', input)
+  const w = prepare(db, 'Delete', input, ['NONE', 'ALL_OLD'])
+  const r = w.returnValues
   const withOld = onFailure(input)
   if (!w.passes()) throw conditionFailed(withOld ? clone(w.old) : undefined)
   commit(w.compute())

@@ -2,6 +2,8 @@
  * @module DynamoDB attribute values: their checks on the way in, and equality and order as
  * conditions and keys see them.
  */
+import { utf8Length } from '../marshall.ts'
+import { decodeBase64, encodeBase64 } from './base64.ts'
 import { invalid } from './errors.ts'
 import { compareNumbers, normalizeNumber, parseNumber } from './numbers.ts'
 
@@ -16,38 +18,48 @@ export type Input = Record<string, any>
 
 export const TYPES: string[] = ['S', 'N', 'B', 'SS', 'NS', 'BS', 'M', 'L', 'NULL', 'BOOL']
 export const typeOf = (v: AttributeValue): string => Object.keys(v)[0]
-export const utf8 = (s: string): number => new TextEncoder().encode(s).length
+/** The byte length of a canonical base64 text. */
 export const base64Length = (b: string): number => {
   const clean = b.replace(/=+$/, '')
   return Math.floor((clean.length * 3) / 4)
 }
 const setName: Record<string, string> = { SS: 'string', NS: 'number', BS: 'binary' }
 
-/** Checks an attribute value and returns a normalised copy (numbers in canonical form). */
-export function checkValue(v: unknown): AttributeValue {
-  if (!v || typeof v !== 'object' || Array.isArray(v)) {
-    throw invalid(
-      'Supplied AttributeValue is empty, must contain exactly one of the supported datatypes',
-    )
+/** How deep maps and lists may nest: in an item's attribute, and in an expression value. */
+export const ITEM_NESTING = 31
+export const VALUE_NESTING = 32
+const TOO_DEEP =
+  'Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit'
+/** Attribute names and map keys are at most 65,535 bytes of UTF-8. */
+const MAX_NAME_BYTES = 65535
+
+/** Refuses an empty attribute name or map key, or one of 64 KB or more. */
+export function checkName(name: string): void {
+  if (name === '') throw invalid('Empty attribute name')
+  if (name.length > MAX_NAME_BYTES / 3 && utf8Length(name) > MAX_NAME_BYTES) {
+    throw invalid('Attribute name is too large, must be less than 65536 bytes')
   }
-  const keys = Object.keys(v).filter((k) => (v as AttributeValue)[k] != null)
-  if (keys.length === 0 || !TYPES.includes(keys[0])) {
-    throw invalid(
-      'Supplied AttributeValue is empty, must contain exactly one of the supported datatypes',
-    )
-  }
-  if (keys.length > 1) {
-    throw invalid(
-      'Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes',
-    )
-  }
-  const type = keys[0]
+}
+
+/**
+ * Checks an attribute value and returns a normalised copy (numbers and binaries in canonical
+ * form). `depth` counts the maps and lists around it, the attribute's own included: a map or
+ * list deeper than `limit` is refused, before anything inside it is looked at.
+ */
+export function checkValue(
+  v: unknown,
+  depth: number = 1,
+  limit: number = ITEM_NESTING,
+): AttributeValue {
+  const type = typeOfInput(v)
   const value = (v as AttributeValue)[type]
   switch (type) {
     case 'S':
+      if (typeof value !== 'string') throw invalid(`Invalid ${type} value`)
+      return { S: value }
     case 'B':
       if (typeof value !== 'string') throw invalid(`Invalid ${type} value`)
-      return { [type]: value }
+      return { B: canonicalBinary(value) }
     case 'N':
       return { N: normalizeNumber(value) }
     case 'BOOL':
@@ -60,35 +72,104 @@ export function checkValue(v: unknown): AttributeValue {
       }
       return { NULL: true }
     case 'L':
+      if (depth > limit) throw invalid(TOO_DEEP)
       if (!Array.isArray(value)) throw invalid('Invalid L value')
-      return { L: value.map(checkValue) }
+      return { L: value.map((e) => checkValue(e, depth + 1, limit)) }
     case 'M': {
+      if (depth > limit) throw invalid(TOO_DEEP)
       if (typeof value !== 'object' || Array.isArray(value)) throw invalid('Invalid M value')
       const out: Item = {}
-      for (const k of Object.keys(value)) put(out, k, checkValue(value[k]))
+      for (const k of Object.keys(value)) {
+        checkName(k)
+        put(out, k, checkValue(value[k], depth + 1, limit))
+      }
       return { M: out }
     }
-    default: {
-      if (!Array.isArray(value) || value.length === 0) {
-        throw invalid(
-          `One or more parameter values were invalid: An ${setName[type]} set  may not be empty`,
-        )
-      }
-      const members = type === 'NS' ? value.map(normalizeNumber) : value.map(String)
-      if (new Set(members).size !== members.length) {
-        throw invalid(
-          `One or more parameter values were invalid: Input collection [${value.join(', ')}] contains duplicates`,
-        )
-      }
-      return { [type]: members }
-    }
+    default:
+      return { [type]: checkSet(type, value) }
   }
 }
 
+/** The one type an attribute value names. */
+function typeOfInput(v: unknown): string {
+  const empty =
+    'Supplied AttributeValue is empty, must contain exactly one of the supported datatypes'
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw invalid(empty)
+  const keys = Object.keys(v).filter((k) => (v as AttributeValue)[k] != null)
+  if (keys.length === 0 || !TYPES.includes(keys[0])) throw invalid(empty)
+  if (keys.length > 1) {
+    throw invalid(
+      'Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes',
+    )
+  }
+  return keys[0]
+}
+
+function canonicalBinary(text: string): string {
+  const bytes = decodeBase64(text)
+  // The dispatcher refuses invalid base64 before any operation runs.
+  if (!bytes) throw new Error('invalid base64 reached an operation')
+  return encodeBase64(bytes)
+}
+
+/**
+ * A set's members in DynamoDB Local's order: numbers by value, binaries by unsigned bytes,
+ * strings by UTF-16 code units (Java's String order) as sent, or by UTF-8 bytes once ADD or
+ * DELETE has changed the set (the two differ only past U+D7FF).
+ */
+export function sortSet(type: string, members: string[], changed = false): string[] {
+  if (type === 'NS') {
+    return members.sort((a, b) => compareNumbers(parseNumber(a), parseNumber(b)))
+  }
+  if (type === 'BS' || changed) {
+    const t = type[0]
+    return members.sort((a, b) => compareBytes(bytesOf({ [t]: a }), bytesOf({ [t]: b })))
+  }
+  return members.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+}
+
+/** Checks a set's members: not empty, each valid, none twice (as DynamoDB Local words each). */
+function checkSet(type: string, value: unknown): string[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw invalid(
+      `One or more parameter values were invalid: An ${setName[type]} set  may not be empty`,
+    )
+  }
+  const members =
+    type === 'NS'
+      ? value.map(normalizeNumber)
+      : type === 'BS'
+        ? value.map((b) => canonicalBinary(String(b)))
+        : value.map(String)
+  if (new Set(members).size === members.length) return sortSet(type, members)
+  if (type === 'NS') throw invalid('Input collection contains duplicates')
+  if (type === 'BS') {
+    throw invalid(
+      'One or more parameter values were invalid: Input collection of type BS contains duplicates.',
+    )
+  }
+  throw invalid(
+    `One or more parameter values were invalid: Input collection [${value.join(', ')}] contains duplicates`,
+  )
+}
+
+/** How many maps and lists nest in a value, itself included. */
+export function nesting(v: AttributeValue): number {
+  let inner = 0
+  if (v.M) for (const k of Object.keys(v.M)) inner = Math.max(inner, nesting(v.M[k]))
+  else if (v.L) for (const e of v.L) inner = Math.max(inner, nesting(e))
+  else return 0
+  return 1 + inner
+}
+
+/** Checks an item (or a key): its attribute names, then each value, in order. */
 export function checkItem(item: unknown): Item {
   if (!item || typeof item !== 'object') throw invalid('Item must not be null')
   const out: Item = {}
-  for (const k of Object.keys(item)) put(out, k, checkValue((item as Item)[k]))
+  for (const k of Object.keys(item)) {
+    checkName(k)
+    put(out, k, checkValue((item as Item)[k]))
+  }
   return out
 }
 

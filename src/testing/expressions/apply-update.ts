@@ -4,7 +4,7 @@
  */
 import { BAD_OPERAND, BAD_PATH, invalid, MISSING_OPERAND } from '../errors.ts'
 import { addNumbers, formatNumber, parseNumber } from '../numbers.ts'
-import { type AttributeValue, clone, equal, type Item, typeOf } from '../values.ts'
+import { type AttributeValue, clone, equal, type Item, sortSet, typeOf } from '../values.ts'
 import type { Operand, Path, UpdateActions } from './ast.ts'
 import { parentOf, resolve, setPath } from './document.ts'
 
@@ -76,7 +76,8 @@ export function applyUpdate(old: Item | undefined, key: Item, actions: UpdateAct
       const members = [...current[type]]
       for (const m of value[type])
         if (!members.some((x) => equal({ [type[0]]: x }, { [type[0]]: m }))) members.push(m)
-      setPath(item, path, { [type]: members })
+      const changed = members.length > current[type].length
+      setPath(item, path, { [type]: changed ? sortSet(type, members, true) : members })
     } else {
       throw invalid(BAD_OPERAND)
     }
@@ -96,8 +97,10 @@ export function applyUpdate(old: Item | undefined, key: Item, actions: UpdateAct
     const members = current[type].filter(
       (x: string) => !value[type].some((m: string) => equal({ [type[0]]: x }, { [type[0]]: m })),
     )
-    if (members.length) setPath(item, path, { [type]: members })
-    else {
+    if (members.length) {
+      const changed = members.length < current[type].length
+      setPath(item, path, { [type]: changed ? sortSet(type, members, true) : members })
+    } else {
       const parent = parentOf(item, path)
       const last = path[path.length - 1]
       if (typeof last === 'number') parent?.L?.splice(last, 1)

@@ -205,6 +205,7 @@ export function conditionError(p: Parser): string | undefined {
     'unknownFunction',
     'misusedFunction',
     'reserved',
+    'pathDepth',
     'attrName',
     'attrVal',
     'operand',

@@ -8,6 +8,9 @@ import { pathText } from './ast.ts'
 import { RESERVED } from './reserved.ts'
 import { type Token, tokenize } from './tokenizer.ts'
 
+/** A document path has at most 32 elements, names and list indexes alike. */
+const MAX_PATH_DEPTH = 32
+
 /** A parser over one expression; the grammars (condition.ts, update.ts, projection.ts) drive it. */
 export class Parser {
   tokens: Token[]
@@ -114,6 +117,10 @@ export class Parser {
         path.push(Number(t.text))
         this.expect(']')
       } else break
+    }
+    if (path.length > MAX_PATH_DEPTH) {
+      // Unlike the other errors, the last path found too deep is the one reported.
+      this.errors.pathDepth = `The document path has too many nesting levels; nesting levels: ${path.length}`
     }
     return { kind: 'path', path, text: this.source.slice(first.start, this.tokens[this.i - 1].end) }
   }

@@ -15,5 +15,5 @@ export function projection(p: Parser): Path[] {
 }
 
 export function projectionError(p: Parser): string | undefined {
-  return p.firstError(['reserved', 'attrName', 'pathOverlap', 'pathConflict'])
+  return p.firstError(['reserved', 'pathDepth', 'attrName', 'pathOverlap', 'pathConflict'])
 }

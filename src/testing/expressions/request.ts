@@ -2,8 +2,10 @@
  * @module A request's expressions: its ExpressionAttributeNames and ExpressionAttributeValues
  * checked, each expression parsed by its grammar, and every name and value required to be used.
  */
+
+import { utf8Length } from '../../marshall.ts'
 import { invalid } from '../errors.ts'
-import { type AttributeValue, checkValue, type Input, utf8 } from '../values.ts'
+import { type AttributeValue, checkName, checkValue, type Input, VALUE_NESTING } from '../values.ts'
 import { type Condition, ExpressionContext, type Path, type UpdateActions } from './ast.ts'
 import { condition, conditionError } from './condition.ts'
 import { Parser } from './parser.ts'
@@ -22,7 +24,7 @@ function parseExpression<T>(
   if (typeof source !== 'string' || source.trim() === '') {
     throw invalid(`Invalid ${label}: The expression can not be empty;`)
   }
-  if (utf8(source) > MAX_EXPRESSION_BYTES) {
+  if (utf8Length(source) > MAX_EXPRESSION_BYTES) {
     throw invalid(`Invalid ${label}: Expression size has exceeded the maximum allowed size;`)
   }
   const parser = new Parser(source, ctx)
@@ -46,6 +48,34 @@ export interface ParsedExpressions {
   projection?: Path[]
 }
 
+/** Checks ExpressionAttributeNames: each name as an attribute name, worded for this field. */
+function checkNames(names: Record<string, unknown>): void {
+  for (const k of Object.keys(names)) {
+    try {
+      checkName(String(names[k]))
+    } catch (error) {
+      throw invalid(
+        `ExpressionAttributeNames contains invalid value: ${(error as Error).message} for key ${k}`,
+      )
+    }
+  }
+}
+
+/** Checks ExpressionAttributeValues; they may nest one level deeper than an item's attributes. */
+function checkValues(raw: Record<string, unknown>): Record<string, AttributeValue> {
+  const values: Record<string, AttributeValue> = {}
+  for (const k of Object.keys(raw)) {
+    try {
+      values[k] = checkValue(raw[k], 1, VALUE_NESTING)
+    } catch (error) {
+      throw invalid(
+        `ExpressionAttributeValues contains invalid value: ${(error as Error).message} for key ${k}`,
+      )
+    }
+  }
+  return values
+}
+
 /** Validates names and values, parses the expressions, and checks that all were used. */
 export function expressions(
   input: Input,
@@ -66,26 +96,8 @@ export function expressions(
   if (rawValues && present.length === 0) {
     throw invalid('ExpressionAttributeValues can only be specified when using expressions')
   }
-  for (const k of Object.keys(names ?? {})) {
-    if (names[k] === '') {
-      throw invalid(
-        `ExpressionAttributeNames contains invalid value: Empty attribute name for key ${k}`,
-      )
-    }
-  }
-  let values: Record<string, AttributeValue> | undefined
-  if (rawValues) {
-    values = {}
-    for (const k of Object.keys(rawValues)) {
-      try {
-        values[k] = checkValue(rawValues[k])
-      } catch (error) {
-        throw invalid(
-          `ExpressionAttributeValues contains invalid value: ${(error as Error).message} for key ${k}`,
-        )
-      }
-    }
-  }
+  if (names) checkNames(names)
+  const values = rawValues ? checkValues(rawValues) : undefined
   const ctx = new ExpressionContext(names, values)
   const out: ParsedExpressions = {}
   for (const field of present) {

@@ -124,6 +124,7 @@ export function updateError(p: Parser): string | undefined {
     'reserved',
     'unknownFunction',
     'section',
+    'pathDepth',
     'attrName',
     'attrVal',
     'pathOverlap',
