@@ -11,6 +11,8 @@ export class DynamoError extends Error {
     message: string,
     readonly extra: Record<string, unknown> = {},
     readonly status: number = 400,
+    /** In a transaction, this error cancels it with a ValidationError reason for the item. */
+    readonly cancels: boolean = false,
   ) {
     super(message)
   }
@@ -25,6 +27,9 @@ export const internalFailure = (): DynamoError =>
     500,
   )
 export const invalid = (message: string): DynamoError => new DynamoError(VALIDATION, message)
+/** A ValidationException that, in a transaction, becomes the item's cancellation reason. */
+export const invalidItem = (message: string): DynamoError =>
+  new DynamoError(VALIDATION, message, {}, 400, true)
 export const notFound = (): DynamoError =>
   new DynamoError(`${DDB}ResourceNotFoundException`, 'Cannot do operations on a non-existent table')
 export const conditionFailed = (item?: object): DynamoError =>

@@ -2,7 +2,8 @@
  * @module An in-memory DynamoDB behind a `fetch`, for testing apps that use
  * `@dynamo-session/hono` without Java, Docker or a network: `bun test`, `deno test` and
  * `node --test` alike. It speaks DynamoDB's JSON API (the operations, expressions and errors the
- * library sends) and answers as DynamoDB Local does, validation errors included.
+ * library sends, global secondary indexes and Query included) and answers as DynamoDB Local
+ * does, validation errors included.
  *
  * @example
  * ```ts
@@ -19,9 +20,21 @@
  */
 import type { Database, Table } from './database.ts'
 import { handle } from './dispatch.ts'
+import { settle } from './indexes.ts'
 import { type AttributeValue, clone, type Item } from './values.ts'
 
 export type { AttributeValue, Item }
+
+/** A global secondary index of a table, for assertions in tests. */
+export interface MemoryIndex {
+  readonly name: string
+  /** The index's key attributes, hash key first. */
+  readonly keySchema: readonly { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[]
+  /** `CREATING` from UpdateTable until its items are in (after `indexLagMs`), then `ACTIVE`. */
+  readonly status: 'CREATING' | 'ACTIVE'
+  /** A copy of every entry the index holds now (the projected attributes of each item in it). */
+  readonly items: Item[]
+}
 
 /** A table of the in-memory DynamoDB, for assertions in tests. */
 export interface MemoryTable {
@@ -32,6 +45,8 @@ export interface MemoryTable {
   readonly ttlAttribute: string | undefined
   /** A copy of every item. */
   readonly items: Item[]
+  /** The table's global secondary indexes. */
+  readonly indexes: readonly MemoryIndex[]
 }
 
 /** What `memoryDynamoDB()` returns. */
@@ -43,22 +58,69 @@ export interface MemoryDynamoDB {
   /** Deletes every table. */
   reset(): void
 }
+
+/** Options of `memoryDynamoDB()`. */
+export interface MemoryDynamoDBOptions {
+  /**
+   * How long, in ms, a write takes to reach the table's global secondary indexes, as DynamoDB's
+   * indexes are eventually consistent: the table shows a write at once, a Query on an index
+   * `indexLagMs` later, writes arriving in the order they were made. An index added by
+   * UpdateTable is `CREATING` for as long. Default 0: indexes follow every write at once.
+   */
+  indexLagMs?: number
+}
+
+function checkOptions(options: MemoryDynamoDBOptions): number {
+  const lag = options.indexLagMs ?? 0
+  if (typeof lag !== 'number' || !Number.isFinite(lag) || lag < 0) {
+    throw new RangeError(
+      `memoryDynamoDB(): indexLagMs must be a number of milliseconds, 0 or more, got ${String(lag)}`,
+    )
+  }
+  return lag
+}
+
+function viewOf(t: Table): MemoryTable {
+  return {
+    name: t.name,
+    keySchema: t.keySchema,
+    get ttlAttribute() {
+      return t.ttl
+    },
+    get items() {
+      return [...t.items.values()].map(clone)
+    },
+    get indexes() {
+      settle(t)
+      return t.indexes.map((index) => ({
+        name: index.name,
+        keySchema: index.keySchema,
+        status: index.status,
+        items: [...index.entries.values()].map(clone),
+      }))
+    },
+  }
+}
+
 /**
  * Creates an in-memory DynamoDB and the `fetch` that reaches it. Tables live as long as the
  * returned object; pass its `fetch` as the `fetch` option of `dynamoSession()`,
- * `createSessionTable()` and `sweepExpiredSessions()` (any region, endpoint and credentials).
+ * `createSessionTable()`, `sweepExpiredSessions()` and the per-user session functions (any
+ * region, endpoint and credentials).
  *
+ * @param options `indexLagMs` (default 0): how long writes take to reach global secondary indexes.
  * @returns `{ fetch, tables, reset }`
  * @example
  * ```ts
- * const db = memoryDynamoDB()
+ * const db = memoryDynamoDB({ indexLagMs: 50 })
  * await createSessionTable({ table: 'sessions', region: 'local', endpoint: 'http://db.test',
  *   credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, fetch: db.fetch })
+ * db.tables.get('sessions')?.indexes // its indexes' entries, 50 ms behind its items
  * ```
  */
-export function memoryDynamoDB(): MemoryDynamoDB {
+export function memoryDynamoDB(options: MemoryDynamoDBOptions = {}): MemoryDynamoDB {
   const tables = new Map<string, Table>()
-  const db: Database = { tables }
+  const db: Database = { tables, indexLagMs: checkOptions(options) }
 
   const memoryFetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const request = new Request(input, init)
@@ -66,28 +128,10 @@ export function memoryDynamoDB(): MemoryDynamoDB {
     return handle(db, request)
   }
 
-  const view = new Map<string, MemoryTable>()
-  const refresh = () => {
-    view.clear()
-    for (const t of tables.values()) {
-      view.set(t.name, {
-        name: t.name,
-        keySchema: t.keySchema,
-        get ttlAttribute() {
-          return t.ttl
-        },
-        get items() {
-          return [...t.items.values()].map(clone)
-        },
-      })
-    }
-    return view
-  }
-
   return {
     fetch: memoryFetch as typeof fetch,
     get tables() {
-      return refresh()
+      return new Map([...tables.values()].map((t) => [t.name, viewOf(t)]))
     },
     reset() {
       tables.clear()

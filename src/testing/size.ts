@@ -1,10 +1,9 @@
 /**
- * @module Item sizes by DynamoDB's rules, the 400 KB item limit, and the capacity units a
- * request consumes.
+ * @module Item sizes by DynamoDB's rules, and the 400 KB item limit.
  */
 import { utf8Length } from '../marshall.ts'
 import { type Decimal, parseNumber } from './numbers.ts'
-import { type AttributeValue, base64Length, type Input, type Item, typeOf } from './values.ts'
+import { type AttributeValue, base64Length, type Item, typeOf } from './values.ts'
 
 // The library's attributeSize() (src/marshall.ts) is an estimate for its own checks, taken from
 // the text it sends: this one is DynamoDB Local's exact count, which differs from it for numbers
@@ -65,23 +64,3 @@ export function itemSize(item: Item): number {
 }
 
 export const MAX_ITEM_BYTES: number = 400 * 1024
-
-export interface Capacity {
-  TableName: string
-  CapacityUnits: number
-}
-
-export const writeUnits = (...items: (Item | undefined)[]): number =>
-  Math.max(1, ...items.map((i) => (i ? Math.ceil(itemSize(i) / 1024) : 1)))
-export const readUnits = (item: Item | undefined, consistent: boolean): number =>
-  (item ? Math.ceil(itemSize(item) / 4096) || 1 : 1) * (consistent ? 1 : 0.5)
-
-/** The ConsumedCapacity of a one-table request, when it asks for it. */
-export const capacity = (
-  input: Input,
-  table: string,
-  units: number,
-): { ConsumedCapacity?: Capacity } =>
-  input.ReturnConsumedCapacity === 'TOTAL' || input.ReturnConsumedCapacity === 'INDEXES'
-    ? { ConsumedCapacity: { TableName: table, CapacityUnits: units } as Capacity }
-    : {}

@@ -2,12 +2,15 @@
  * @module One write (put, update, delete or condition check) prepared, checked and committed:
  * shared by the single-item operations, batches and transactions.
  */
+
+import { type Units, writeUnits } from './capacity.ts'
 import { checkKey, checkTableName, type Database, type Table, tableOf } from './database.ts'
-import { invalid } from './errors.ts'
+import { DynamoError, invalid, invalidItem } from './errors.ts'
 import { applyUpdate } from './expressions/apply-update.ts'
 import type { UpdateActions } from './expressions/ast.ts'
 import { test } from './expressions/evaluate-condition.ts'
 import { expressions, type ParsedExpressions } from './expressions/request.ts'
+import { checkIndexKeys, indexWriteUnits, updateIndexes } from './indexes.ts'
 import { itemSize, MAX_ITEM_BYTES } from './size.ts'
 import { checkItem, clone, type Input, ITEM_NESTING, type Item, nesting } from './values.ts'
 
@@ -48,6 +51,8 @@ export interface Prepared {
   parsed: ParsedExpressions
   /** The request's ReturnValues, checked. */
   returnValues: string
+  /** In a transaction: why this item cancels it, found while preparing. */
+  failure?: DynamoError
 }
 
 /** The size of an item as sent, before its values are checked; 0 when it cannot be counted. */
@@ -75,8 +80,8 @@ function checkKeyNotUpdated(table: Table, update: UpdateActions): void {
   }
 }
 
-/** The item an update leaves, refused when it nests too deep or grows over 400 KB. */
-function updated(old: Item | undefined, key: Item, update: UpdateActions): Item {
+/** The item an update leaves, refused when it nests too deep, grows over 400 KB or breaks an index. */
+function updated(table: Table, old: Item | undefined, key: Item, update: UpdateActions): Item {
   const next = applyUpdate(old, key, update)
   for (const name of Object.keys(next)) {
     if (nesting(next[name]) > ITEM_NESTING) {
@@ -84,51 +89,92 @@ function updated(old: Item | undefined, key: Item, update: UpdateActions): Item 
     }
   }
   if (itemSize(next) > MAX_ITEM_BYTES) {
-    throw invalid('Item size to update has exceeded the maximum allowed size')
+    throw invalidItem('Item size to update has exceeded the maximum allowed size')
   }
+  checkIndexKeys(table, next, old, true)
   return next
+}
+
+const EXPRESSIONS = {
+  Put: { fields: { ConditionExpression: 'condition' }, nullValues: 'ConditionExpression is null' },
+  Delete: {
+    fields: { ConditionExpression: 'condition' },
+    nullValues: 'ConditionExpression is null',
+  },
+  ConditionCheck: {
+    fields: { ConditionExpression: 'condition' },
+    nullValues: 'ConditionExpression is null',
+  },
+  Update: {
+    fields: { UpdateExpression: 'update', ConditionExpression: 'condition' },
+    nullValues: 'UpdateExpression and ConditionExpression are null',
+  },
+} as const
+
+/** Checks the item a put writes and its key; in a transaction, a failure that cancels it is kept. */
+function checkPut(
+  table: Table,
+  kind: keyof typeof EXPRESSIONS,
+  input: Input,
+  inTransaction: boolean,
+): { item: Item | undefined; key: Item; id: string; failure?: DynamoError } {
+  if (kind === 'Put' && sentSize(input.Item) > MAX_ITEM_BYTES) {
+    throw invalid('Item size has exceeded the maximum allowed size')
+  }
+  const item = kind === 'Put' ? checkItem(input.Item) : undefined
+  const sent = item ?? checkItem(input.Key)
+  try {
+    const { key, id } = checkKey(table, sent, kind === 'Put')
+    if (item) checkIndexKeys(table, item, undefined, false)
+    return { item, key, id }
+  } catch (error) {
+    if (!inTransaction || !(error instanceof DynamoError) || !error.cancels) throw error
+    return { item, key: sent, id: `\u0000${JSON.stringify(sent)}`, failure: error }
+  }
 }
 
 /**
  * Prepares one write (put, update, delete or condition check) without applying it, checking the
  * request in DynamoDB Local's order: the table, ReturnValues, the item's size, its values, the
- * key, then the expressions.
+ * key and index keys, then the expressions.
  */
 export function prepare(
   db: Database,
-  kind: 'Put' | 'Update' | 'Delete' | 'ConditionCheck',
+  kind: keyof typeof EXPRESSIONS,
   input: Input,
   returns: string[] = ['NONE'],
+  inTransaction = false,
 ): Prepared {
   checkTableName(input.TableName)
   const table = tableOf(db, input.TableName)
   const returnValues = checkReturnValues(input, returns)
-  if (kind === 'Put' && sentSize(input.Item) > MAX_ITEM_BYTES) {
-    throw invalid('Item size has exceeded the maximum allowed size')
-  }
-  const item = kind === 'Put' ? checkItem(input.Item) : undefined
-  const { key, id } = checkKey(table, item ?? checkItem(input.Key), kind === 'Put')
-  const parsed = expressions(
-    input,
-    kind === 'Update'
-      ? { UpdateExpression: 'update', ConditionExpression: 'condition' }
-      : { ConditionExpression: 'condition' },
-  )
+  const { item, key, id, failure } = checkPut(table, kind, input, inTransaction)
+  const { fields, nullValues } = EXPRESSIONS[kind]
+  const parsed = expressions(input, fields, nullValues)
   // An UpdateItem without an UpdateExpression creates the item with its key alone.
   const update = kind === 'Update' ? (parsed.update ?? NO_UPDATE) : undefined
   if (update) checkKeyNotUpdated(table, update)
-  const old = table.items.get(id)
+  const old = failure ? undefined : table.items.get(id)
   const compute = (): Write => {
-    const next = item ?? (update ? updated(old, key, update) : kind === 'Delete' ? undefined : old)
+    const next =
+      item ?? (update ? updated(table, old, key, update) : kind === 'Delete' ? undefined : old)
     return { table, id, key, old, next }
   }
   const passes = () => !parsed.condition || test(old, parsed.condition)
-  return { table, id, key, old, compute, passes, parsed, returnValues }
+  return { table, id, key, old, compute, passes, parsed, returnValues, failure }
 }
 
 const NO_UPDATE: UpdateActions = { set: [], remove: [], add: [], delete: [] }
 
-export function commit(w: Write): void {
+/** Applies a computed write to the table, and to its indexes now or after `indexLagMs`. */
+export function commit(db: Database, w: Write): void {
   if (w.next) w.table.items.set(w.id, clone(w.next))
   else w.table.items.delete(w.id)
+  updateIndexes(db, w.table, w.id, w.old, w.next)
 }
+
+/** The units a computed write consumes on its table and each index it changes. */
+export const writeCapacity = (w: Write): Units => ({
+  table: writeUnits(w.old, w.next),
+  indexes: indexWriteUnits(w.table, w.old, w.next),
+})

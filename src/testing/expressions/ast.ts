@@ -59,3 +59,29 @@ export interface UpdateActions {
   add: { path: Path; value: AttributeValue }[]
   delete: { path: Path; value: AttributeValue }[]
 }
+
+function operandPaths(o: Operand): Path[] {
+  if (o.kind === 'path') return [o.path]
+  if (o.kind === 'call') return o.args.flatMap(operandPaths)
+  if (o.kind === 'arith') return [...operandPaths(o.left), ...operandPaths(o.right)]
+  return []
+}
+
+/** Every document path a condition reads, in order. */
+export function conditionPaths(c: Condition): Path[] {
+  switch (c.kind) {
+    case 'and':
+    case 'or':
+      return [...conditionPaths(c.left), ...conditionPaths(c.right)]
+    case 'not':
+      return conditionPaths(c.arg)
+    case 'compare':
+      return [...operandPaths(c.left), ...operandPaths(c.right)]
+    case 'between':
+      return [c.arg, c.low, c.high].flatMap(operandPaths)
+    case 'in':
+      return [c.arg, ...c.list].flatMap(operandPaths)
+    case 'call':
+      return c.args.flatMap(operandPaths)
+  }
+}

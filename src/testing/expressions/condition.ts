@@ -200,16 +200,23 @@ function checkFunction(p: Parser, name: string, args: Operand[]): void {
 }
 
 /** Errors of a condition, filter or key expression, by DynamoDB's precedence. */
+const CONDITION_ERRORS = [
+  'unknownFunction',
+  'misusedFunction',
+  'reserved',
+  'pathDepth',
+  'attrName',
+  'attrVal',
+  'operand',
+  'distinct',
+  'function',
+]
+
 export function conditionError(p: Parser): string | undefined {
-  return p.firstError([
-    'unknownFunction',
-    'misusedFunction',
-    'reserved',
-    'pathDepth',
-    'attrName',
-    'attrVal',
-    'operand',
-    'distinct',
-    'function',
-  ])
+  return p.firstError(CONDITION_ERRORS)
+}
+
+/** A key condition's errors: as a condition's, but its operands need not be distinct. */
+export function keyConditionError(p: Parser): string | undefined {
+  return p.firstError(CONDITION_ERRORS.filter((kind) => kind !== 'distinct'))
 }

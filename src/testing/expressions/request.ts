@@ -7,7 +7,7 @@ import { utf8Length } from '../../marshall.ts'
 import { invalid } from '../errors.ts'
 import { type AttributeValue, checkName, checkValue, type Input, VALUE_NESTING } from '../values.ts'
 import { type Condition, ExpressionContext, type Path, type UpdateActions } from './ast.ts'
-import { condition, conditionError } from './condition.ts'
+import { condition, conditionError, keyConditionError } from './condition.ts'
 import { Parser } from './parser.ts'
 import { projection, projectionError } from './projection.ts'
 import { update, updateError } from './update.ts'
@@ -44,6 +44,7 @@ function parseExpression<T>(
 export interface ParsedExpressions {
   condition?: Condition
   filter?: Condition
+  keyCondition?: Condition
   update?: UpdateActions
   projection?: Path[]
 }
@@ -76,71 +77,91 @@ function checkValues(raw: Record<string, unknown>): Record<string, AttributeValu
   return values
 }
 
-/** Validates names and values, parses the expressions, and checks that all were used. */
-export function expressions(
+/** Which grammar parses a request field. */
+export type Grammar = 'condition' | 'update' | 'projection'
+
+/** Where each condition-like field's parse goes. */
+const CONDITIONS: Record<string, 'condition' | 'filter' | 'keyCondition'> = {
+  ConditionExpression: 'condition',
+  FilterExpression: 'filter',
+  KeyConditionExpression: 'keyCondition',
+}
+
+/**
+ * Refuses names or values given with no expression to use them. `nullValues` ends the message
+ * for values, naming the expressions that could have used them, as DynamoDB Local does.
+ */
+function checkFieldsPresent(
   input: Input,
-  which: Record<string, 'condition' | 'update' | 'projection'>,
-): ParsedExpressions {
+  which: Record<string, Grammar>,
+  present: string[],
+  nullValues: string,
+): void {
   const names = input.ExpressionAttributeNames
-  const rawValues = input.ExpressionAttributeValues
-  const present = Object.keys(which).filter((k) => input[k] != null)
+  const values = input.ExpressionAttributeValues
   if (names && Object.keys(names).length === 0) {
     throw invalid('ExpressionAttributeNames must not be empty')
   }
-  if (rawValues && Object.keys(rawValues).length === 0) {
+  if (values && Object.keys(values).length === 0) {
     throw invalid('ExpressionAttributeValues must not be empty')
   }
   if (names && present.length === 0) {
     throw invalid('ExpressionAttributeNames can only be specified when using expressions')
   }
-  if (rawValues && present.length === 0) {
-    throw invalid('ExpressionAttributeValues can only be specified when using expressions')
+  if (values && !present.some((f) => which[f] !== 'projection')) {
+    throw invalid(
+      `ExpressionAttributeValues can only be specified when using expressions: ${nullValues}`,
+    )
   }
-  if (names) checkNames(names)
-  const values = rawValues ? checkValues(rawValues) : undefined
-  const ctx = new ExpressionContext(names, values)
-  const out: ParsedExpressions = {}
-  for (const field of present) {
-    const label = `Invalid ${field}`.slice(8)
-    if (which[field] === 'update') {
-      out.update = parseExpression(
-        label,
-        input[field],
-        ctx,
-        (p) => update(p),
-        (p) => updateError(p),
-      )
-    } else if (which[field] === 'projection') {
-      out.projection = parseExpression(
-        label,
-        input[field],
-        ctx,
-        (p) => projection(p),
-        (p) => projectionError(p),
-      )
-    } else {
-      const c = parseExpression(
-        label,
-        input[field],
-        ctx,
-        (p) => condition(p),
-        (p) => conditionError(p),
-      )
-      if (field === 'FilterExpression') out.filter = c
-      else out.condition = c
-    }
+}
+
+function parseField(
+  out: ParsedExpressions,
+  field: string,
+  grammar: Grammar,
+  source: unknown,
+  ctx: ExpressionContext,
+): void {
+  if (grammar === 'update') {
+    out.update = parseExpression(field, source, ctx, update, updateError)
+  } else if (grammar === 'projection') {
+    out.projection = parseExpression(field, source, ctx, projection, projectionError)
+  } else {
+    // A key condition's operands are checked by what it may hold (key-condition.ts) instead.
+    const errorOf = field === 'KeyConditionExpression' ? keyConditionError : conditionError
+    out[CONDITIONS[field]] = parseExpression(field, source, ctx, condition, errorOf)
   }
-  const unusedNames = Object.keys(names ?? {}).filter((k) => !ctx.usedNames.has(k))
+}
+
+function checkAllUsed(ctx: ExpressionContext): void {
+  const unusedNames = Object.keys(ctx.names ?? {}).filter((k) => !ctx.usedNames.has(k))
   if (unusedNames.length) {
     throw invalid(
       `Value provided in ExpressionAttributeNames unused in expressions: keys: {${unusedNames.join(', ')}}`,
     )
   }
-  const unusedValues = Object.keys(values ?? {}).filter((k) => !ctx.usedValues.has(k))
+  const unusedValues = Object.keys(ctx.values ?? {}).filter((k) => !ctx.usedValues.has(k))
   if (unusedValues.length) {
     throw invalid(
       `Value provided in ExpressionAttributeValues unused in expressions: keys: {${unusedValues.join(', ')}}`,
     )
   }
+}
+
+/** Validates names and values, parses the expressions, and checks that all were used. */
+export function expressions(
+  input: Input,
+  which: Record<string, Grammar>,
+  nullValues: string,
+): ParsedExpressions {
+  const present = Object.keys(which).filter((k) => input[k] != null)
+  checkFieldsPresent(input, which, present, nullValues)
+  const names = input.ExpressionAttributeNames
+  if (names) checkNames(names)
+  const values = input.ExpressionAttributeValues
+  const ctx = new ExpressionContext(names, values ? checkValues(values) : undefined)
+  const out: ParsedExpressions = {}
+  for (const field of present) parseField(out, field, which[field], input[field], ctx)
+  checkAllUsed(ctx)
   return out
 }

@@ -1,0 +1,154 @@
+/**
+ * @module Global secondary indexes at work: which items an index holds (sparse: only those with
+ * its key attributes, of their defined types), what each entry projects, the index keys a write
+ * is checked for, the write units it costs each index, and index changes made visible at once or
+ * `indexLagMs` later, in order.
+ */
+import { itemWriteUnits } from './capacity.ts'
+import { type Database, type Index, type Table, typeOfKey } from './database.ts'
+import { invalid, invalidItem } from './errors.ts'
+import { valueSize } from './size.ts'
+import { clone, equal, type Item, own, put, typeOf } from './values.ts'
+
+/** The attributes an index's entries hold, or undefined when it projects them all. */
+export function projectedNames(t: Table, index: Index): string[] | undefined {
+  if (index.projection.ProjectionType === 'ALL') return undefined
+  const names = [...t.keySchema, ...index.keySchema].map((k) => k.AttributeName)
+  for (const n of index.projection.NonKeyAttributes ?? []) names.push(n)
+  return [...new Set(names)]
+}
+
+/** The entry an item makes in an index, or undefined when the item is not in it. */
+export function entryOf(t: Table, index: Index, item: Item | undefined): Item | undefined {
+  if (!item) return undefined
+  for (const k of index.keySchema) {
+    const v = own(item, k.AttributeName)
+    if (!v || typeOf(v) !== typeOfKey(t, k.AttributeName)) return undefined
+  }
+  const names = projectedNames(t, index)
+  if (!names) return clone(item)
+  const entry: Item = {}
+  for (const n of names) {
+    const v = own(item, n)
+    if (v) put(entry, n, clone(v))
+  }
+  return entry
+}
+
+const SCALARS = ['S', 'N', 'B']
+
+/**
+ * Checks the index key attributes a write sets, in DynamoDB Local's three passes: empty values
+ * (an index whose hash key has the wrong type is passed over), then sizes, then types. A put
+ * checks every index key it carries; an update only those it changed.
+ */
+export function checkIndexKeys(t: Table, item: Item, old: Item | undefined, update: boolean): void {
+  const keys = t.indexes.map((index) =>
+    index.keySchema.map((k) => {
+      const v = own(item, k.AttributeName)
+      const changed = v && (!update || !equal(v, own(old, k.AttributeName)))
+      return { index, k, v: changed ? v : undefined, type: typeOfKey(t, k.AttributeName) }
+    }),
+  )
+  for (const index of keys) {
+    for (const {
+      index: { name },
+      k,
+      v,
+      type,
+    } of index) {
+      if (!v) continue
+      if (typeOf(v) !== type) break
+      if (v[typeOf(v)] !== '') continue
+      const what = type === 'S' ? 'string' : 'binary'
+      throw invalid(
+        update
+          ? `One or more parameter values are not valid. The update expression attempted to update a secondary index key to a value that is not supported. The AttributeValue for a key attribute cannot contain an empty ${what} value.`
+          : `One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty ${what} value. IndexName: ${name}, IndexKey: ${k.AttributeName}`,
+      )
+    }
+  }
+  for (const { k, v, type } of keys.flat()) {
+    if (v && typeOf(v) === type && valueSize(v) > (k.KeyType === 'HASH' ? 2048 : 1024)) {
+      throw invalid('One or more parameter values were invalid: Size limit exceeded')
+    }
+  }
+  for (const { v, type } of keys.flat()) {
+    if (!v) continue
+    if (!SCALARS.includes(typeOf(v))) throw invalidItem('Invalid attribute value type')
+    if (typeOf(v) !== type) {
+      throw invalidItem('One or more parameter values were invalid: Type mismatch for Index Key')
+    }
+  }
+}
+
+/** The write units a write costs each index it changes. */
+export function indexWriteUnits(
+  t: Table,
+  old: Item | undefined,
+  next: Item | undefined,
+): Record<string, number> {
+  const units: Record<string, number> = {}
+  for (const index of t.indexes) {
+    const before = entryOf(t, index, old)
+    const after = entryOf(t, index, next)
+    if (!before && !after) continue
+    if (before && after && equal({ M: before }, { M: after })) continue
+    const sameKey =
+      before &&
+      after &&
+      index.keySchema.every((k) => equal(before[k.AttributeName], after[k.AttributeName]))
+    units[index.name] =
+      before && after && sameKey
+        ? Math.max(itemWriteUnits(before), itemWriteUnits(after))
+        : (before ? itemWriteUnits(before) : 0) + (after ? itemWriteUnits(after) : 0)
+  }
+  return units
+}
+
+/** Applies the index changes whose time has come, oldest first. */
+export function settle(t: Table): void {
+  const now = Date.now()
+  while (t.pending.length && t.pending[0].due <= now) t.pending.shift()?.run()
+}
+
+/** Queues a change to the table's indexes, visible after `indexLagMs`. */
+function schedule(db: Database, t: Table, run: () => void): void {
+  t.pending.push({ due: Date.now() + db.indexLagMs, run })
+  settle(t)
+}
+
+/** Records how a write to item `id` changes each index. */
+export function updateIndexes(
+  db: Database,
+  t: Table,
+  id: string,
+  old: Item | undefined,
+  next: Item | undefined,
+): void {
+  for (const index of t.indexes) {
+    const before = entryOf(t, index, old)
+    const after = entryOf(t, index, next)
+    if (!before && !after) continue
+    schedule(db, t, () => {
+      if (after) index.entries.set(id, after)
+      else index.entries.delete(id)
+    })
+  }
+}
+
+/** Fills a new index from the table's items as they are now; it is ACTIVE once filled. */
+export function backfill(db: Database, t: Table, index: Index): void {
+  const entries = new Map<string, Item>()
+  for (const [id, item] of t.items) {
+    const entry = entryOf(t, index, item)
+    if (entry) entries.set(id, entry)
+  }
+  t.pending.push({
+    due: Date.now() + db.indexLagMs,
+    run: () => {
+      for (const [id, entry] of entries) index.entries.set(id, entry)
+      index.status = 'ACTIVE'
+    },
+  })
+}
