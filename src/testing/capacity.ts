@@ -29,13 +29,11 @@ export const pageReadUnits = (bytes: number, consistent: boolean): number =>
 
 const sum = (u: Units) => Object.values(u.indexes).reduce((n, x) => n + x, u.table)
 
-const indexShares = (
-  u: Units,
-  key: 'CapacityUnits' | 'WriteCapacityUnits' | 'ReadCapacityUnits',
-) => {
+/** Each index's share, as INDEXES gives it: indexes the request did not touch are left out. */
+const indexShares = (u: Units, share: (n: number) => Record<string, number>) => {
   const used = Object.entries(u.indexes).filter(([, n]) => n > 0)
   return used.length
-    ? { GlobalSecondaryIndexes: Object.fromEntries(used.map(([k, n]) => [k, { [key]: n }])) }
+    ? { GlobalSecondaryIndexes: Object.fromEntries(used.map(([k, n]) => [k, share(n)])) }
     : {}
 }
 
@@ -43,14 +41,16 @@ const indexShares = (
 export function capacityOf(input: Input, table: string, u: Units): Record<string, unknown> {
   const total = { TableName: table, CapacityUnits: sum(u) }
   if (input.ReturnConsumedCapacity !== 'INDEXES') return total
-  return { ...total, Table: { CapacityUnits: u.table }, ...indexShares(u, 'CapacityUnits') }
+  return {
+    ...total,
+    Table: { CapacityUnits: u.table },
+    ...indexShares(u, (n) => ({ CapacityUnits: n })),
+  }
 }
 
 /** The ConsumedCapacity field of a one-table answer, when the request asks for it. */
 export const consumed = (input: Input, table: string, u: Units): Record<string, unknown> =>
-  input.ReturnConsumedCapacity === 'TOTAL' || input.ReturnConsumedCapacity === 'INDEXES'
-    ? { ConsumedCapacity: capacityOf(input, table, u) }
-    : {}
+  wantsCapacity(input) ? { ConsumedCapacity: capacityOf(input, table, u) } : {}
 
 /** A transaction's ConsumedCapacity for one table, with read and write units apart. */
 export function transactionCapacity(
@@ -67,14 +67,7 @@ export function transactionCapacity(
   })
   const out = { TableName: table, ...split(read, all - read) }
   if (input.ReturnConsumedCapacity !== 'INDEXES') return out
-  const indexes = Object.entries(write.indexes).filter(([, n]) => n > 0)
-  return {
-    ...out,
-    Table: split(read, write.table),
-    ...(indexes.length
-      ? { GlobalSecondaryIndexes: Object.fromEntries(indexes.map(([k, n]) => [k, split(0, n)])) }
-      : {}),
-  }
+  return { ...out, Table: split(read, write.table), ...indexShares(write, (n) => split(0, n)) }
 }
 
 /** Whether the request asks for ConsumedCapacity. */

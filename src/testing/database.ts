@@ -4,7 +4,7 @@
  */
 import { invalid, invalidItem, notFound } from './errors.ts'
 import { valueSize } from './size.ts'
-import { type Item, own, put, typeOf } from './values.ts'
+import { type Item, order, own, put, typeOf } from './values.ts'
 
 export interface KeyElement {
   AttributeName: string
@@ -108,4 +108,13 @@ export function checkKey(t: Table, key: Item, fromItem = false): { key: Item; id
     put(out, k.AttributeName, v)
   }
   return { key: out, id: keyId(t, out) }
+}
+
+/** Orders two entries by the values of the given key attributes, in turn. */
+export function compareKeys(a: Item, b: Item, keys: KeyElement[]): number {
+  for (const k of keys) {
+    const o = order(own(a, k.AttributeName), own(b, k.AttributeName)) ?? 0
+    if (o !== 0) return o
+  }
+  return 0
 }

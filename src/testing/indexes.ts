@@ -152,3 +152,11 @@ export function backfill(db: Database, t: Table, index: Index): void {
     },
   })
 }
+
+/** Finds the index a Query or Scan names, if any. */
+export function indexOf(t: Table, name: unknown): Index | undefined {
+  if (name === undefined) return undefined
+  const index = t.indexes.find((i) => i.name === name)
+  if (!index) throw invalid(`The table does not have the specified index: ${name}`)
+  return index
+}

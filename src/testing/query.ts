@@ -5,6 +5,7 @@
 import { consumed, pageReadUnits, type Units } from './capacity.ts'
 import {
   checkTableName,
+  compareKeys,
   type Database,
   type Index,
   type KeyElement,
@@ -18,20 +19,12 @@ import { conditionPaths, type Path } from './expressions/ast.ts'
 import { test } from './expressions/evaluate-condition.ts'
 import { checkKeyCondition, type KeyCondition, matches } from './expressions/key-condition.ts'
 import { expressions, type ParsedExpressions } from './expressions/request.ts'
-import { projectedNames, settle } from './indexes.ts'
+import { indexOf, projectedNames, settle } from './indexes.ts'
 import { itemSize } from './size.ts'
-import { checkItem, clone, type Input, type Item, order, own, put, typeOf } from './values.ts'
+import { checkItem, clone, type Input, type Item, own, put, typeOf } from './values.ts'
 
 const PAGE_BYTES = 1024 * 1024
 const SELECTS = ['ALL_ATTRIBUTES', 'ALL_PROJECTED_ATTRIBUTES', 'COUNT', 'SPECIFIC_ATTRIBUTES']
-
-/** Finds the index a Query or Scan names, if any. */
-export function indexOf(t: Table, name: unknown): Index | undefined {
-  if (name === undefined) return undefined
-  const index = t.indexes.find((i) => i.name === name)
-  if (!index) throw invalid(`The table does not have the specified index: ${name}`)
-  return index
-}
 
 /** Checks Select against the projection and the index. */
 function checkSelect(input: Input, index: Index | undefined): void {
@@ -118,15 +111,6 @@ function checkAttributes(t: Table, index: Index | undefined, parsed: ParsedExpre
 /** The attributes that place an entry: the queried key, then the table key. */
 const placing = (t: Table, index: Index | undefined): KeyElement[] =>
   index ? [...index.keySchema, ...t.keySchema] : t.keySchema
-
-/** Orders two entries by the values of the given key attributes, in turn. */
-export function compareKeys(a: Item, b: Item, keys: KeyElement[]): number {
-  for (const k of keys) {
-    const o = order(own(a, k.AttributeName), own(b, k.AttributeName)) ?? 0
-    if (o !== 0) return o
-  }
-  return 0
-}
 
 /** Orders two entries of one hash key by the range key, then (in an index) by table key. */
 const compareEntries = (a: Item, b: Item, keys: KeyElement[]): number =>

@@ -6,6 +6,7 @@ import { consumed, pageReadUnits, type Units } from './capacity.ts'
 import {
   checkKey,
   checkTableName,
+  compareKeys,
   type Database,
   type Index,
   keyId,
@@ -16,8 +17,7 @@ import { invalid } from './errors.ts'
 import { project } from './expressions/apply-projection.ts'
 import { test } from './expressions/evaluate-condition.ts'
 import { expressions } from './expressions/request.ts'
-import { settle } from './indexes.ts'
-import { compareKeys, indexOf } from './query.ts'
+import { indexOf, settle } from './indexes.ts'
 import { itemSize } from './size.ts'
 import { checkItem, clone, type Input, type Item, own, put } from './values.ts'
 

@@ -85,6 +85,7 @@ function checkBilling(input: Input): string {
 
 export function CreateTable(db: Database, input: Input): unknown {
   checkTableName(input.TableName)
+  // DynamoDB Local reports a missing key schema before missing definitions.
   if (!Array.isArray(input.KeySchema)) checkKeySchema(input.KeySchema, [], 'table')
   const defs = checkDefinitions(input.AttributeDefinitions)
   const keySchema = checkKeySchema(input.KeySchema, defs, 'table')

@@ -111,8 +111,8 @@ const EXPRESSIONS = {
   },
 } as const
 
-/** Checks the item a put writes and its key; in a transaction, a failure that cancels it is kept. */
-function checkPut(
+/** Checks the item a put writes, and the key; in a transaction, a failure that cancels it is kept. */
+function checkItemAndKey(
   table: Table,
   kind: keyof typeof EXPRESSIONS,
   input: Input,
@@ -148,7 +148,7 @@ export function prepare(
   checkTableName(input.TableName)
   const table = tableOf(db, input.TableName)
   const returnValues = checkReturnValues(input, returns)
-  const { item, key, id, failure } = checkPut(table, kind, input, inTransaction)
+  const { item, key, id, failure } = checkItemAndKey(table, kind, input, inTransaction)
   const { fields, nullValues } = EXPRESSIONS[kind]
   const parsed = expressions(input, fields, nullValues)
   // An UpdateItem without an UpdateExpression creates the item with its key alone.
