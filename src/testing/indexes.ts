@@ -5,10 +5,10 @@
  * `indexLagMs` later, in order.
  */
 import { itemWriteUnits } from './capacity.ts'
-import { type Database, type Index, type Table, typeOfKey } from './database.ts'
+import { type Database, type Index, type KeyElement, type Table, typeOfKey } from './database.ts'
 import { invalid, invalidItem } from './errors.ts'
 import { valueSize } from './size.ts'
-import { clone, equal, type Item, own, put, typeOf } from './values.ts'
+import { type AttributeValue, clone, equal, type Item, own, put, typeOf } from './values.ts'
 
 /** The attributes an index's entries hold, or undefined when it projects them all. */
 export function projectedNames(t: Table, index: Index): string[] | undefined {
@@ -37,46 +37,57 @@ export function entryOf(t: Table, index: Index, item: Item | undefined): Item | 
 
 const SCALARS = ['S', 'N', 'B']
 
+/** An index key attribute a write sets (undefined: not set, or an update left it as it was). */
+interface KeyValue {
+  index: Index
+  key: KeyElement
+  value: AttributeValue | undefined
+  type: string | undefined
+}
+
+/** The first pass: an empty value (an index whose hash key has the wrong type is passed over). */
+function checkEmpty(keys: KeyValue[], update: boolean): void {
+  for (const { index, key, value, type } of keys) {
+    if (!value) continue
+    if (typeOf(value) !== type) break
+    if (value[typeOf(value)] !== '') continue
+    const what = type === 'S' ? 'string' : 'binary'
+    throw invalid(
+      update
+        ? `One or more parameter values are not valid. The update expression attempted to update a secondary index key to a value that is not supported. The AttributeValue for a key attribute cannot contain an empty ${what} value.`
+        : `One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty ${what} value. IndexName: ${index.name}, IndexKey: ${key.AttributeName}`,
+    )
+  }
+}
+
 /**
- * Checks the index key attributes a write sets, in DynamoDB Local's three passes: empty values
- * (an index whose hash key has the wrong type is passed over), then sizes, then types. A put
- * checks every index key it carries; an update only those it changed.
+ * Checks the index key attributes a write sets, in DynamoDB Local's three passes: empty values,
+ * then sizes, then types. A put checks every index key it carries; an update only those it
+ * changed, so an item written with a bad key before its index was added stays writable.
  */
 export function checkIndexKeys(t: Table, item: Item, old: Item | undefined, update: boolean): void {
-  const keys = t.indexes.map((index) =>
-    index.keySchema.map((k) => {
-      const v = own(item, k.AttributeName)
-      const changed = v && (!update || !equal(v, own(old, k.AttributeName)))
-      return { index, k, v: changed ? v : undefined, type: typeOfKey(t, k.AttributeName) }
+  const byIndex = t.indexes.map((index) =>
+    index.keySchema.map((key): KeyValue => {
+      const v = own(item, key.AttributeName)
+      const changed = v && (!update || !equal(v, own(old, key.AttributeName)))
+      return { index, key, value: changed ? v : undefined, type: typeOfKey(t, key.AttributeName) }
     }),
   )
-  for (const index of keys) {
-    for (const {
-      index: { name },
-      k,
-      v,
-      type,
-    } of index) {
-      if (!v) continue
-      if (typeOf(v) !== type) break
-      if (v[typeOf(v)] !== '') continue
-      const what = type === 'S' ? 'string' : 'binary'
-      throw invalid(
-        update
-          ? `One or more parameter values are not valid. The update expression attempted to update a secondary index key to a value that is not supported. The AttributeValue for a key attribute cannot contain an empty ${what} value.`
-          : `One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty ${what} value. IndexName: ${name}, IndexKey: ${k.AttributeName}`,
-      )
-    }
-  }
-  for (const { k, v, type } of keys.flat()) {
-    if (v && typeOf(v) === type && valueSize(v) > (k.KeyType === 'HASH' ? 2048 : 1024)) {
+  for (const keys of byIndex) checkEmpty(keys, update)
+  const all = byIndex.flat()
+  for (const { key, value, type } of all) {
+    if (
+      value &&
+      typeOf(value) === type &&
+      valueSize(value) > (key.KeyType === 'HASH' ? 2048 : 1024)
+    ) {
       throw invalid('One or more parameter values were invalid: Size limit exceeded')
     }
   }
-  for (const { v, type } of keys.flat()) {
-    if (!v) continue
-    if (!SCALARS.includes(typeOf(v))) throw invalidItem('Invalid attribute value type')
-    if (typeOf(v) !== type) {
+  for (const { value, type } of all) {
+    if (!value) continue
+    if (!SCALARS.includes(typeOf(value))) throw invalidItem('Invalid attribute value type')
+    if (typeOf(value) !== type) {
       throw invalidItem('One or more parameter values were invalid: Type mismatch for Index Key')
     }
   }

@@ -18,7 +18,7 @@ import { project } from './expressions/apply-projection.ts'
 import { conditionPaths, type Path } from './expressions/ast.ts'
 import { test } from './expressions/evaluate-condition.ts'
 import { checkKeyCondition, type KeyCondition, matches } from './expressions/key-condition.ts'
-import { expressions, type ParsedExpressions } from './expressions/request.ts'
+import { checkFieldsPresent, expressions, type ParsedExpressions } from './expressions/request.ts'
 import { indexOf, projectedNames, settle } from './indexes.ts'
 import { itemSize } from './size.ts'
 import { checkItem, clone, type Input, type Item, own, put, typeOf } from './values.ts'
@@ -68,11 +68,8 @@ function parseQuery(
   } as const
   const nullValues = 'FilterExpression and KeyConditionExpression are null'
   if (input.KeyConditionExpression == null) {
-    expressions(
-      { ...input, FilterExpression: undefined, ProjectionExpression: undefined },
-      which,
-      nullValues,
-    )
+    const present = Object.keys(which).filter((k) => input[k] != null)
+    checkFieldsPresent(input, which, present, nullValues)
     throw invalid(
       'Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.',
     )

@@ -91,7 +91,7 @@ const CONDITIONS: Record<string, 'condition' | 'filter' | 'keyCondition'> = {
  * Refuses names or values given with no expression to use them. `nullValues` ends the message
  * for values, naming the expressions that could have used them, as DynamoDB Local does.
  */
-function checkFieldsPresent(
+export function checkFieldsPresent(
   input: Input,
   which: Record<string, Grammar>,
   present: string[],
