@@ -135,7 +135,8 @@ describe('memoryDynamoDB() indexes', () => {
   })
 
   test('an UpdateItem that gives an index key the wrong type is refused, as DynamoDB does', async () => {
-    // DynamoDB Local 1.25.1 accepts this update and indexes nothing; DynamoDB refuses it.
+    // DynamoDB Local 1.25.1 accepts this update, leaving an item its index cannot hold; DynamoDB
+    // refuses it, and so does the kit.
     const { put, call } = await setup()
     await put('a', 'u1', 1)
     const { status, body } = await call('UpdateItem', {
