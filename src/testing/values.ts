@@ -36,6 +36,7 @@ const MAX_NAME_BYTES = 65535
 /** Refuses an empty attribute name or map key, or one of 64 KB or more. */
 export function checkName(name: string): void {
   if (name === '') throw invalid('Empty attribute name')
+  // Three bytes at most per UTF-16 unit: a shorter name needs no counting.
   if (name.length > MAX_NAME_BYTES / 3 && utf8Length(name) > MAX_NAME_BYTES) {
     throw invalid('Attribute name is too large, must be less than 65536 bytes')
   }
