@@ -65,19 +65,20 @@ describe('sign-in always works', () => {
   })
 })
 
+// Within the grace is tested ten seconds short of it, room for a slow machine's real time.
 describe('the grace after an end', () => {
-  test('a change within 60 s of the end is refused with 409 and no cookie; after it, it starts a new session', async () => {
+  test('a change within the 60 s after the end is refused with 409 and no cookie; after it, it starts a new session', async () => {
     const { a, cookie } = await browsing('grace-change')
     const clock = virtualClock()
     try {
       assert.equal((await a.post('/logout', cookie)).status, 200)
-      clock.advance(59)
+      clock.advance(50)
       const within = await a.post('/set/cart/1', cookie)
       assert.equal(within.status, 409)
       assert.deepEqual(within.headers.getSetCookie(), [])
       assert.deepEqual(codes(a), ['SESSION_GONE'])
 
-      clock.advance(2)
+      clock.advance(11)
       const after = await a.post('/set/cart/2', cookie)
       assert.equal(after.status, 200, 'past the grace the ended cookie is no cookie')
       const fresh = cookieFrom(after)
@@ -94,12 +95,12 @@ describe('the grace after an end', () => {
     const clock = virtualClock()
     try {
       assert.equal((await a.post('/logout', cookie)).status, 200)
-      clock.advance(59)
+      clock.advance(50)
       const within = await a.get('/read', cookie)
       assert.equal(within.status, 200)
       assert.deepEqual(within.headers.getSetCookie(), [])
 
-      clock.advance(2)
+      clock.advance(11)
       const after = await a.get('/read', cookie)
       assert.equal(after.status, 200)
       assert.deepEqual(await after.json(), { isNew: true, data: {} })
