@@ -251,7 +251,7 @@ export function makeApp(
     c.get('session').flash(c.req.param('key'), c.req.param('value'))
     return c.text('ok')
   })
-  app.get('/flash/:key', (c) => {
+  app.get('/take/:key', (c) => {
     const key = c.req.param('key')
     return c.json({ [key]: c.get('session').takeFlash(key) ?? null })
   })

@@ -20,7 +20,7 @@ import {
 async function flashing(prefix: string) {
   const a = makeApp(await freshTable(prefix))
   // Past DynamoDB's expression limits: written as a whole item under the version read.
-  a.app.get('/flash-among-many/:key', (c) => {
+  a.app.get('/take-among-many/:key', (c) => {
     const key = c.req.param('key')
     for (let i = 0; i < 400; i++) c.get('session').set(`k${i}`, i)
     return c.json({ [key]: c.get('session').takeFlash(key) ?? null })
@@ -31,7 +31,7 @@ async function flashing(prefix: string) {
 
 /** What the next request reads of a flash key (and so consumes). */
 const take = async (a: ReturnType<typeof makeApp>, cookie: string, key = 'notice') =>
-  (await (await a.get(`/flash/${key}`, cookie)).json()) as Record<string, unknown>
+  (await (await a.get(`/take/${key}`, cookie)).json()) as Record<string, unknown>
 
 describe('flash identity', () => {
   test('a flash stored by another request while a sign-in replays is kept in the new session', async () => {
@@ -52,12 +52,12 @@ describe('flash identity', () => {
   })
 
   for (const [path, route, wholeWrites] of [
-    ['per key', '/flash', 0],
+    ['per key', '/take', 0],
     // Refused for the version the request read, then replayed on a fresh read.
-    ['whole-item', '/flash-among-many', 2],
+    ['whole-item', '/take-among-many', 2],
   ] as const) {
     test(`consuming a flash (${path} write) keeps a value flashed to the same key meanwhile`, async () => {
-      const { a, cookie } = await flashing(`flash-consume-${route.length}`)
+      const { a, cookie } = await flashing('flash-consume')
       assert.equal((await a.post('/flash/notice/first', cookie)).status, 200)
       // The consuming request has loaded the session; its answer from DynamoDB waits.
       const held = a.gate.hold((op) => op === 'GetItem', 'after')
