@@ -25,7 +25,7 @@
  * - `down(region, how = 'refuse')` / `up(region)`: the endpoint refuses connections, leaves
  *   requests hanging (reset at `up()`), or answers 500; a reply due while down is lost the same
  *   way. Replication from and to the region waits meanwhile.
- * - `settle({ timeoutMs = 10000 })`: resolves when every change read so far from the regions'
+ * - `settle({ timeoutMs = 30000 })`: resolves when every change read so far from the regions'
  *   streams has reached every region that is up (lag included); rejects, naming what is left,
  *   after the timeout or at once while paused.
  * - `pause()` / `resume()`: holds and releases replication only; endpoints keep serving.
@@ -184,7 +184,7 @@ function handle(
       await proxy(region).up()
       replicator.setUp(region, true)
     },
-    settle: ({ timeoutMs = 10_000 } = {}) => replicator.settle(timeoutMs),
+    settle: ({ timeoutMs = 30_000 } = {}) => replicator.settle(timeoutMs),
     pause: () => replicator.pause(),
     resume: () => replicator.resume(),
     setLag(ms) {
