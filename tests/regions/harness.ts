@@ -107,8 +107,9 @@ export async function startRegions(
   }
   const lagMs = options.lagMs ?? 0
   checkLag(lagMs)
+  // Several JVMs starting at once on a busy two-core machine have taken over a minute each.
   const started = await Promise.allSettled(
-    regions.map(() => startDynamoDBLocal({ javaOptions: [...QUICK_START] })),
+    regions.map(() => startDynamoDBLocal({ javaOptions: [...QUICK_START], timeoutMs: 180_000 })),
   )
   const locals = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []))
   const failed = started.find((s) => s.status === 'rejected')
