@@ -263,7 +263,9 @@ describe('errors', () => {
       c.get('session').set('a', 1)
       throw new Error('boom')
     })
-    const res = await app.request('/boom')
+    // Hono's default error handler logs the handler's error.
+    const { result: res, all } = await withConsoleError(() => app.request('/boom'))
+    assert.match(all, /^Error: boom/)
     assert.equal(res.status, 500)
     assert.equal(res.headers.getSetCookie().length, 0)
     assert.equal((await scanAll(conn.table)).length, 0)

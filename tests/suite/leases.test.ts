@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import type { StandardSchemaV1 } from '../../src/index.ts'
+import { withConsoleError } from '../console.ts'
 import { freshTable } from '../helpers.ts'
 import { type Conn, cookieFrom, isLeaseTake, makeApp, patchItem, rawItem } from '../lifecycle.ts'
 
@@ -57,6 +58,8 @@ const paths: {
   arrange?: (conn: Conn, cookie: string) => Promise<void>
   act: (a: ReturnType<typeof makeApp>, cookie: string) => Response | Promise<Response>
   status: number
+  /** The code the middleware logs, without onError (a read of the item logs it again). */
+  logs?: string
 }[] = [
   {
     name: 'an item past its expiry',
@@ -77,18 +80,21 @@ const paths: {
     arrange: (conn, cookie) => patchItem(conn, cookie, 'REMOVE created'),
     act: (a, cookie) => a.get('/read', cookie),
     status: 200,
+    logs: 'INVALID_DATA',
   },
   {
     name: 'an item that fails the schema',
     seed: 'mallory',
     act: (a, cookie) => a.get('/read', cookie),
     status: 200,
+    logs: 'INVALID_DATA',
   },
   {
     name: 'an item that fails the schema, and a handler that writes',
     seed: 'mallory',
     act: (a, cookie) => a.post('/set/theme/dark', cookie),
     status: 200,
+    logs: 'INVALID_DATA',
   },
   {
     name: 'a handler that throws',
@@ -99,6 +105,7 @@ const paths: {
     name: 'a save that fails (TOO_LARGE)',
     act: (a, cookie) => a.post('/huge', cookie),
     status: 500,
+    logs: 'TOO_LARGE',
   },
   {
     name: 'a read-only request',
@@ -137,10 +144,15 @@ describe('every lease is given back', () => {
         assert.ok(cookie)
         await p.arrange?.(conn, cookie)
         const from = a.gate.calls.length
-        const res = await p.act(a, cookie)
-        assert.equal(res.status, p.status)
-        assert.ok(takes(a, from) >= 1, 'the request went for the lease')
-        await assertReleased(a, conn, cookie)
+        const { lines } = await withConsoleError(async () => {
+          const res = await p.act(a, cookie)
+          assert.equal(res.status, p.status)
+          assert.ok(takes(a, from) >= 1, 'the request went for the lease')
+          await assertReleased(a, conn, cookie)
+        })
+        const logged = new Set(lines.map((l) => l.text.split(':')[0]))
+        const expected = !onError && p.logs ? [`DynamoSessionError ${p.logs}`] : []
+        assert.deepEqual([...logged], expected, 'without onError, the middleware logs the error')
       })
     }
   }

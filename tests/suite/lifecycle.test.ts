@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { streamText } from 'hono/streaming'
+import { withConsoleError } from '../console.ts'
 import { freshTable, scanAll } from '../helpers.ts'
 import {
   CookieJar,
@@ -291,7 +292,9 @@ describe('a write racing a logout', () => {
     await held.reached
     assert.equal((await tab2.post('/logout', cookie)).status, 200)
     held.release()
-    const res = await write
+    // Without onError, the middleware logs the 409 in one line.
+    const { result: res, all } = await withConsoleError(() => write)
+    assert.match(all, /^DynamoSessionError SESSION_GONE: /)
     assert.equal(res.status, 409)
     assert.deepEqual(res.headers.getSetCookie(), [])
     assert.deepEqual(live(await scanAll(conn.table)), [])
