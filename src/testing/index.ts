@@ -20,34 +20,10 @@
  */
 import type { Database, Table } from './database.ts'
 import { handle } from './dispatch.ts'
-import { settle } from './indexes.ts'
-import { type AttributeValue, clone, type Item } from './values.ts'
+import type { AttributeValue, Item } from './values.ts'
+import { type MemoryIndex, type MemoryTable, viewsOf } from './views.ts'
 
-export type { AttributeValue, Item }
-
-/** A global secondary index of a table, for assertions in tests. */
-export interface MemoryIndex {
-  readonly name: string
-  /** The index's key attributes, hash key first. */
-  readonly keySchema: readonly { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[]
-  /** `CREATING` from UpdateTable until its items are in (after `indexLagMs`), then `ACTIVE`. */
-  readonly status: 'CREATING' | 'ACTIVE'
-  /** A copy of every entry the index holds now (the projected attributes of each item in it). */
-  readonly items: Item[]
-}
-
-/** A table of the in-memory DynamoDB, for assertions in tests. */
-export interface MemoryTable {
-  readonly name: string
-  /** The key attributes, hash key first. */
-  readonly keySchema: readonly { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[]
-  /** The TTL attribute, when TTL is enabled. */
-  readonly ttlAttribute: string | undefined
-  /** A copy of every item. */
-  readonly items: Item[]
-  /** The table's global secondary indexes. */
-  readonly indexes: readonly MemoryIndex[]
-}
+export type { AttributeValue, Item, MemoryIndex, MemoryTable }
 
 /** What `memoryDynamoDB()` returns. */
 export interface MemoryDynamoDB {
@@ -80,28 +56,6 @@ function checkOptions(options: MemoryDynamoDBOptions): number {
   return lag
 }
 
-function viewOf(t: Table): MemoryTable {
-  return {
-    name: t.name,
-    keySchema: t.keySchema,
-    get ttlAttribute() {
-      return t.ttl
-    },
-    get items() {
-      return [...t.items.values()].map(clone)
-    },
-    get indexes() {
-      settle(t)
-      return t.indexes.map((index) => ({
-        name: index.name,
-        keySchema: index.keySchema,
-        status: index.status,
-        items: [...index.entries.values()].map(clone),
-      }))
-    },
-  }
-}
-
 /**
  * Creates an in-memory DynamoDB and the `fetch` that reaches it. Tables live as long as the
  * returned object; pass its `fetch` as the `fetch` option of `dynamoSession()`,
@@ -131,7 +85,7 @@ export function memoryDynamoDB(options: MemoryDynamoDBOptions = {}): MemoryDynam
   return {
     fetch: memoryFetch as typeof fetch,
     get tables() {
-      return new Map([...tables.values()].map((t) => [t.name, viewOf(t)]))
+      return viewsOf(tables)
     },
     reset() {
       tables.clear()
