@@ -20,10 +20,26 @@
  */
 import type { Database, Table } from './database.ts'
 import { handle } from './dispatch.ts'
+import {
+  checkRegions,
+  type MemoryGlobalDynamoDB,
+  type MemoryRegion,
+  memoryRegions,
+  type RegionOutage,
+} from './regions.ts'
+import { checkLag } from './replication.ts'
 import type { AttributeValue, Item } from './values.ts'
 import { type MemoryIndex, type MemoryTable, viewsOf } from './views.ts'
 
-export type { AttributeValue, Item, MemoryIndex, MemoryTable }
+export type {
+  AttributeValue,
+  Item,
+  MemoryGlobalDynamoDB,
+  MemoryIndex,
+  MemoryRegion,
+  MemoryTable,
+  RegionOutage,
+}
 
 /** What `memoryDynamoDB()` returns. */
 export interface MemoryDynamoDB {
@@ -46,14 +62,15 @@ export interface MemoryDynamoDBOptions {
   indexLagMs?: number
 }
 
-function checkOptions(options: MemoryDynamoDBOptions): number {
-  const lag = options.indexLagMs ?? 0
-  if (typeof lag !== 'number' || !Number.isFinite(lag) || lag < 0) {
-    throw new RangeError(
-      `memoryDynamoDB(): indexLagMs must be a number of milliseconds, 0 or more, got ${String(lag)}`,
-    )
-  }
-  return lag
+/** Options of `memoryDynamoDB()` in its multi-region mode, a DynamoDB global table. */
+export interface MemoryGlobalDynamoDBOptions extends MemoryDynamoDBOptions {
+  /** The regions, one in-memory database each, such as `['us-east-1', 'eu-west-1']`. */
+  regions: readonly string[]
+  /**
+   * How long, in ms, a write made in one region takes to reach the others. Default 0: a write
+   * is in every region before the next request to it.
+   */
+  replicationLagMs?: number
 }
 
 /**
@@ -62,8 +79,17 @@ function checkOptions(options: MemoryDynamoDBOptions): number {
  * `createSessionTable()`, `sweepExpiredSessions()` and the per-user session functions (any
  * region, endpoint and credentials).
  *
- * @param options `indexLagMs` (default 0): how long writes take to reach global secondary indexes.
- * @returns `{ fetch, tables, reset }`
+ * With `regions`, it is a DynamoDB global table instead: one database per region, each request
+ * served by the region it is signed for (the library signs every call with its `region`), every
+ * write reaching the other regions `replicationLagMs` later, concurrent writes to one item
+ * settled last-writer-wins, conditions and consistent reads seeing only their region's copy.
+ * `region(name)` gives a region's `fetch`, `tables`, `calls`, `down()`, `up()` and `expire()`;
+ * `settle()` delivers every pending change; `setLag(ms)` changes the lag.
+ *
+ * @param options `indexLagMs` (default 0): how long writes take to reach global secondary
+ * indexes; `regions` and `replicationLagMs` (default 0): the multi-region mode.
+ * @returns `{ fetch, tables, reset }`; with `regions`, `{ fetch, regions, region, settle,
+ * setLag, reset }`
  * @example
  * ```ts
  * const db = memoryDynamoDB({ indexLagMs: 50 })
@@ -71,10 +97,37 @@ function checkOptions(options: MemoryDynamoDBOptions): number {
  *   credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, fetch: db.fetch })
  * db.tables.get('sessions')?.indexes // its indexes' entries, 50 ms behind its items
  * ```
+ * @example
+ * ```ts
+ * const db = memoryDynamoDB({ regions: ['us-east-1', 'eu-west-1'], replicationLagMs: 1000 })
+ * const conn = { table: 'sessions', endpoint: 'http://db.test', fetch: db.fetch,
+ *   credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }
+ * await createSessionTable({ ...conn, region: 'us-east-1' }) // a replica in every region
+ * // ... a session written through dynamoSession({ ...conn, region: 'us-east-1' }) is in
+ * // us-east-1 at once, in eu-west-1 a second later, or as soon as:
+ * await db.settle()
+ * db.region('eu-west-1').down() // its requests are refused until db.region('eu-west-1').up()
+ * ```
  */
-export function memoryDynamoDB(options: MemoryDynamoDBOptions = {}): MemoryDynamoDB {
+export function memoryDynamoDB(options: MemoryGlobalDynamoDBOptions): MemoryGlobalDynamoDB
+export function memoryDynamoDB(options?: MemoryDynamoDBOptions): MemoryDynamoDB
+export function memoryDynamoDB(
+  options: MemoryDynamoDBOptions | MemoryGlobalDynamoDBOptions = {},
+): MemoryDynamoDB | MemoryGlobalDynamoDB {
+  const indexLagMs = checkLag('memoryDynamoDB(): indexLagMs', options.indexLagMs ?? 0)
+  const global = options as Partial<MemoryGlobalDynamoDBOptions>
+  if (global.regions !== undefined) {
+    const regions = checkRegions(global.regions)
+    const lag = checkLag('memoryDynamoDB(): replicationLagMs', global.replicationLagMs ?? 0)
+    return memoryRegions(regions, indexLagMs, lag)
+  }
+  if (global.replicationLagMs !== undefined) {
+    throw new RangeError(
+      "memoryDynamoDB(): replicationLagMs needs regions, such as regions: ['us-east-1', 'eu-west-1']",
+    )
+  }
   const tables = new Map<string, Table>()
-  const db: Database = { tables, indexLagMs: checkOptions(options) }
+  const db: Database = { tables, indexLagMs }
 
   const memoryFetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const request = new Request(input, init)
