@@ -62,7 +62,13 @@ export interface MemoryDynamoDBOptions {
   indexLagMs?: number
 }
 
-/** Options of `memoryDynamoDB()` in its multi-region mode, a DynamoDB global table. */
+/**
+ * Options of `memoryDynamoDB()` in its multi-region mode, a DynamoDB global table.
+ * @example
+ * ```ts
+ * memoryDynamoDB({ regions: ['us-east-1', 'eu-west-1'], replicationLagMs: 1000 })
+ * ```
+ */
 export interface MemoryGlobalDynamoDBOptions extends MemoryDynamoDBOptions {
   /** The regions, one in-memory database each, such as `['us-east-1', 'eu-west-1']`. */
   regions: readonly string[]

@@ -8,12 +8,27 @@ import { checkLag, createReplicator, type Replica, type Replicator } from './rep
 import { expire } from './ttl.ts'
 import { type MemoryTable, viewsOf } from './views.ts'
 
-/** How a region that is down fails: `refuse` the connection, `hang`, or answer `500`. */
+/**
+ * How a region that is down fails: `refuse` the connection, `hang`, or answer `500`.
+ * @example
+ * ```ts
+ * db.region('eu-west-1').down('hang') // requests wait for their timeout, or for up()
+ * ```
+ */
 export type RegionOutage = 'refuse' | 'hang' | '500'
 
 const OUTAGES: readonly RegionOutage[] = ['refuse', 'hang', '500']
 
-/** One region of a multi-region `memoryDynamoDB()`, for faults and assertions. */
+/**
+ * One region of a multi-region `memoryDynamoDB()`, for faults and assertions.
+ * @example
+ * ```ts
+ * const eu = db.region('eu-west-1')
+ * eu.tables.get('sessions')?.items // what eu-west-1 holds now
+ * eu.calls.GetItem // how many GetItem calls it served
+ * eu.down() // refused until eu.up()
+ * ```
+ */
 export interface MemoryRegion {
   readonly name: string
   /** A `fetch` that answers from this region, whatever region the request is signed for. */
@@ -42,7 +57,15 @@ export interface MemoryRegion {
   expire(now?: number): number
 }
 
-/** What `memoryDynamoDB({ regions })` returns: a DynamoDB global table's regions in memory. */
+/**
+ * What `memoryDynamoDB({ regions })` returns: a DynamoDB global table's regions in memory.
+ * @example
+ * ```ts
+ * const db = memoryDynamoDB({ regions: ['us-east-1', 'eu-west-1'], replicationLagMs: 1000 })
+ * // pass db.fetch as the fetch option; each call goes to the region it is signed for
+ * await db.settle() // every write made so far is now in both regions
+ * ```
+ */
 export interface MemoryGlobalDynamoDB {
   /**
    * A `fetch` for every region: each request goes to the region its SigV4 `Authorization` is
