@@ -80,6 +80,16 @@ const TABLE_OPERATIONS: Record<string, (db: Database, input: Input) => unknown> 
   UpdateTimeToLive,
 }
 
+// The stamp of the last write each table applied to an item, its deletion included: a deletion
+// must win over an older put that arrives after it. Tables are never shared between kits.
+const stamps = new WeakMap<Table, Map<string, number>>()
+
+function stampsOf(t: Table): Map<string, number> {
+  const map = stamps.get(t) ?? new Map<string, number>()
+  stamps.set(t, map)
+  return map
+}
+
 /** Creates one database per region, each telling the replicator of its writes. */
 export function createReplicator(
   names: readonly string[],
@@ -90,14 +100,6 @@ export function createReplicator(
   // Stamps are handed out in the order writes are made, whatever their region: the stamp order is
   // the write-time order last-writer-wins goes by, with no two writes at the same time.
   let clock = 0
-  // The stamp of the last write each replica applied to an item, its deletion included: a
-  // deletion must win over an older put that arrives after it.
-  const stamps = new WeakMap<Table, Map<string, number>>()
-  const stampsOf = (t: Table): Map<string, number> => {
-    const map = stamps.get(t) ?? new Map<string, number>()
-    stamps.set(t, map)
-    return map
-  }
   const replicas = new Map<string, Replica>()
 
   const send = (from: Replica, t: Table, id: string, item: Item | undefined): void => {
@@ -123,20 +125,7 @@ export function createReplicator(
     replicas.set(name, replica)
   }
 
-  const deliver = (to: Replica): void => {
-    if (!to.online || to.inbox.length === 0) return
-    const now = Date.now()
-    const held: Change[] = []
-    let i = 0
-    for (; i < to.inbox.length; i++) {
-      const change = to.inbox[i]
-      const due = change.at + lag
-      if (due > now && !change.settled) break
-      if (!change.from.online) held.push(change)
-      else apply(to, change, stampsOf, Math.min(now, Math.max(due, to.since, change.from.since)))
-    }
-    to.inbox = [...held, ...to.inbox.slice(i)]
-  }
+  const deliver = (to: Replica): void => deliverDue(to, lag)
 
   return {
     replicas,
@@ -148,9 +137,8 @@ export function createReplicator(
     },
     deliver,
     connect(replica, online) {
+      if (online && !replica.online) replica.since = Date.now()
       replica.online = online
-      if (!online) return
-      replica.since = Date.now()
       deliver(replica)
     },
     settle() {
@@ -182,15 +170,30 @@ export function createReplicator(
 }
 
 /**
+ * Applies, in order, the changes due at a region that is up. A change from a region that is down
+ * waits, and so do the later ones from there; the others go ahead, last-writer-wins sorting out
+ * any that cross.
+ */
+function deliverDue(to: Replica, lag: number): void {
+  if (!to.online || to.inbox.length === 0) return
+  const now = Date.now()
+  const held: Change[] = []
+  let i = 0
+  for (; i < to.inbox.length; i++) {
+    const change = to.inbox[i]
+    const due = change.at + lag
+    if (due > now && !change.settled) break
+    if (!change.from.online) held.push(change)
+    else apply(to, change, Math.min(now, Math.max(due, to.since, change.from.since)))
+  }
+  to.inbox = [...held, ...to.inbox.slice(i)]
+}
+
+/**
  * Applies one change to a region's copy, unless the copy holds a later write of the item (last
  * writer wins; the change is dropped silently). `at` is when it arrived, for the index lag.
  */
-function apply(
-  to: Replica,
-  change: Change,
-  stampsOf: (t: Table) => Map<string, number>,
-  at: number,
-): void {
+function apply(to: Replica, change: Change, at: number): void {
   const t = to.db.tables.get(change.table)
   // The region's replica of the table was deleted: the change has nowhere to go.
   if (!t) return
