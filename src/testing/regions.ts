@@ -143,7 +143,10 @@ interface Region {
   calls: Record<string, number>
 }
 
-/** The error a `fetch` rejects with when the connection is refused, as Node's names it. */
+/**
+ * A refused connection as Node's `fetch` reports it: the library (and most clients) read the
+ * cause's `code` to tell a refused connection from other network failures.
+ */
 const refused = (name: string): TypeError =>
   new TypeError('fetch failed', {
     cause: Object.assign(
@@ -181,7 +184,8 @@ function hold(replicator: Replicator, region: Region, request: Request): Promise
       },
     }
     const abort = () => {
-      region.held.splice(region.held.indexOf(entry), 1)
+      const at = region.held.indexOf(entry)
+      if (at >= 0) region.held.splice(at, 1)
       reject(request.signal.reason)
     }
     request.signal.addEventListener('abort', abort, { once: true })
