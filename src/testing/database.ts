@@ -55,6 +55,11 @@ export interface Database {
   readonly tables: Map<string, Table>
   /** How long after a write its index entries appear, in ms. */
   readonly indexLagMs: number
+  /**
+   * Told of every write once it is applied (single-item, batch, transaction, TTL): a region of a
+   * multi-region kit sends it on to the other regions from here.
+   */
+  readonly committed?: (t: Table, id: string, item: Item | undefined) => void
 }
 
 const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/

@@ -36,7 +36,7 @@ const operations: Record<string, Operation> = {
 }
 
 /** The operation an `X-Amz-Target` header names, refused as DynamoDB Local refuses it. */
-function route(target: string | null): Operation {
+function route(target: string | null): string {
   if (!target) throw internalFailure()
   if (!target.startsWith('DynamoDB_20120810.')) {
     throw new DynamoError(
@@ -45,10 +45,10 @@ function route(target: string | null): Operation {
     )
   }
   const name = target.slice(18)
-  const run = Object.hasOwn(operations, name) ? operations[name] : undefined
-  if (!run)
+  if (!Object.hasOwn(operations, name)) {
     throw new DynamoError(`${DDB}UnknownOperationException`, 'An unknown operation was requested.')
-  return run
+  }
+  return name
 }
 
 function parse(text: string): Input {
@@ -66,19 +66,33 @@ function parse(text: string): Input {
   return input as Input
 }
 
-/** Answers one request from the database. */
-export async function handle(db: Database, request: Request): Promise<Response> {
-  const text = await request.text()
+/**
+ * Told of each request an operation answered (`ok`: with success), after it ran: a region of a
+ * multi-region kit counts its calls and sends table changes on from here.
+ */
+export type Served = (operation: string, input: Input, ok: boolean) => void
+
+/** Answers one request, its target and body already read, from the database. */
+export function answer(
+  db: Database,
+  target: string | null,
+  text: string,
+  served?: Served,
+): Response {
   let status = 200
   let body: unknown
+  let operation: string | undefined
+  let input: Input = {}
   try {
-    const run = route(request.headers.get('x-amz-target'))
-    body = run(db, parse(text))
+    operation = route(target)
+    input = parse(text)
+    body = operations[operation](db, input)
   } catch (error) {
     if (!(error instanceof DynamoError)) throw error
     status = error.status
     body = { __type: error.type, Message: error.message, ...error.extra }
   }
+  if (operation) served?.(operation, input, status === 200)
   return new Response(JSON.stringify(body), {
     status,
     headers: {
@@ -86,4 +100,9 @@ export async function handle(db: Database, request: Request): Promise<Response> 
       'x-amzn-requestid': crypto.randomUUID(),
     },
   })
+}
+
+/** Answers one request from the database. */
+export async function handle(db: Database, request: Request): Promise<Response> {
+  return answer(db, request.headers.get('x-amz-target'), await request.text())
 }

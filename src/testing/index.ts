@@ -20,33 +20,25 @@
  */
 import type { Database, Table } from './database.ts'
 import { handle } from './dispatch.ts'
-import { settle } from './indexes.ts'
-import { type AttributeValue, clone, type Item } from './values.ts'
+import {
+  checkRegions,
+  type MemoryGlobalDynamoDB,
+  type MemoryRegion,
+  memoryRegions,
+  type RegionOutage,
+} from './regions.ts'
+import { checkLag } from './replication.ts'
+import type { AttributeValue, Item } from './values.ts'
+import { type MemoryIndex, type MemoryTable, viewsOf } from './views.ts'
 
-export type { AttributeValue, Item }
-
-/** A global secondary index of a table, for assertions in tests. */
-export interface MemoryIndex {
-  readonly name: string
-  /** The index's key attributes, hash key first. */
-  readonly keySchema: readonly { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[]
-  /** `CREATING` from UpdateTable until its items are in (after `indexLagMs`), then `ACTIVE`. */
-  readonly status: 'CREATING' | 'ACTIVE'
-  /** A copy of every entry the index holds now (the projected attributes of each item in it). */
-  readonly items: Item[]
-}
-
-/** A table of the in-memory DynamoDB, for assertions in tests. */
-export interface MemoryTable {
-  readonly name: string
-  /** The key attributes, hash key first. */
-  readonly keySchema: readonly { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[]
-  /** The TTL attribute, when TTL is enabled. */
-  readonly ttlAttribute: string | undefined
-  /** A copy of every item. */
-  readonly items: Item[]
-  /** The table's global secondary indexes. */
-  readonly indexes: readonly MemoryIndex[]
+export type {
+  AttributeValue,
+  Item,
+  MemoryGlobalDynamoDB,
+  MemoryIndex,
+  MemoryRegion,
+  MemoryTable,
+  RegionOutage,
 }
 
 /** What `memoryDynamoDB()` returns. */
@@ -70,36 +62,21 @@ export interface MemoryDynamoDBOptions {
   indexLagMs?: number
 }
 
-function checkOptions(options: MemoryDynamoDBOptions): number {
-  const lag = options.indexLagMs ?? 0
-  if (typeof lag !== 'number' || !Number.isFinite(lag) || lag < 0) {
-    throw new RangeError(
-      `memoryDynamoDB(): indexLagMs must be a number of milliseconds, 0 or more, got ${String(lag)}`,
-    )
-  }
-  return lag
-}
-
-function viewOf(t: Table): MemoryTable {
-  return {
-    name: t.name,
-    keySchema: t.keySchema,
-    get ttlAttribute() {
-      return t.ttl
-    },
-    get items() {
-      return [...t.items.values()].map(clone)
-    },
-    get indexes() {
-      settle(t)
-      return t.indexes.map((index) => ({
-        name: index.name,
-        keySchema: index.keySchema,
-        status: index.status,
-        items: [...index.entries.values()].map(clone),
-      }))
-    },
-  }
+/**
+ * Options of `memoryDynamoDB()` in its multi-region mode, a DynamoDB global table.
+ * @example
+ * ```ts
+ * memoryDynamoDB({ regions: ['us-east-1', 'eu-west-1'], replicationLagMs: 1000 })
+ * ```
+ */
+export interface MemoryGlobalDynamoDBOptions extends MemoryDynamoDBOptions {
+  /** The regions, one in-memory database each, such as `['us-east-1', 'eu-west-1']`. */
+  regions: readonly string[]
+  /**
+   * How long, in ms, a write made in one region takes to reach the others. Default 0: a write
+   * is in every region before the next request to it.
+   */
+  replicationLagMs?: number
 }
 
 /**
@@ -108,8 +85,17 @@ function viewOf(t: Table): MemoryTable {
  * `createSessionTable()`, `sweepExpiredSessions()` and the per-user session functions (any
  * region, endpoint and credentials).
  *
- * @param options `indexLagMs` (default 0): how long writes take to reach global secondary indexes.
- * @returns `{ fetch, tables, reset }`
+ * With `regions`, it is a DynamoDB global table instead: one database per region, each request
+ * served by the region it is signed for (the library signs every call with its `region`), every
+ * write reaching the other regions `replicationLagMs` later, concurrent writes to one item
+ * settled last-writer-wins, conditions and consistent reads seeing only their region's copy.
+ * `region(name)` gives a region's `fetch`, `tables`, `calls`, `down()`, `up()` and `expire()`;
+ * `settle()` delivers every pending change; `setLag(ms)` changes the lag.
+ *
+ * @param options `indexLagMs` (default 0): how long writes take to reach global secondary
+ * indexes; `regions` and `replicationLagMs` (default 0): the multi-region mode.
+ * @returns `{ fetch, tables, reset }`; with `regions`, `{ fetch, regions, region, settle,
+ * setLag, reset }`
  * @example
  * ```ts
  * const db = memoryDynamoDB({ indexLagMs: 50 })
@@ -117,10 +103,37 @@ function viewOf(t: Table): MemoryTable {
  *   credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, fetch: db.fetch })
  * db.tables.get('sessions')?.indexes // its indexes' entries, 50 ms behind its items
  * ```
+ * @example
+ * ```ts
+ * const db = memoryDynamoDB({ regions: ['us-east-1', 'eu-west-1'], replicationLagMs: 1000 })
+ * const conn = { table: 'sessions', endpoint: 'http://db.test', fetch: db.fetch,
+ *   credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }
+ * await createSessionTable({ ...conn, region: 'us-east-1' }) // a replica in every region
+ * // ... a session written through dynamoSession({ ...conn, region: 'us-east-1' }) is in
+ * // us-east-1 at once, in eu-west-1 a second later, or as soon as:
+ * await db.settle()
+ * db.region('eu-west-1').down() // its requests are refused until db.region('eu-west-1').up()
+ * ```
  */
-export function memoryDynamoDB(options: MemoryDynamoDBOptions = {}): MemoryDynamoDB {
+export function memoryDynamoDB(options: MemoryGlobalDynamoDBOptions): MemoryGlobalDynamoDB
+export function memoryDynamoDB(options?: MemoryDynamoDBOptions): MemoryDynamoDB
+export function memoryDynamoDB(
+  options: MemoryDynamoDBOptions | MemoryGlobalDynamoDBOptions = {},
+): MemoryDynamoDB | MemoryGlobalDynamoDB {
+  const indexLagMs = checkLag('memoryDynamoDB(): indexLagMs', options.indexLagMs ?? 0)
+  const global = options as Partial<MemoryGlobalDynamoDBOptions>
+  if (global.regions !== undefined) {
+    const regions = checkRegions(global.regions)
+    const lag = checkLag('memoryDynamoDB(): replicationLagMs', global.replicationLagMs ?? 0)
+    return memoryRegions(regions, indexLagMs, lag)
+  }
+  if (global.replicationLagMs !== undefined) {
+    throw new RangeError(
+      "memoryDynamoDB(): replicationLagMs needs regions, such as regions: ['us-east-1', 'eu-west-1']",
+    )
+  }
   const tables = new Map<string, Table>()
-  const db: Database = { tables, indexLagMs: checkOptions(options) }
+  const db: Database = { tables, indexLagMs }
 
   const memoryFetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const request = new Request(input, init)
@@ -131,7 +144,7 @@ export function memoryDynamoDB(options: MemoryDynamoDBOptions = {}): MemoryDynam
   return {
     fetch: memoryFetch as typeof fetch,
     get tables() {
-      return new Map([...tables.values()].map((t) => [t.name, viewOf(t)]))
+      return viewsOf(tables)
     },
     reset() {
       tables.clear()

@@ -123,28 +123,38 @@ export function settle(t: Table): void {
   while (t.pending.length && t.pending[0].due <= now) t.pending.shift()?.run()
 }
 
-/** Queues a change to the table's indexes, visible after `indexLagMs`. */
-function schedule(db: Database, t: Table, run: () => void): void {
-  t.pending.push({ due: Date.now() + db.indexLagMs, run })
+/** Queues a change to the table's indexes, visible `indexLagMs` after `at`. */
+function schedule(db: Database, t: Table, run: () => void, at: number): void {
+  t.pending.push({ due: at + db.indexLagMs, run })
   settle(t)
 }
 
-/** Records how a write to item `id` changes each index. */
+/**
+ * Records how a write to item `id` changes each index. `at` is when the table took the write: a
+ * change replicated from another region is applied when the region is next looked at, but its
+ * index lag runs from when it arrived.
+ */
 export function updateIndexes(
   db: Database,
   t: Table,
   id: string,
   old: Item | undefined,
   next: Item | undefined,
+  at: number = Date.now(),
 ): void {
   for (const index of t.indexes) {
     const before = entryOf(t, index, old)
     const after = entryOf(t, index, next)
     if (!before && !after) continue
-    schedule(db, t, () => {
-      if (after) index.entries.set(id, after)
-      else index.entries.delete(id)
-    })
+    schedule(
+      db,
+      t,
+      () => {
+        if (after) index.entries.set(id, after)
+        else index.entries.delete(id)
+      },
+      at,
+    )
   }
 }
 

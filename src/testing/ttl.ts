@@ -1,10 +1,12 @@
 /**
- * @module Time to live: UpdateTimeToLive and DescribeTimeToLive. The kit records the attribute
- * but never deletes expired items (DynamoDB deletes them days late; the library ignores them).
+ * @module Time to live: UpdateTimeToLive and DescribeTimeToLive, and the deletion of expired
+ * items. The kit deletes them only when a test asks (`expire()` of a region): DynamoDB deletes
+ * them days late, and the library ignores them itself.
  */
 import { type Database, tableOf } from './database.ts'
 import { invalid } from './errors.ts'
-import type { Input } from './values.ts'
+import { type Input, type Item, own, put } from './values.ts'
+import { commit } from './writes.ts'
 
 export function UpdateTimeToLive(db: Database, input: Input): unknown {
   const t = tableOf(db, input.TableName)
@@ -36,4 +38,25 @@ export function DescribeTimeToLive(db: Database, input: Input): unknown {
       ? { TimeToLiveStatus: 'ENABLED', AttributeName: t.ttl }
       : { TimeToLiveStatus: 'DISABLED' },
   }
+}
+
+/**
+ * Deletes, as DynamoDB's TTL process does, every item whose TTL attribute is a number (epoch
+ * seconds) before `now` (ms); an attribute of another type never expires. Each deletion is a
+ * write like any other: its indexes follow, and a multi-region kit replicates it.
+ */
+export function expire(db: Database, now: number): number {
+  let deleted = 0
+  for (const t of db.tables.values()) {
+    if (!t.ttl) continue
+    for (const [id, item] of [...t.items]) {
+      const at = own(item, t.ttl)?.N
+      if (at === undefined || Number(at) * 1000 >= now) continue
+      const key: Item = {}
+      for (const k of t.keySchema) put(key, k.AttributeName, item[k.AttributeName])
+      commit(db, { table: t, id, key, old: item, next: undefined })
+      deleted++
+    }
+  }
+  return deleted
 }

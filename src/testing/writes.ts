@@ -171,6 +171,7 @@ export function commit(db: Database, w: Write): void {
   if (w.next) w.table.items.set(w.id, clone(w.next))
   else w.table.items.delete(w.id)
   updateIndexes(db, w.table, w.id, w.old, w.next)
+  db.committed?.(w.table, w.id, w.next)
 }
 
 /** The units a computed write consumes on its table and each index it changes. */

@@ -234,8 +234,8 @@ describe('the npm package', () => {
     const paths = files.map((f) => f.path).sort()
     const extra = paths.filter(
       (p) =>
-        // The testing kit is built as src/testing/ is laid out: by stage, expressions apart.
-        !/^dist\/(testing\/(expressions\/)?)?[a-z0-9-]+\.(js|d\.ts)$/.test(p) &&
+        // The build follows src/'s layout: the store apart, the testing kit by stage.
+        !/^dist\/(store\/|testing\/(expressions\/)?)?[a-z0-9-]+\.(js|d\.ts)$/.test(p) &&
         !/^docs\/[a-z-]+\.md$/.test(p) &&
         !['README.md', 'CHANGELOG.md', 'LICENSE', 'package.json'].includes(p),
     )
