@@ -10,8 +10,8 @@ import type { RunRecord } from './record.ts'
 import { type Violation, violations } from './rules/index.ts'
 import { runHistory } from './runner.ts'
 
-/** The size of the histories: up to 3 browsers of up to 3 tabs of up to 5 requests. */
-export const SIZE = { browsers: 3, tabs: 3, commands: 5 }
+/** The size of the histories: up to 3 browsers of up to 4 tabs of up to 5 requests. */
+export const SIZE = { browsers: 3, tabs: 4, commands: 5 }
 
 export interface ModelOptions {
   backend: Backend

@@ -45,7 +45,8 @@ const backend = values.backend === 'memory' ? memoryBackend() : localBackend(tes
 let failed = false
 for (const locking of values.locking === 'both' ? [false, true] : [values.locking === 'on']) {
   const started = Date.now()
-  console.log(`${backend.name}, locking ${locking ? 'on' : 'off'}, seed ${seed}: ${runs} histories`)
+  const what = values.path ? `the history at path ${values.path}` : `${runs} histories`
+  console.log(`${backend.name}, locking ${locking ? 'on' : 'off'}, seed ${seed}: ${what}`)
   const result = await checkModel({
     backend,
     locking,

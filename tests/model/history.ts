@@ -94,7 +94,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       ['flash', 2],
       ['take', 2],
       ['read', 3],
-      ['pause', 1],
+      ['pause', 3],
       ['throw', 1],
     ] as const
   ).map(([o, weight]) => ({ weight, arbitrary: fc.constant<Op>(o) })),
@@ -104,9 +104,14 @@ const command: fc.Arbitrary<Command> = fc.record({
   op,
   key: fc.constantFrom<'a' | 'b'>('a', 'b'),
   instance: fc.integer({ min: 0, max: INSTANCES - 1 }),
-  // Past the grace (60 s), past the token keep time, past touchAfter (maxAge 3600: 360 s).
-  seconds: fc.constantFrom(1, 61, 400),
-  fault: fc.option(fault, { freq: 3 }),
+  // Into the next second (the expiry moves: refreshed cookies), past the grace (60 s) and the
+  // token keep time, past touchAfter (maxAge 3600: 360 s).
+  seconds: fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom(0.4, 1) },
+    { weight: 1, arbitrary: fc.constantFrom(61, 400) },
+  ),
+  // About half the requests meet a fault.
+  fault: fc.option(fault, { freq: 2 }),
 })
 
 /** Random histories; `size` bounds the browsers, tabs and requests. */

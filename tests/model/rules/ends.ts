@@ -72,27 +72,46 @@ export function oneEndWins(facts: Facts): Violation[] {
 }
 
 /**
- * A request sent with a cookie that a sign-in or sign-out then ended, answering after that end
- * answered, sets no cookie: it would put the ended session's cookie back over the newer one.
+ * A stale request never replaces a newer cookie. A request whose session a sign-in or sign-out of
+ * its browser ended, answering after that end, sets no cookie; nor does a read whose clearing of
+ * a dead cookie would clear the cookie a sign-in gave meanwhile. Not judged (docs/guarantees.md
+ * does not say): a sign-in or sign-out itself; a change that started a new session because its
+ * cookies named none; a request on one of two sessions its browser started at once (two tabs
+ * without a session each start one: whichever cookie the browser keeps, the other is lost to it).
  */
 export function staleRequestsKeepNewerCookies(facts: Facts): Violation[] {
   const out: Violation[] = []
+  const rule = 'a stale request never replaces a newer cookie'
+  const over = overAt(facts)
+  const during = (e: Exchange, ex: Exchange) =>
+    e.status === 200 && e.browser === ex.browser && ex.sent < e.done && e.done < ex.done
   for (const ex of facts.record.exchanges) {
+    if (ENDS.has(ex.cmd.op) || ex.status !== 200 || !ex.cookies.length) continue
     const loaded = ex.seen?.loaded
-    if (!loaded || ENDS.has(ex.cmd.op) || ex.status !== 200 || !ex.cookies.length) continue
-    const end = facts.sessions
-      .get(loaded)
-      ?.enders.find(
-        (e) => e.status === 200 && e.browser === ex.browser && ex.sent < e.done && e.done < ex.done,
-      )
-    if (end)
+    const after = ex.cookies[ex.cookies.length - 1]
+    const ender = loaded && facts.sessions.get(loaded)?.enders.find((e) => during(e, ex))
+    if (ender) {
       out.push(
         v(
-          'a stale request never replaces a newer cookie',
+          rule,
           ex,
-          `${ex.cmd.op} answered after #${end.n} ${end.cmd.op} ended ${loaded.slice(0, 6)}…, and set ${JSON.stringify(ex.cookies[0])}`,
+          `${ex.cmd.op} answered after #${ender.n} ${ender.cmd.op} ended its session, with Set-Cookie ${JSON.stringify(after)}`,
         ),
       )
+      continue
+    }
+    const replaced = ex.jarAtDone ? facts.sessions.get(ex.jarAtDone) : undefined
+    const signIn = replaced?.origin
+    const live = replaced && !((over.get(replaced.id)?.tick ?? Number.POSITIVE_INFINITY) < ex.done)
+    if (after === 'clear' && signIn?.cmd.op === 'signin' && during(signIn, ex) && live) {
+      out.push(
+        v(
+          rule,
+          ex,
+          `${ex.cmd.op} cleared the cookie #${signIn.n} signin gave while it was in flight`,
+        ),
+      )
+    }
   }
   return out
 }
