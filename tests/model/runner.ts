@@ -139,7 +139,11 @@ async function runTab(run: Run, b: number, tab: number, commands: Command[]) {
   }
 }
 
-/** Lets the scheduler and the clock move everything until nothing is left to move. */
+/**
+ * Lets the scheduler and the clock move everything until nothing is left to move. Each step
+ * resumes one waiting piece of work (a timer due, or what the scheduler picks), and the next step
+ * waits until everything it set going has settled: so the order is the scheduler's alone.
+ */
 async function drive(run: Run, work: Promise<unknown>) {
   let outcome: { error?: unknown } | undefined
   work.then(
@@ -152,6 +156,7 @@ async function drive(run: Run, work: Promise<unknown>) {
   )
   for (;;) {
     await run.world.settled()
+    if (run.world.clock.fireDue()) continue
     if (run.s.count() > 0) await run.s.waitNext(1)
     else if (!run.world.clock.fireNext()) break
   }
@@ -235,6 +240,7 @@ export async function runHistory(h: History, s: fc.Scheduler, o: RunOptions): Pr
     trace.push('-- the history is over: each browser reads, signs in and reads again')
     const last = async (b: number) => {
       for (const op of FINAL) {
+        await run.s.schedule(Promise.resolve(), `b${b} sends its last ${op}`)
         await send(run, b, 0, { op, key: 'a', instance: 0, seconds: 0, fault: null }, true)
       }
     }

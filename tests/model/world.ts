@@ -15,8 +15,10 @@ interface Timer {
 export interface Clock {
   /** Virtual epoch milliseconds. */
   now(): number
-  /** Moves time forward by `ms`, firing the timers that fall due on the way. */
+  /** Moves time forward by `ms`; the timers that fall due wait for `fireDue()`. */
   advance(ms: number): void
+  /** Fires the earliest timer that is due; false when none is. */
+  fireDue(): boolean
   /** Moves time to the earliest timer and fires it; false when no timer is pending. */
   fireNext(): boolean
   /** Pending timers. */
@@ -36,22 +38,12 @@ export interface World {
 const realSetImmediate = setImmediate
 const SUBTLE = ['digest', 'sign', 'verify', 'importKey'] as const
 
-/** Installs the world for one run; `restore()` puts the real clock, randomness and crypto back. */
-export function enterWorld(seed: number): World {
-  const real = {
-    now: Date.now,
-    setTimeout: globalThis.setTimeout,
-    clearTimeout: globalThis.clearTimeout,
-    random: Math.random,
-  }
-  // A few milliseconds before a second ends: requests on either side of it see the expiry move,
-  // so refreshed cookies are part of every run.
-  let now = (Math.floor(real.now() / 1000) + 1) * 1000 - 1 - (Math.abs(seed) % 25)
+/** A virtual clock installed as Date.now, setTimeout and clearTimeout; `restore()` undoes it. */
+function virtualClock(start: number): Clock & { restore(): void } {
+  const real = { now: Date.now, setTimeout: globalThis.setTimeout, clearTimeout }
+  let now = start
   let ids = 0
   const timers: Timer[] = []
-  const pending = new Set<Promise<unknown>>()
-  const random = prng(seed)
-
   const fire = (t: Timer) => {
     timers.splice(timers.indexOf(t), 1)
     now = Math.max(now, t.at)
@@ -62,28 +54,12 @@ export function enterWorld(seed: number): World {
       (a, t) => (!a || t.at < a.at || (t.at === a.at && t.id < a.id) ? t : a),
       undefined,
     )
-  const clock: Clock = {
-    now: () => now,
-    advance(ms) {
-      const until = now + ms
-      for (let t = earliest(); t && t.at <= until; t = earliest()) fire(t)
-      now = until
-    },
-    fireNext() {
-      const t = earliest()
-      if (t) fire(t)
-      return !!t
-    },
-    timers: () => timers.length,
-  }
-
   Date.now = () => now
-  // A handle with what Node's Timeout has, for code that unrefs or refreshes it.
+  // A handle with what Node's Timeout has, for code that unrefs it.
   globalThis.setTimeout = ((fn: () => void, ms = 0) => {
     const t = { id: ++ids, at: now + Math.max(0, Number(ms) || 0), fn }
     timers.push(t)
     return {
-      id: t.id,
       ref() {
         return this
       },
@@ -95,18 +71,56 @@ export function enterWorld(seed: number): World {
     }
   }) as unknown as typeof setTimeout
   globalThis.clearTimeout = ((handle: unknown) => {
-    const id = Number(handle)
-    const i = timers.findIndex((t) => t.id === id)
+    const i = timers.findIndex((t) => t.id === Number(handle))
     if (i >= 0) timers.splice(i, 1)
   }) as typeof clearTimeout
+  return {
+    now: () => now,
+    advance(ms) {
+      now += ms
+    },
+    fireDue() {
+      const t = earliest()
+      if (t && t.at <= now) fire(t)
+      return !!t && t.at <= now
+    },
+    fireNext() {
+      const t = earliest()
+      if (t) fire(t)
+      return !!t
+    },
+    timers: () => timers.length,
+    restore() {
+      Date.now = real.now
+      globalThis.setTimeout = real.setTimeout
+      globalThis.clearTimeout = real.clearTimeout
+    },
+  }
+}
+
+/** Math.random and crypto.getRandomValues drawn from `seed`; the function undoes it. */
+function seededRandomness(seed: number): () => void {
+  const real = Math.random
+  const random = prng(seed)
   Math.random = random
-  const webCrypto = globalThis.crypto
-  webCrypto.getRandomValues = (<T extends ArrayBufferView | null>(array: T): T => {
+  globalThis.crypto.getRandomValues = (<T extends ArrayBufferView | null>(array: T): T => {
     const bytes = new Uint8Array(array?.buffer as ArrayBuffer, array?.byteOffset, array?.byteLength)
     for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(random() * 256)
     return array
   }) as Crypto['getRandomValues']
+  return () => {
+    Math.random = real
+    delete (globalThis.crypto as unknown as Record<string, unknown>).getRandomValues
+  }
+}
 
+/** Installs the world for one run; `restore()` puts the real clock, randomness and crypto back. */
+export function enterWorld(seed: number): World {
+  // A few milliseconds before a second ends: requests on either side of it see the expiry move,
+  // so refreshed cookies are part of every run.
+  const clock = virtualClock((Math.floor(Date.now() / 1000) + 1) * 1000 - 1 - (Math.abs(seed) % 25))
+  const unseed = seededRandomness(seed)
+  const pending = new Set<Promise<unknown>>()
   const track = <T>(work: Promise<T>): Promise<T> => {
     const tracked = work.finally(() => {
       pending.delete(tracked)
@@ -114,15 +128,15 @@ export function enterWorld(seed: number): World {
     pending.add(tracked)
     return tracked
   }
-  const subtle = webCrypto.subtle as unknown as Record<
+  // Web Crypto runs on the thread pool: its work counts as pending.
+  const subtle = globalThis.crypto.subtle as unknown as Record<
     string,
     (...a: unknown[]) => Promise<unknown>
   >
   for (const name of SUBTLE) {
-    const original = subtle[name].bind(webCrypto.subtle)
+    const original = subtle[name].bind(globalThis.crypto.subtle)
     subtle[name] = (...args: unknown[]) => track(original(...args))
   }
-
   return {
     clock,
     track,
@@ -135,11 +149,8 @@ export function enterWorld(seed: number): World {
       }
     },
     restore() {
-      Date.now = real.now
-      globalThis.setTimeout = real.setTimeout
-      globalThis.clearTimeout = real.clearTimeout
-      Math.random = real.random
-      delete (webCrypto as unknown as Record<string, unknown>).getRandomValues
+      clock.restore()
+      unseed()
       for (const name of SUBTLE) delete subtle[name]
     },
   }
