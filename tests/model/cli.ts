@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util'
 
 const { values } = parseArgs({
   options: {
-    runs: { type: 'string', default: '1000' },
+    runs: { type: 'string' },
     seed: { type: 'string' },
     path: { type: 'string' },
     backend: { type: 'string', default: 'memory' },
@@ -30,7 +30,8 @@ if (!['on', 'off', 'both'].includes(values.locking)) fail('--locking is on, off 
 if (!['none', 'conditions', 'tokens'].includes(values.mutation)) {
   fail('--mutation is none, conditions or tokens')
 }
-const runs = Number(values.runs)
+// With --path, fast-check counts runs from that case: the replay is that one history.
+const runs = Number(values.runs ?? (values.path ? 1 : 1000))
 if (!Number.isInteger(runs) || runs < 1) fail('--runs is a positive integer')
 const seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed)
 if (!Number.isInteger(seed)) fail('--seed is an integer')

@@ -10,8 +10,10 @@
 // the load began). The root of a lineage starts with no keys but what its first request wrote.
 import type { Exchange } from '../record.ts'
 import {
+  ENDS,
   effectEnd,
   type Facts,
+  isChange,
   lineage,
   mayHaveWritten,
   targetOf,
@@ -172,6 +174,38 @@ export function incrementsCountExactly(facts: Facts): Violation[] {
         rule,
         n: at.n,
         message: `${at.message}saw n = ${JSON.stringify(n)}, expected ${least} to ${most}`,
+      })
+    }
+  }
+  return out
+}
+
+/**
+ * A 2xx change stays visible to its browser: unless an answer to the browser after the change was
+ * sent named another session or cleared the cookie (a sign-out, a sign-in from nothing, a second
+ * session started at once in another tab), or a sign-in or sign-out answered 503 (it may have
+ * ended the session), the browser's last read loads the changed session or one a sign-in moved it
+ * to. A stale answer that puts back the cookie of the session before a sign-in breaks this.
+ */
+export function changesStayWithTheirBrowser(facts: Facts): Violation[] {
+  const out: Violation[] = []
+  const { exchanges } = facts.record
+  for (const last of exchanges) {
+    if (!last.final || last.cmd.op !== 'read' || !last.seen) continue
+    const sessions = last.seen.loaded ? lineage(facts, last.seen.loaded) : []
+    const mine = exchanges.filter((ex) => ex.browser === last.browser && !ex.final)
+    const elsewhere = (ex: Exchange, into: string) =>
+      (ENDS.has(ex.cmd.op) && ex.status === 503) ||
+      (ex.status === 200 &&
+        ex.cookies.some((c) => c === 'clear' || !lineage(facts, c.id).includes(into)))
+    for (const change of mine) {
+      const into = isChange(change) && change.status === 200 && targetOf(facts, change)
+      if (!into || sessions.includes(into)) continue
+      if (mine.some((ex) => ex !== change && ex.done > change.sent && elsewhere(ex, into))) continue
+      out.push({
+        rule: 'every 2xx change stays visible',
+        n: change.n,
+        message: `${change.cmd.op} answered 200 into ${into.slice(0, 6)}…, but #${last.n}, its browser's last read, loads ${last.seen.loaded?.slice(0, 6) ?? 'no session'}`,
       })
     }
   }

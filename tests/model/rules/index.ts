@@ -1,6 +1,6 @@
 // The reference model: every rule of docs/guarantees.md the model checks, run over one record.
 import type { RunRecord } from '../record.ts'
-import { changesStayVisible, incrementsCountExactly } from './data.ts'
+import { changesStayVisible, changesStayWithTheirBrowser, incrementsCountExactly } from './data.ts'
 import { endedSessionsNeverComeBack, oneEndWins, staleRequestsKeepNewerCookies } from './ends.ts'
 import { factsOf, type Violation } from './facts.ts'
 import { leasesAreGivenBack, noOrphans } from './final.ts'
@@ -36,6 +36,7 @@ const RULES = [
   oneEndWins,
   staleRequestsKeepNewerCookies,
   changesStayVisible,
+  changesStayWithTheirBrowser,
   incrementsCountExactly,
   flashValuesComeFromTheirSession,
   flashIsDeliveredAtMostOnce,
