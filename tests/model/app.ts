@@ -7,13 +7,7 @@ import { dynamoSession } from '../../src/index.ts'
 import { SECRET } from '../helpers.ts'
 import type { Conn, Env } from '../lifecycle.ts'
 import { requests } from './network.ts'
-
-/** The session settings of every run; time is virtual, so these cost no real time. */
-export const SETTINGS = {
-  maxAge: 3600,
-  retry: { attempts: 4, timeoutMs: 40, budgetMs: 400 },
-  locking: { leaseMs: 1000, waitMs: 300 },
-} as const
+import { SETTINGS } from './settings.ts'
 
 /** An app instance on the run's network `fetch`. */
 export function modelApp(conn: Conn, fetch: typeof globalThis.fetch, locking: boolean) {

@@ -27,8 +27,10 @@ export type Op =
  * - throttle: a 400 ThrottlingException, not delivered
  * - slowTake: with `locking`, the request's lease take is held past the client's timeout, then
  *   delivered (a take that lands after the client gave up)
+ * - slow: DynamoDB applies the call, its reply comes within the client's timeout but only once
+ *   everything else has settled (other requests in flight answer first)
  */
-export type FaultKind = 'lost' | 'lost500' | 'late' | 'hang' | 'throttle' | 'slowTake'
+export type FaultKind = 'lost' | 'lost500' | 'late' | 'hang' | 'throttle' | 'slowTake' | 'slow'
 
 export interface Fault {
   kind: FaultKind
@@ -74,6 +76,7 @@ const fault: fc.Arbitrary<Fault> = fc.record({
     { weight: 1, arbitrary: fc.constant<FaultKind>('hang') },
     { weight: 2, arbitrary: fc.constant<FaultKind>('throttle') },
     { weight: 1, arbitrary: fc.constant<FaultKind>('slowTake') },
+    { weight: 2, arbitrary: fc.constant<FaultKind>('slow') },
   ),
   call: fc.integer({ min: 0, max: 3 }),
   times: fc.oneof(

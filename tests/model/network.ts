@@ -11,6 +11,7 @@ import { type Backend, rawHeaders } from './backends.ts'
 import type { Fault } from './history.ts'
 import { type Mutation, mutate } from './mutations.ts'
 import type { Exchange } from './record.ts'
+import { SETTINGS } from './settings.ts'
 import type { World } from './world.ts'
 
 /** The request a DynamoDB call is made for: the async context of its `app.request()`. */
@@ -105,6 +106,8 @@ export function network(o: NetworkOptions) {
       throw abortError()
     }
     const answer = await deliver(headers, op, body)
+    // Half the client's timeout: the timer fires once nothing else can move.
+    if (kind === 'slow') await new Promise((r) => setTimeout(r, SETTINGS.retry.timeoutMs / 2))
     if (kind === 'lost') throw new TypeError('fetch failed: the reply was lost')
     if (kind === 'lost500') return json(500, { __type: 'InternalServerError', message: 'lost' })
     await gate(`${who} ${name} replied ${answer.status}`)

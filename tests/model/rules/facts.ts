@@ -52,7 +52,7 @@ export const effectEnd = (ex: Exchange): number =>
 
 /** Whether the network did something to one of a request's DynamoDB calls. */
 export const faulty = (ex: Exchange): boolean =>
-  ex.calls.some((c) => / (lost|lost500|late|hang|throttle)$/.test(c))
+  ex.calls.some((c) => / (lost|lost500|late|hang|throttle|slow)$/.test(c))
 
 /** Whether two requests were in flight (or may have had effects) at the same time. */
 export const overlap = (a: Exchange, b: Exchange): boolean =>

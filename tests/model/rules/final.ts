@@ -1,7 +1,7 @@
 // The rules about what a run leaves in the table (docs/guarantees.md): no orphan (every live item
 // is a session some answer gave a browser the cookie of), and, with `locking`, no lease left held
 // except by a request whose calls failed (its lease expires after leaseMs).
-import { SETTINGS } from '../app.ts'
+import { SETTINGS } from '../settings.ts'
 import { type Facts, faulty, type Violation } from './facts.ts'
 
 /**

@@ -1,8 +1,9 @@
 // The lifecycle rules of docs/guarantees.md: nobody is locked out (a sign-in and a sign-out work
 // whatever the cookie names; a change is refused only within the grace of an end), one end wins a
 // race, an ended session never comes back, and a stale request never replaces a newer cookie.
-import { SETTINGS } from '../app.ts'
+
 import type { Exchange } from '../record.ts'
+import { SETTINGS } from '../settings.ts'
 import {
   ENDS,
   effectEnd,
