@@ -228,6 +228,13 @@ export function makeApp(
   }
 }
 
+/** A session with a user in it, and the cookie that names it. */
+export async function loggedIn(a: ReturnType<typeof makeApp>): Promise<string> {
+  const cookie = cookieFrom(await a.post('/set/user/ada'))
+  if (!cookie) throw new Error('no Set-Cookie for a new session')
+  return cookie
+}
+
 /** The `sid=...` pair of a response's first Set-Cookie, or undefined. */
 export const cookieFrom = (res: Response): string | undefined =>
   res.headers.getSetCookie()[0]?.split(';')[0]

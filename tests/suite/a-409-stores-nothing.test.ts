@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { freshTable, scanAll } from '../helpers.ts'
-import { type Body, cookieFrom, isEnd, live, makeApp, sleep } from '../lifecycle.ts'
+import { type Body, isEnd, live, loggedIn, makeApp, sleep } from '../lifecycle.ts'
 
 /** A fetch whose first `n` buries (a tombstone put without condition) never get an answer. */
 function droppingBuries(n: number): typeof fetch {
@@ -28,8 +28,7 @@ test('a sign-in that loses to a sign-out answers 409 and leaves nothing, when it
   const retry = { attempts: 2, timeoutMs: 500, budgetMs: 5000 }
   const signInTab = makeApp(conn, { retry }, droppingBuries(2))
   const signOutTab = makeApp(conn, { retry })
-  const cookie = cookieFrom(await signInTab.post('/set/user/ada'))
-  assert.ok(cookie)
+  const cookie = await loggedIn(signInTab)
   // The sign-in has written its new item; the end of the old one waits while the sign-out lands.
   const held = signInTab.gate.hold(isEnd)
   const signIn = signInTab.post('/login', cookie)

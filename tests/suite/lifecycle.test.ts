@@ -13,19 +13,13 @@ import {
   isNewItem,
   isSave,
   live,
+  loggedIn,
   makeApp,
   patchItem,
   rawItem,
 } from '../lifecycle.ts'
 
 const codes = (a: { errors: { code: string }[] }) => a.errors.map((e) => e.code)
-
-/** A session with a user in it and the cookie that names it. */
-async function loggedIn(a: ReturnType<typeof makeApp>) {
-  const cookie = cookieFrom(await a.post('/set/user/ada'))
-  assert.ok(cookie)
-  return cookie
-}
 
 describe('destroy vs regenerate', () => {
   for (const [where, hold] of [

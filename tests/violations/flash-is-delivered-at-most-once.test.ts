@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { freshTable } from '../helpers.ts'
-import { cookieFrom, isNewItem, isSave, makeApp } from '../lifecycle.ts'
+import { cookieFrom, isNewItem, isSave, loggedIn, makeApp } from '../lifecycle.ts'
 
 /** An app of the lifecycle tests with a route that flashes and one that shows the flash. */
 function tab(conn: Awaited<ReturnType<typeof freshTable>>) {
@@ -29,8 +29,7 @@ function tab(conn: Awaited<ReturnType<typeof freshTable>>) {
 test('a flash value shown by a read whose clean-up meets a concurrent sign-in is not shown again', async () => {
   const conn = await freshTable('violation-flash')
   const [signInTab, flashTab, readTab] = [tab(conn), tab(conn), tab(conn)]
-  const cookie = cookieFrom(await signInTab.post('/set/user/ada'))
-  assert.ok(cookie)
+  const cookie = await loggedIn(signInTab)
   // The sign-in has loaded the session; its new item waits.
   const signInHeld = signInTab.gate.hold(isNewItem)
   const signIn = signInTab.post('/login', cookie)
