@@ -3,6 +3,7 @@
  * session as it was when one fails, and says which cookie to send.
  */
 import type { SessionChanges } from './changes.ts'
+import type { RequestTable } from './connection.ts'
 import { storedKey } from './cookie.ts'
 import { asSessionError } from './errors.ts'
 import type { RequestContext } from './request.ts'
@@ -10,6 +11,15 @@ import type { CookieChange, Plan } from './rules.ts'
 import type { Lease } from './store/lease.ts'
 import { buryItem, createItem, endSession, gone, moveSession, updateItem } from './store/store.ts'
 import { newStamp } from './store/tokens.ts'
+
+/**
+ * Buries a new item this request wrote and cannot keep. A bury the network drops within the
+ * request's budget goes on in the background until it lands: a failed request leaves no orphan.
+ */
+const bury = (r: RequestContext, table: RequestTable, key: string): Promise<void> =>
+  buryItem(table, key, r.now).catch(() => {
+    r.background(buryItem(table.raw, key, r.now).catch(() => {}))
+  })
 
 /**
  * Writes what the plan says.
@@ -37,13 +47,15 @@ export async function saveSession(
     try {
       await endSession(table, p.current.key, p.current.stored, stamp, now, keepMs, held)
     } catch (error) {
-      if (next) await buryItem(table, next, now).catch(() => {})
+      if (next) await bury(r, table, next)
       throw error
     }
     lease?.released()
   } else if (p.op === 'move') {
     const to = { key: await storedKey(p.id), item: p.to }
-    await moveSession(table, p.current, to, changes, stamp, now, keepMs, held)
+    await moveSession(table, p.current, to, changes, stamp, now, keepMs, held, (key) =>
+      bury(r, table, key),
+    )
     lease?.released()
   } else {
     try {

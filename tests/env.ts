@@ -12,6 +12,9 @@
 import { memoryDynamoDB } from '../src/testing/index.ts'
 import { sharedDynamoDBLocal } from './dynamodb-local.ts'
 
+/** The in-memory DynamoDB's factory, for tests that want one of their own (tests/model). */
+export { memoryDynamoDB }
+
 /** Which DynamoDB the suite talks to. */
 export type Backend = 'memory' | 'dynamodb-local'
 

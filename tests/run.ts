@@ -127,6 +127,14 @@ const STEPS: Step[] = [
     local: false,
   },
   {
+    // Node only (it runs the middleware on a virtual clock and an in-process network), both
+    // backends in one process, its own time budget: not part of the suite steps.
+    name: 'model',
+    what: 'random histories judged by a model of docs/guarantees.md, on memory and DynamoDB Local',
+    command: nodeTest('tests/model'),
+    parse: tap,
+  },
+  {
     name: 'kit-bun',
     what: 'examples/testing: the demo on memoryDynamoDB() with bun test',
     command: [bin('bun'), 'test', './examples/testing/bun.test.ts'],

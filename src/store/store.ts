@@ -362,7 +362,7 @@ export interface MoveTarget {
  * Moves a session to a new key (a sign-in): the new item first, then the old one ended under the
  * version read. When another request wrote meanwhile, its stored changes (and flash values) are
  * taken in, this request's replayed on them, and the new item rewritten over its own last
- * version. On any failure the new item is buried: nothing is left behind.
+ * version. On any failure the new item is given to `bury`: nothing is left behind.
  */
 export async function moveSession(
   table: SessionTable,
@@ -372,7 +372,8 @@ export async function moveSession(
   stamp: Stamp,
   now: number,
   keepMs: number,
-  lease?: string,
+  lease: string | undefined,
+  bury: (key: string) => Promise<void>,
 ): Promise<void> {
   const flash = flashEntries(changes.flash, stamp)
   let base = from.stored
@@ -393,7 +394,7 @@ export async function moveSession(
     throw contended()
   } catch (error) {
     if (v || !(error instanceof DynamoSessionError && error.code === 'TOO_LARGE')) {
-      await buryItem(table, to.key, now).catch(() => {})
+      await bury(to.key)
     }
     throw error
   }
