@@ -107,7 +107,7 @@ export interface Loaded {
 const STAMP = 17
 
 /** The most characters a user id may have. */
-const MAX_USER_ID = 256
+export const MAX_USER_ID = 256
 
 /** A new handle: 16 random characters, not derived from the id. */
 const newHandle = (): string => newId().slice(0, 16)
