@@ -95,7 +95,7 @@ export function chart(cpu: CpuResult, size: SizeResult, cpuBun?: CpuResult): str
     'KB',
     sizeBars,
     below,
-    { value: 10.5, label: 'ceiling 10.5 KB' },
+    { value: 12.5, label: 'ceiling 12.5 KB' },
   )
   const height = below + b.height + 10
   return `<svg xmlns="http://www.w3.org/2000/svg" width="760" height="${height}" viewBox="0 0 760 ${height}" font-family="system-ui, sans-serif" role="img" aria-labelledby="title">

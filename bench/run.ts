@@ -37,7 +37,7 @@ function judge(r: BenchOutcome): BenchOutcome['targets'] {
   if (r.size) {
     const added = r.size.addedGzip['ours (dynamoSession)']
     targets.push({
-      target: `bundle: ours adds ≤ 10.5 KB (${CEILING_BYTES} bytes) gzipped to a Worker`,
+      target: `bundle: ours adds ≤ 12.5 KB (${CEILING_BYTES} bytes) gzipped to a Worker`,
       measured: `${added} bytes, ${(added / 1024).toFixed(1)} KB (SDK baseline ${(r.size.addedGzip['SDK baseline'] / 1024).toFixed(1)} KB)`,
       met: added <= CEILING_BYTES,
     })

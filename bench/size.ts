@@ -32,8 +32,8 @@ export const WORKERS = {
 } as const
 type Worker = keyof typeof WORKERS
 
-/** The most the library may add to a minimal Worker, gzipped (10.5 KB). */
-export const CEILING_BYTES = 10_752
+/** The most the library may add to a minimal Worker, gzipped (12.5 KB). */
+export const CEILING_BYTES = 12_800
 
 /**
  * Names that only the table tools, the user tools (`src/users.ts`) and the CLI use: none may reach

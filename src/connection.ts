@@ -99,16 +99,16 @@ export function resolveConnection(
   }
 }
 
-/** What `within` rejects with: the work did not settle in time. */
-export class Late extends Error {}
-
-/** Rejects with `Late` after `ms`, whatever the promise does. */
+/** Rejects with a TIMEOUT error after `ms`, whatever the promise does. */
 export function within<T>(promise: T | Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined
   return Promise.race([
     promise,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Late(`${what} did not settle within ${ms} ms`)), ms)
+      timer = setTimeout(
+        () => reject(new DynamoSessionError('TIMEOUT', `${what} did not settle within ${ms} ms`)),
+        ms,
+      )
     }),
   ]).finally(() => clearTimeout(timer))
 }
@@ -130,7 +130,7 @@ export async function callCredentials<C>(
       'CREDENTIALS',
       `credentials function failed: ${(cause as Error)?.message ?? String(cause)}`,
       // A metadata service or STS out of reach is worth a retry later.
-      { cause, status: cause instanceof Late || isNetworkFailure(cause) ? 503 : undefined },
+      { cause, status: isNetworkFailure(cause) ? 503 : undefined },
     )
   }
   if (![got?.accessKeyId, got?.secretAccessKey].every((v) => v && typeof v === 'string')) {
@@ -142,9 +142,10 @@ export async function callCredentials<C>(
   return got
 }
 
-/** A fetch that could not get an answer: a TypeError (fetch's own) or a socket error code. */
+/** No answer in time, or a fetch that got none: a TypeError (fetch's own) or a socket error code. */
 const isNetworkFailure = (error: unknown): boolean =>
-  error instanceof TypeError || /^E[A-Z]+$/.test(String((error as { code?: unknown })?.code))
+  error instanceof TypeError ||
+  /^(E[A-Z]+|TIMEOUT)$/.test(String((error as { code?: unknown })?.code))
 
 /** Clients kept per configuration; more than this (rotating credentials) drops the oldest. */
 const MAX_CLIENTS = 16

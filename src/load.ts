@@ -7,13 +7,7 @@ import { isWellFormedId, readCookies, storedKey } from './cookie.ts'
 import { asSessionError, DynamoSessionError } from './errors.ts'
 import type { RequestContext } from './request.ts'
 import type { Found } from './rules.ts'
-import {
-  type ItemState,
-  parseItem,
-  type RawItem,
-  type StoredSession,
-  tokensOf,
-} from './store/item.ts'
+import { type ItemState, parseItem, type StoredSession } from './store/item.ts'
 import { Lease, releaseLease, waitForLease } from './store/lease.ts'
 import { getItem } from './store/store.ts'
 import { newStamp } from './store/tokens.ts'
@@ -50,15 +44,8 @@ async function read(
   const table = await r.table()
   if (!r.s.locking) return { item: await getItem(table, key, r.s.consistentRead) }
   const { token } = newStamp()
-  const { item, held, lease } = await waitForLease(
-    table,
-    key,
-    token,
-    r.s.locking,
-    r.keepMs,
-    r.background,
-  )
-  return { item, lease: held ? new Lease(key, lease, tokensOf((item as RawItem).w)) : undefined }
+  const { item, held } = await waitForLease(table, key, token, r.s.locking, r.background)
+  return { item, lease: held ? new Lease(key, token) : undefined }
 }
 
 /** The load phase. */
@@ -86,7 +73,7 @@ export async function loadSession(r: RequestContext, header: string | undefined)
     }
     if (found.state === 'ended') ended = Math.max(ended ?? 0, found.at)
     // Not a live session: its lease goes back at once.
-    if (lease) await releaseLease(await r.table(), key, lease.stamp, lease.w, r.keepMs)
+    if (lease) await releaseLease(await r.table(), key, lease.token)
   }
   return { found: { state: 'none', ended } }
 }

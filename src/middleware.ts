@@ -4,7 +4,6 @@
  * and answers store failures with 503, 409 or 500 instead of a false success.
  */
 import type { Context, MiddlewareHandler } from 'hono'
-import { env } from 'hono/adapter'
 import { type ClientConfig, createClient, type Send } from './client.ts'
 import {
   budgeted,
@@ -92,12 +91,16 @@ interface Instance {
   logged: Map<string, number>
 }
 
-/** The environment, read only when an option is left to it. */
+/**
+ * The environment, read only when an option is left to it: the Workers bindings (`c.env`) over
+ * the process's variables (Node, Bun, Deno).
+ */
 function readEnv(i: Instance, c: Context): EnvRecord {
   const { s } = i
   if (s.secrets && s.region && s.table && s.endpoint && s.credentials) return {}
   try {
-    return (env(c) as EnvRecord | undefined) ?? {}
+    const process = (globalThis as { process?: { env?: EnvRecord } }).process
+    return { ...process?.env, ...(typeof c.env === 'object' ? (c.env as EnvRecord) : {}) }
   } catch (cause) {
     throw new DynamoSessionError(
       'MISSING_CONFIG',
@@ -270,7 +273,7 @@ export function sessionMiddleware<
 
     /** Gives back a lease no write released. */
     const release = async () => {
-      if (lease) await lease.release(await r.table(), r.keepMs, r.background)
+      if (lease) await lease.release(await r.table(), r.background)
     }
     let threw = true
     try {

@@ -27,7 +27,7 @@ export async function saveSession(
   const table = await r.table()
   const stamp = newStamp()
   const { now, keepMs } = r
-  const held = lease?.stamp.token
+  const held = lease?.token
   if (p.op === 'create') {
     await createItem(table, await storedKey(p.id), p.item, stamp)
   } else if (p.op === 'end') {

@@ -14,7 +14,6 @@ import type {
   LockingOptions,
   StandardSchemaV1,
 } from './options.ts'
-import { MAX_USER_ID } from './session.ts'
 
 /** Options after defaults and checks. */
 export interface Settings {
@@ -58,6 +57,9 @@ export const DEFAULTS: Pick<
   locking: { leaseMs: 10000, waitMs: 5000 },
   contextKey: 'session',
 }
+
+/** The most characters a user id may have (`regenerate({ userId })`, the user tools). */
+export const MAX_USER_ID = 256
 
 /** Secrets shorter than this are too easy to guess for HMAC keys. */
 export const MIN_SECRET_LENGTH = 32

@@ -45,7 +45,16 @@ export interface DynamoDBLocalOptions {
   log?: (line: string) => void
   /** How long to wait for DynamoDB Local to answer, in ms; default 60000. */
   timeoutMs?: number
+  /** Options for the JVM before `-jar`, such as {@link QUICK_START}; default none. */
+  javaOptions?: string[]
 }
+
+/**
+ * JVM options that halve the CPU DynamoDB Local spends starting (about 3 s instead of 6.5 s):
+ * the C1 compiler only, and the serial collector. For runs that start several at once on few
+ * cores; steady-state throughput is lower, which short tests do not notice.
+ */
+export const QUICK_START: readonly string[] = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC']
 
 export interface DynamoDBLocal {
   /** `http://127.0.0.1:<port>`, without a trailing slash. */
@@ -331,7 +340,7 @@ export async function startDynamoDBLocal(
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await freePort())
     try {
-      return await launch(java, dir, port, options.timeoutMs ?? 60_000, log)
+      return await launch(java, dir, port, options, log)
     } catch (error) {
       const portTaken =
         error instanceof Error &&
@@ -364,11 +373,13 @@ async function launch(
   java: string,
   dir: string,
   port: number,
-  timeoutMs: number,
+  options: DynamoDBLocalOptions,
   log: (line: string) => void,
 ): Promise<DynamoDBLocal> {
   const started = Date.now()
+  const timeoutMs = options.timeoutMs ?? 60_000
   const args = [
+    ...(options.javaOptions ?? []),
     `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
     '-jar',
     join(dir, 'DynamoDBLocal.jar'),

@@ -1,6 +1,6 @@
 // Where the suite's DynamoDB is, chosen once per process:
 //
-// - TEST_DYNAMODB=memory: one shared memoryDynamoDB() (src/testing.ts). Every request to its
+// - TEST_DYNAMODB=memory: one shared memoryDynamoDB() (src/testing/). Every request to its
 //   endpoint goes there: the library's, the raw ddb() helper's and the tests' own fetch calls
 //   (the global fetch is wrapped for that one endpoint; other URLs pass through untouched).
 // - TEST_DYNAMODB_ENDPOINT set (npm test does): that DynamoDB Local.
@@ -9,7 +9,7 @@
 //   (tests/bun-setup.ts) or when the process exits, also when a test fails (tests/dynamodb-local.ts
 //   kills it on exit).
 
-import { memoryDynamoDB } from '../src/testing.ts'
+import { memoryDynamoDB } from '../src/testing/index.ts'
 import { sharedDynamoDBLocal } from './dynamodb-local.ts'
 
 /** Which DynamoDB the suite talks to. */

@@ -183,6 +183,15 @@ const STEPS: Step[] = [
   },
   { name: 'cli', what: 'the dynamo-session CLI', command: nodeTest('tests/cli'), parse: tap },
   {
+    name: 'regions',
+    what: 'the multi-region harness: three DynamoDB Locals of its own replicated as a global table',
+    command: nodeTest('tests/regions'),
+    parse: tap,
+    env: WITHOUT_DYNAMODB,
+    local: false,
+    java: true,
+  },
+  {
     name: 'load',
     what: '5,000 requests over HTTP (Node)',
     command: nodeTest('tests/node'),

@@ -4,7 +4,7 @@
  */
 
 import { createSessionTable } from '../../src/index.ts'
-import { memoryDynamoDB } from '../../src/testing.ts'
+import { memoryDynamoDB } from '../../src/testing/index.ts'
 import { createApp } from '../app.ts'
 
 /** The demo app on a fresh in-memory DynamoDB, and a client that keeps its cookie. */

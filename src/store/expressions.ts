@@ -58,6 +58,15 @@ export const versioned = (x: Expression, v: number): string =>
 export const leaseHeld = (x: Expression, lease: string): string =>
   `${x.path('leaseOwner')} = ${x.value({ S: lease })}`
 
+/**
+ * The parts of an update that give the lease back: the lease removed, and the lease floor raised
+ * to now, so no take sent before it can hold the lease (`lease.ts`).
+ */
+export const releasing = (x: Expression): { set: string; remove: string } => ({
+  set: `${x.path('lf')} = ${x.value(N(Date.now()))}`,
+  remove: `${x.path('lease')}, ${x.path('leaseOwner')}`,
+})
+
 /** All of the conditions given, joined with AND. */
 export const all = (...conditions: (string | false | undefined)[]): string =>
   conditions.filter(Boolean).join(' AND ')

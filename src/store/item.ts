@@ -86,7 +86,7 @@ export const keyOf = (id: string): Item => ({ id: { S: id } })
 export const N = (n: number): AttributeValue => ({ N: String(n) })
 
 /** The tokens of an item's `w` attribute, by their time. */
-export const tokensOf = (w: RawItem[string]): Record<string, number> =>
+const tokensOf = (w: RawItem[string]): Record<string, number> =>
   fromAttributeMap(w?.M ?? {}) as Record<string, number>
 
 /**

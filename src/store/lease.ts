@@ -1,136 +1,88 @@
 /**
  * @module The `locking` lease on a session item: taken by the load (a conditional UpdateItem
  * that returns the item), waited for with jittered backoff within the request's budget, given
- * back by the save's own write or on its own. A take carries a stamp like every write
- * (`tokens.ts`), so a take that lands after its request gave up can be refused for good.
+ * back by the save's own write or on its own. Every release raises the item's lease floor `lf`
+ * to its time, and a take is accepted only if it was sent after the floor: a take that lands
+ * after its request gave up, or after its own release, never holds the lease.
  */
-import { type RequestTable, type SessionTable, within } from '../connection.ts'
+import type { RequestTable, SessionTable } from '../connection.ts'
+import { within } from '../connection.ts'
 import { DynamoSessionError } from '../errors.ts'
-import { Expression, live } from './expressions.ts'
-import { type Item, keyOf, N, parseItem, type StoredSession } from './item.ts'
-import { updateItem, write } from './store.ts'
-import { newStamp, type Stamp, tokensAfter } from './tokens.ts'
+import { Expression, live, releasing } from './expressions.ts'
+import { type Item, keyOf, N } from './item.ts'
+import { write } from './store.ts'
 
 /**
- * What a take found: the item with the lease now ours, 'held' by another request, an item
- * written by 0.1 (which has no token map to take it with), or an item that is not live.
- */
-type Taken =
-  | { item: Item; held: true }
-  | { item: Item | undefined; held: false }
-  | 'held'
-  | { legacy: StoredSession }
-
-/**
- * Takes the lease on a live item and returns the item, in one conditional UpdateItem. Returns
- * 'held' when another request holds a live lease, and the item as it is (expired, ended, none)
- * when it is not a live session.
+ * Takes the lease on a live item and returns it, in one conditional UpdateItem: 'held' when
+ * another request holds a live lease, else the item as it is (expired, ended, none) when it is
+ * not a live session.
  */
 async function takeLease(
   table: SessionTable,
   key: string,
-  lease: Stamp,
+  token: string,
   leaseMs: number,
-): Promise<Taken> {
+): Promise<{ item: Item | undefined; held: boolean } | 'held'> {
   const now = Date.now()
   const x = new Expression()
-  const held = x.path('lease')
-  const own = x.path('w', lease.token)
+  const lease = x.path('lease')
+  const owner = x.path('leaseOwner')
+  const floor = x.path('lf')
+  const ours = x.value({ S: token })
+  const sent = x.value(N(now))
   const r = await write(
     table,
     'UpdateItem',
     {
       Key: keyOf(key),
-      UpdateExpression: `SET ${held} = ${x.value(N(now + leaseMs))}, ${x.path('leaseOwner')} = ${x.value({ S: lease.token })}, ${own} = ${x.value(N(lease.at))}`,
-      ConditionExpression: `${live(x, Math.floor(now / 1000))} AND attribute_not_exists(${own}) AND ${x.path('wf')} <= ${x.value(N(lease.at))} AND (attribute_not_exists(${held}) OR ${held} < ${x.value(N(now))})`,
+      UpdateExpression: `SET ${lease} = ${x.value(N(now + leaseMs))}, ${owner} = ${ours}`,
+      // Our own token: an earlier attempt took the lease and its reply was lost.
+      ConditionExpression: `${live(x, Math.floor(now / 1000))} AND (attribute_not_exists(${lease}) OR ${lease} < ${sent} OR ${owner} = ${ours}) AND (attribute_not_exists(${floor}) OR ${floor} < ${sent})`,
       ReturnValues: 'ALL_NEW',
     },
     x,
   )
-  if (!('current' in r)) return { item: r.answer.Attributes as Item, held: true }
+  if (!('current' in r)) return { item: r.answer.Attributes, held: true }
   const { current } = r
-  const isLive = current.data && !current.end && Number(current.expires?.N) > now / 1000
-  if (!isLive)
-    return { item: current.data || current.end ? (current as Item) : undefined, held: false }
-  if (!current.v) {
-    const found = parseItem(current, Math.floor(now / 1000))
-    if (found.state === 'live') return { legacy: found.session }
-  }
-  // Our own take, applied by an attempt whose reply was lost.
-  if (current.leaseOwner?.S === lease.token && Number(current.lease?.N) > now) {
-    return { item: current as Item, held: true }
-  }
-  return 'held'
+  // Refused on a live item: another request holds the lease (or released it after we sent).
+  if (current.data && !current.end && Number(current.expires?.N) > now / 1000) return 'held'
+  return { item: current.data || current.end ? (current as Item) : undefined, held: false }
 }
 
 /**
- * Gives the lease back without changing the session, pruning old tokens when `w` (the tokens
- * the take returned) is known; a lease already lost is no error.
+ * Gives the lease back and raises the floor past every take sent before now. `own`: only if
+ * this request holds it; otherwise (a take whose outcome is unknown) whenever no other request
+ * holds a live lease, which will raise the floor itself when it gives its lease back.
  */
 export async function releaseLease(
   table: SessionTable,
   key: string,
-  lease: Stamp,
-  w: Record<string, number> | undefined,
-  keepMs: number,
+  token: string,
+  own = true,
 ): Promise<void> {
   const x = new Expression()
-  const { pruned, floor } = tokensAfter(w ?? {}, lease, keepMs)
-  const removes = [x.path('lease'), x.path('leaseOwner'), ...pruned.map((t) => x.path('w', t))]
-  // The floor rises past the pruned tokens, and never goes down.
-  const raise = floor === undefined ? '' : `${x.path('wf')} = ${x.value(N(floor))}`
+  const { set, remove } = releasing(x)
+  const owner = x.path('leaseOwner')
+  const ours = `${owner} = ${x.value({ S: token })}`
+  const lease = x.path('lease')
   await write(
     table,
     'UpdateItem',
     {
       Key: keyOf(key),
-      UpdateExpression: `REMOVE ${removes.join(', ')}${raise && ` SET ${raise}`}`,
-      ConditionExpression: `${x.path('leaseOwner')} = ${x.value({ S: lease.token })}${raise && ` AND ${raise.replace(' = ', ' <= ')}`}`,
+      UpdateExpression: `SET ${set} REMOVE ${remove}`,
+      ConditionExpression: own
+        ? ours
+        : `attribute_not_exists(${owner}) OR ${ours} OR ${lease} < ${x.value(N(Date.now()))}`,
     },
     x,
-  )
-}
-
-/**
- * After a take whose outcome is unknown (it failed on a timeout or a lost reply, and may still
- * land): gives the lease back if it landed, else marks its token used, so it never lands later.
- */
-export async function refuseLateTake(
-  table: SessionTable,
-  key: string,
-  lease: Stamp,
-): Promise<void> {
-  const x = new Expression()
-  const own = x.path('w', lease.token)
-  const mark = `SET ${own} = ${x.value(N(lease.at))}`
-  const ours = await write(
-    table,
-    'UpdateItem',
-    {
-      Key: keyOf(key),
-      UpdateExpression: `${mark} REMOVE ${x.path('lease')}, ${x.path('leaseOwner')}`,
-      ConditionExpression: `${x.path('leaseOwner')} = ${x.value({ S: lease.token })}`,
-    },
-    x,
-  )
-  if (!('current' in ours)) return
-  const y = new Expression()
-  await write(
-    table,
-    'UpdateItem',
-    {
-      Key: keyOf(key),
-      UpdateExpression: `SET ${y.path('w', lease.token)} = ${y.value(N(lease.at))}`,
-      ConditionExpression: `attribute_exists(${y.path('data')}) AND attribute_not_exists(${y.path('w', lease.token)})`,
-    },
-    y,
   )
 }
 
 /**
  * Takes the lease, waiting while another request holds it, up to `waitMs` and within the
- * request's budget.
- * @returns the item, whether this request now holds the lease on it, and the stamp it took it with
+ * request's budget. A take that failed may still land: it is refused for good in the background.
+ * @returns the item, and whether this request now holds the lease on it
  * @throws LOCK_TIMEOUT when the lease stayed held past `waitMs` or the budget
  */
 export async function waitForLease(
@@ -138,59 +90,40 @@ export async function waitForLease(
   key: string,
   token: string,
   { leaseMs, waitMs }: { leaseMs: number; waitMs: number },
-  keepMs: number,
   background: (work: Promise<unknown>) => void,
-): Promise<{ item: Item | undefined; held: boolean; lease: Stamp }> {
+): Promise<{ item: Item | undefined; held: boolean }> {
   const deadline = Date.now() + Math.min(waitMs, table.left())
   for (let attempt = 1; ; attempt++) {
-    // Each try is stamped anew: the ones before it were refused, so none of them can land.
-    const lease = { token, at: Date.now() }
-    let got: Taken
+    let got: Awaited<ReturnType<typeof takeLease>>
     try {
-      got = await takeLease(table, key, lease, leaseMs)
+      got = await takeLease(table, key, token, leaseMs)
     } catch (error) {
-      // An attempt may have taken the lease, or may still: give it back, and refuse it for good.
-      background(refuseLateTake(table.raw, key, lease).catch(() => {}))
+      background(releaseLease(table.raw, key, token, false).catch(() => {}))
       throw error
     }
-    if (got === 'held') {
-      // Equal jitter: never a tight loop, and waiters spread out.
-      const step = Math.min(200, 10 * 2 ** attempt)
-      const delay = step / 2 + (Math.random() * step) / 2
-      if (Date.now() + delay > deadline) {
-        throw new DynamoSessionError(
-          'LOCK_TIMEOUT',
-          `lease held past locking.waitMs (${waitMs} ms) or the request's retry.budgetMs`,
-        )
-      }
-      await table.sleep(delay)
-    } else if ('legacy' in got) {
-      // Upgraded by a write of nothing, then taken like any other.
-      const now = Math.floor(Date.now() / 1000)
-      const empty = { set: {}, remove: [], increment: {}, flash: {} }
-      await updateItem(table, key, {
-        changes: empty,
-        stored: got.legacy,
-        now,
-        stamp: newStamp(),
-        keepMs,
-      })
-    } else return { ...got, lease }
+    if (got !== 'held') return got
+    // Equal jitter: never a tight loop, and waiters spread out.
+    const step = Math.min(200, 10 * 2 ** attempt)
+    const delay = step / 2 + (Math.random() * step) / 2
+    if (Date.now() + delay > deadline) {
+      throw new DynamoSessionError(
+        'LOCK_TIMEOUT',
+        `lease held past locking.waitMs (${waitMs} ms) or the request's retry.budgetMs`,
+      )
+    }
+    await table.sleep(delay)
   }
 }
 
 /** A lease this request holds: given back once, by the save's own write or by `release()`. */
 export class Lease {
   readonly key: string
-  readonly stamp: Stamp
-  /** The tokens of the item as the take returned it, for the release to prune. */
-  readonly w: Record<string, number> | undefined
+  readonly token: string
   #held = true
 
-  constructor(key: string, stamp: Stamp, w: Record<string, number> | undefined) {
+  constructor(key: string, token: string) {
     this.key = key
-    this.stamp = stamp
-    this.w = w
+    this.token = token
   }
 
   /** A write that ended or released the lease on its own (the save's write, a tombstone). */
@@ -199,14 +132,10 @@ export class Lease {
   }
 
   /** Gives the lease back unless a write did: within the budget left, else in the background. */
-  async release(
-    table: RequestTable,
-    keepMs: number,
-    background: (work: Promise<unknown>) => void,
-  ): Promise<void> {
+  async release(table: RequestTable, background: (work: Promise<unknown>) => void): Promise<void> {
     if (!this.#held) return
     this.#held = false
-    const done = releaseLease(table.raw, this.key, this.stamp, this.w, keepMs).catch(() => {})
+    const done = releaseLease(table.raw, this.key, this.token).catch(() => {})
     if (table.left() > 0) await within(done, table.left(), 'release').catch(() => background(done))
     else background(done)
   }

@@ -9,7 +9,7 @@ import type { SessionTable } from '../connection.ts'
 import { DynamoSessionError } from '../errors.ts'
 import type { JsonValue } from '../marshall.ts'
 import { toAttribute } from '../marshall.ts'
-import { all, Expression, leaseHeld, live, versioned } from './expressions.ts'
+import { all, Expression, leaseHeld, live, releasing, versioned } from './expressions.ts'
 import {
   type Item,
   isLegacy,
@@ -310,7 +310,7 @@ function wholeItem(
   flash: Record<string, JsonValue>,
 ): Item {
   const { w, floor } = tokensAfter(stored.w ?? {}, stamp, u.keepMs)
-  return sessionItem(key, {
+  const item = sessionItem(key, {
     ...stored,
     data: applyChanges(stored.data, u.changes),
     flash: keptFlash(stored, u.stored, flash),
@@ -319,6 +319,9 @@ function wholeItem(
     w,
     wf: Math.max(stored.wf, floor ?? 0),
   })
+  // Written whole, the lease is released by its absence; the floor keeps late takes out.
+  if (u.lease) item.lf = N(Date.now())
+  return item
 }
 
 /**
@@ -345,7 +348,11 @@ function perKeyUpdate(
   for (const k of Object.keys(u.stored.flash)) removes.push(x.path('flash', k))
   if (u.expires !== undefined) sets.push(`${x.path('expires')} = ${x.value(N(u.expires))}`)
   // The save releases the lease in the same write.
-  if (u.lease) removes.push(x.path('lease'), x.path('leaseOwner'))
+  if (u.lease) {
+    const release = releasing(x)
+    sets.push(release.set)
+    removes.push(release.remove)
+  }
   sets.push(...stamped.sets)
   removes.push(...stamped.removes)
   const update = `SET ${sets.join(', ')} ${removes.length ? `REMOVE ${removes.join(', ')} ` : ''}ADD ${x.path('v')} ${x.value(N(1))}`

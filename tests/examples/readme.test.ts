@@ -86,7 +86,7 @@ describe('README.md', () => {
           baseUrl: '.',
           paths: {
             '@dynamo-session/hono': [`${src}/index.ts`],
-            '@dynamo-session/hono/testing': [`${src}/testing.ts`],
+            '@dynamo-session/hono/testing': [`${src}/testing/index.ts`],
           },
         },
         files,

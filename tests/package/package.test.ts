@@ -182,7 +182,7 @@ describe('the manifests', () => {
     const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'))
     const deno = JSON.parse(await readFile(join(ROOT, 'deno.json'), 'utf8'))
     assert.deepEqual(manifestDrift(pkg, deno), [])
-    assert.deepEqual(deno.exports, { '.': './src/index.ts', './testing': './src/testing.ts' })
+    assert.deepEqual(deno.exports, { '.': './src/index.ts', './testing': './src/testing/index.ts' })
   })
 
   test("CHANGELOG.md's newest release is package.json's version, with a link, under an [Unreleased] heading", async () => {
@@ -234,7 +234,8 @@ describe('the npm package', () => {
     const paths = files.map((f) => f.path).sort()
     const extra = paths.filter(
       (p) =>
-        !/^dist\/([a-z]+\/)?[a-z-]+\.(js|d\.ts)$/.test(p) &&
+        // src/ laid out by rule (store/, cli/) and the testing kit by stage (testing/expressions/).
+        !/^dist\/([a-z]+\/){0,2}[a-z0-9-]+\.(js|d\.ts)$/.test(p) &&
         !/^docs\/[a-z-]+\.md$/.test(p) &&
         !['README.md', 'CHANGELOG.md', 'LICENSE', 'package.json'].includes(p),
     )
@@ -248,8 +249,8 @@ describe('the npm package', () => {
       'package.json',
       'dist/index.js',
       'dist/index.d.ts',
-      'dist/testing.js',
-      'dist/testing.d.ts',
+      'dist/testing/index.js',
+      'dist/testing/index.d.ts',
       'dist/cli.js',
       ...docs.map((f) => `docs/${f}`),
     ]) {
@@ -380,7 +381,7 @@ describe('the npm package', () => {
 
 describe('the JSR package', () => {
   test('deno check accepts the entry points', async () => {
-    await ok(join(BIN, 'deno'), ['check', 'src/index.ts', 'src/testing.ts'])
+    await ok(join(BIN, 'deno'), ['check', 'src/index.ts', 'src/testing/index.ts'])
   })
 
   test('deno publish --dry-run passes: no slow types, no global augmentation, src/ without the CLI, and the docs README links to', async () => {
@@ -398,7 +399,7 @@ describe('the JSR package', () => {
     const docs = (await readdir(join(ROOT, 'docs'))).filter((f) => f.endsWith('.md'))
     for (const shipped of ['README.md', 'CHANGELOG.md', 'LICENSE', ...docs.map((f) => `docs/${f}`)])
       assert.ok(listed.includes(shipped), `${shipped} is published to JSR`)
-    assert.ok(listed.includes('src/testing.ts'))
+    assert.ok(listed.includes('src/testing/index.ts'))
     assert.ok(!listed.includes('src/cli.ts'), 'the CLI is for npm only')
     assert.ok(!listed.some((p) => p.startsWith('src/cli/')), 'the CLI is for npm only')
     assert.ok(listed.every((p) => !p.startsWith('tests/') && !p.startsWith('examples/')))

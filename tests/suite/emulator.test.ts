@@ -1,13 +1,14 @@
-// The in-memory DynamoDB answers as DynamoDB Local does. Each case of tests/emulator-cases.ts
-// runs against the suite's backend and must give the expected status, error type and message;
-// on DynamoDB Local the same requests also go to a fresh memoryDynamoDB(), whose answers must
+// The in-memory DynamoDB answers as DynamoDB Local does. Each case of
+// tests/fixtures/emulator-cases.ts runs against the suite's backend and must give the expected
+// status, error type and message; on DynamoDB Local the same requests also go to a fresh
+// memoryDynamoDB(), whose answers must
 // equal DynamoDB Local's exactly (bodies included). With TEST_DYNAMODB=memory the expectations
 // alone are checked, so both backends are held to the same answers.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { memoryDynamoDB } from '../../src/testing.ts'
-import { CASES } from '../emulator-cases.ts'
+import { memoryDynamoDB } from '../../src/testing/index.ts'
 import { backend, testEndpoint } from '../env.ts'
+import { CASES } from '../fixtures/emulator-cases.ts'
 
 type Json = Record<string, unknown>
 type Call = (op: string, body: Json) => Promise<{ status: number; body: Json }>
@@ -35,24 +36,32 @@ const tableName = () =>
   `emu-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}-${counter++}`
 
 /** Runs a case's steps on a new table; returns the last answer with the table name as `T`. */
-async function run(call: Call, steps: [string, Json][]) {
+async function run(call: Call, steps: [string, Json][], definition: Json = {}) {
   const table = tableName()
   const created = await call('CreateTable', {
     TableName: table,
     AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
     KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
     BillingMode: 'PAY_PER_REQUEST',
+    ...definition,
   })
   assert.equal(created.status, 200, JSON.stringify(created.body))
   let last = { status: 0, body: {} as Json }
   for (const [op, input] of steps) {
     const text = JSON.stringify(input)
       .replaceAll('"TableName":"T"', `"TableName":"${table}"`)
+      .replaceAll('"TableName":"T2"', `"TableName":"${table}-2"`)
       .replaceAll('"RequestItems":{"T":', `"RequestItems":{"${table}":`)
     last = await call(op, JSON.parse(text))
   }
-  const body = JSON.parse(JSON.stringify(last.body).replaceAll(table, 'T'))
+  // Creation times differ between the two backends by the time between the two runs.
+  const body = JSON.parse(
+    JSON.stringify(last.body)
+      .replaceAll(table, 'T')
+      .replace(/"(CreationDateTime|LastUpdateToPayPerRequestDateTime)":[\d.]+/g, '"$1":0'),
+  )
   await call('DeleteTable', { TableName: table })
+  await call('DeleteTable', { TableName: `${table}-2` })
   return { status: last.status, body }
 }
 
@@ -61,7 +70,7 @@ const real = caller(testEndpoint(), (i, n) => fetch(i, n))
 describe('the in-memory DynamoDB answers as DynamoDB Local does', () => {
   for (const c of CASES) {
     test(c.name, async () => {
-      const got = await run(real, c.steps)
+      const got = await run(real, c.steps, c.table)
       assert.equal(got.status, c.status, JSON.stringify(got.body).slice(0, 500))
       if (c.type) assert.match(String(got.body.__type), new RegExp(`#${c.type}$`))
       if (typeof c.message === 'string') assert.equal(got.body.Message, c.message)
@@ -69,7 +78,7 @@ describe('the in-memory DynamoDB answers as DynamoDB Local does', () => {
       if (c.body) for (const [k, v] of Object.entries(c.body)) assert.deepEqual(got.body[k], v)
       if (backend === 'dynamodb-local') {
         const memory = memoryDynamoDB()
-        const mine = await run(caller('http://memory.test', memory.fetch), c.steps)
+        const mine = await run(caller('http://memory.test', memory.fetch), c.steps, c.table)
         assert.deepEqual(mine, got, 'memoryDynamoDB() answers exactly as DynamoDB Local')
       }
     })
