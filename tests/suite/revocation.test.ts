@@ -5,9 +5,10 @@
 // the index's lag by answering Queries from the entries as they were a moment earlier.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { revokeSessions } from '../../src/index.ts'
-import { freshTable, scanAll } from '../helpers.ts'
-import { isEnd, isNewItem, keyOf } from '../lifecycle.ts'
+import { createSessionTable, listSessions, revokeSessions } from '../../src/index.ts'
+import { memoryDynamoDB } from '../../src/testing/index.ts'
+import { credentials, freshTable, scanAll } from '../helpers.ts'
+import { gatedFetch, isEnd, isNewItem, keyOf, sleep } from '../lifecycle.ts'
 import {
   Browser,
   gatedLagging,
@@ -186,5 +187,106 @@ describe('requests in flight during a revocation', () => {
     assert.equal((await change).status, 409, 'no 2xx change after the revocation')
     a.pauseWith(undefined)
     assert.equal(await browser.user(), null)
+  })
+})
+
+describe('on memoryDynamoDB({ indexLagMs }), whose index lags as DynamoDB’s does', () => {
+  const LAG = 300
+
+  /** A table of its own in a lagging in-memory DynamoDB, and an app on it. */
+  async function lagging() {
+    const db = memoryDynamoDB({ indexLagMs: LAG })
+    const conn = {
+      table: 'sessions',
+      region: 'us-east-1',
+      endpoint: 'http://lagging.dynamodb.test',
+      credentials,
+    }
+    await createSessionTable({ ...conn, fetch: db.fetch })
+    const a = userApp(conn, { fetch: db.fetch })
+    const t = {
+      list: () => listSessions({ ...conn, fetch: db.fetch, userId: 'ada' }),
+      revokeAll: (indexLagMs: number) =>
+        revokeSessions({ ...conn, fetch: db.fetch, userId: 'ada', indexLagMs }),
+    }
+    return { db, a, t }
+  }
+
+  test('a session signed in a moment before revokeSessions(), not listed yet, is revoked too', async () => {
+    const { a, t } = await lagging()
+    const early = new Browser(a, 'early')
+    await early.login('ada')
+    await sleep(LAG + 50)
+    const late = new Browser(a, 'late')
+    await late.login('ada')
+    assert.deepEqual(
+      (await t.list()).map((s) => s.device),
+      ['early'],
+      'the index does not show the late sign-in yet',
+    )
+    assert.deepEqual(await t.revokeAll(LAG), { revoked: 2 })
+    assert.equal(await early.user(), null)
+    assert.equal(await late.user(), null)
+  })
+
+  test('indexLagMs is the lag the revocation allows for: shorter than the index’s, a session bound a moment before is missed', async () => {
+    const { a, t } = await lagging()
+    const late = new Browser(a, 'late')
+    await late.login('ada')
+    assert.deepEqual(await t.revokeAll(0), { revoked: 0 })
+    assert.equal(await late.user(), 'ada', 'not guaranteed: docs/guarantees.md says so')
+  })
+
+  test('a browser that signs in again while it is revoked is followed to its new session', async () => {
+    const { db, a, t } = await lagging()
+    const browser = new Browser(a, 'the browser')
+    await browser.login('ada')
+    await sleep(LAG + 50)
+    const key = await keyOf(browser.jar.header() as string)
+    const gate = gatedFetch(db.fetch)
+    const read = gate.hold(isReadOf(key))
+    const revoking = revokeSessions({
+      table: 'sessions',
+      region: 'us-east-1',
+      endpoint: 'http://lagging.dynamodb.test',
+      credentials,
+      fetch: gate.fetch,
+      userId: 'ada',
+      indexLagMs: LAG,
+    })
+    await read.reached
+    await browser.login('ada')
+    read.release()
+    assert.deepEqual(await revoking, { revoked: 1 })
+    assert.equal(await browser.user(), null)
+    await sleep(LAG + 50)
+    assert.deepEqual(await t.list(), [])
+  })
+
+  test('the user index added to an existing table lists the sessions bound before it', async () => {
+    const db = memoryDynamoDB({ indexLagMs: LAG })
+    const conn = { table: 'old', region: 'us-east-1', endpoint: 'http://old.test', credentials }
+    await db.fetch(conn.endpoint, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'DynamoDB_20120810.CreateTable' },
+      body: JSON.stringify({
+        TableName: 'old',
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    })
+    const a = userApp(conn, { fetch: db.fetch })
+    await new Browser(a, 'bound before').login('ada')
+    await new Browser(a, 'anonymous').send('/set/k/v', 'POST')
+    const result = await createSessionTable({ ...conn, fetch: db.fetch })
+    assert.deepEqual(result, { created: false, table: 'old', indexAdded: true })
+    assert.equal(db.tables.get('old')?.indexes[0].status, 'ACTIVE', 'it waited for the build')
+    const listed = await listSessions({ ...conn, fetch: db.fetch, userId: 'ada' })
+    assert.deepEqual(
+      listed.map((s) => s.device),
+      ['bound before'],
+    )
+    assert.equal(db.tables.get('old')?.indexes[0].items.length, 1, 'the anonymous one is not in it')
   })
 })
