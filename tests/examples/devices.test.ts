@@ -23,7 +23,7 @@ async function setup() {
   const app = createApp({ ...conn, secret: SECRET })
   /** A browser: its own cookie jar and User-Agent. */
   const browser = (userAgent: string) =>
-    new DemoClient(ORIGIN, (url, init) => {
+    new DemoClient(ORIGIN, async (url, init) => {
       const headers = new Headers(init.headers)
       headers.set('user-agent', userAgent)
       return app.request(url, { ...init, headers })
