@@ -246,7 +246,8 @@ export function indexBuiltAfter(polls = 1, inner: typeof fetch = (i, n) => fetch
 /**
  * Deletes a table once its test is done with it, for tables given an index by UpdateTable:
  * DynamoDB Local refuses more than 5 tables with indexes being built at once, and builds them
- * slowly in a busy run (`indexBuiltAfter`), so a test must not leave one behind.
+ * slowly in a busy run (`indexBuiltAfter`), so a test must not leave one behind. Called from a
+ * `finally`: Bun's `node:test` never runs `t.after()`.
  */
 export async function dropTable(table: string): Promise<void> {
   await ddb('DeleteTable', { TableName: table }).catch(() => {})

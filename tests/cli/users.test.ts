@@ -118,38 +118,41 @@ describe('dynamo-session sessions', { concurrency: 4 }, () => {
     assert.equal(stdout, `No live sessions of user "nobody" in table "${table}".\n`)
   })
 
-  test('a table without the user index: exit 4, with the command that adds it', async (t) => {
+  test('a table without the user index: exit 4, with the command that adds it', async () => {
     const table = `cli-noindex-${Date.now().toString(36)}`
-    t.after(() => dropTable(table))
-    await ddb('CreateTable', {
-      TableName: table,
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    })
-    const { code, stdout, stderr } = await cli(['sessions', '--user', 'ada', '--table', table])
-    assert.equal(code, 4)
-    assert.equal(stdout, '')
-    assert.ok(stderr.startsWith(`dynamo-session: table "${table}" has no index "user"`), stderr)
-    assert.ok(stderr.includes(`npx @dynamo-session/hono create-table --table ${table}`), stderr)
-    // DynamoDB Local builds the index in its own time (tests/users.ts): through a proxy that
-    // reports it built, create-table adds it and says so.
-    const proxy = await builtAtOnceProxy()
     try {
-      const added = await cli(['create-table', '--table', table, '--endpoint', proxy.url])
-      assert.equal(added.code, 0, added.stderr)
-      assert.equal(
-        added.stdout,
-        `Table "${table}" already exists; TTL on "expires" is enabled; added the user index.\n`,
+      await ddb('CreateTable', {
+        TableName: table,
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      })
+      const { code, stdout, stderr } = await cli(['sessions', '--user', 'ada', '--table', table])
+      assert.equal(code, 4)
+      assert.equal(stdout, '')
+      assert.ok(stderr.startsWith(`dynamo-session: table "${table}" has no index "user"`), stderr)
+      assert.ok(stderr.includes(`npx @dynamo-session/hono create-table --table ${table}`), stderr)
+      // DynamoDB Local builds the index in its own time (tests/users.ts): through a proxy that
+      // reports it built, create-table adds it and says so.
+      const proxy = await builtAtOnceProxy()
+      try {
+        const added = await cli(['create-table', '--table', table, '--endpoint', proxy.url])
+        assert.equal(added.code, 0, added.stderr)
+        assert.equal(
+          added.stdout,
+          `Table "${table}" already exists; TTL on "expires" is enabled; added the user index.\n`,
+        )
+      } finally {
+        proxy.close()
+      }
+      const { Table } = await ddb('DescribeTable', { TableName: table })
+      assert.deepEqual(
+        Table.GlobalSecondaryIndexes.map((i: { IndexName: string }) => i.IndexName),
+        ['user'],
       )
     } finally {
-      proxy.close()
+      await dropTable(table)
     }
-    const { Table } = await ddb('DescribeTable', { TableName: table })
-    assert.deepEqual(
-      Table.GlobalSecondaryIndexes.map((i: { IndexName: string }) => i.IndexName),
-      ['user'],
-    )
   })
 })
 

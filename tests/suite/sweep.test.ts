@@ -232,18 +232,21 @@ describe('createSessionTable', () => {
     assert.equal(ttl.TimeToLiveDescription.AttributeName, 'ttl')
   })
 
-  test('an existing table keyed by id without TTL gets TTL on expires', async (t) => {
+  test('an existing table keyed by id without TTL gets TTL on expires', async () => {
     const conn = await foreignTable([['id', 'S', 'HASH']])
-    t.after(() => dropTable(conn.table))
-    // The user index it also gets is built in DynamoDB Local's own time (tests/users.ts).
-    assert.deepEqual(await createSessionTable({ ...conn, fetch: indexBuiltAfter(0).fetch }), {
-      created: false,
-      table: conn.table,
-      indexAdded: true,
-    })
-    const ttl = await ddb('DescribeTimeToLive', { TableName: conn.table })
-    assert.equal(ttl.TimeToLiveDescription.TimeToLiveStatus, 'ENABLED')
-    assert.equal(ttl.TimeToLiveDescription.AttributeName, 'expires')
+    try {
+      // The user index it also gets is built in DynamoDB Local's own time (tests/users.ts).
+      assert.deepEqual(await createSessionTable({ ...conn, fetch: indexBuiltAfter(0).fetch }), {
+        created: false,
+        table: conn.table,
+        indexAdded: true,
+      })
+      const ttl = await ddb('DescribeTimeToLive', { TableName: conn.table })
+      assert.equal(ttl.TimeToLiveDescription.TimeToLiveStatus, 'ENABLED')
+      assert.equal(ttl.TimeToLiveDescription.AttributeName, 'expires')
+    } finally {
+      await dropTable(conn.table)
+    }
   })
 })
 

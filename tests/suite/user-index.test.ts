@@ -53,79 +53,88 @@ describe('the user index', () => {
     assert.deepEqual(index.Projection.NonKeyAttributes, ['h', 'device', 'expires'])
   })
 
-  test('an existing table without it gets it by UpdateTable, and the call waits until it is ACTIVE', async (t) => {
+  test('an existing table without it gets it by UpdateTable, and the call waits until it is ACTIVE', async () => {
     const conn = await handMade()
-    t.after(() => dropTable(conn.table))
-    await ddb('PutItem', { TableName: conn.table, Item: { id: { S: 'kept' }, data: { M: {} } } })
-    const build = indexBuiltAfter(2)
-    const counter = countingFetch(build.fetch)
-    const result = await createSessionTable({ ...conn, fetch: counter.fetch })
-    assert.deepEqual(result, { created: false, table: conn.table, indexAdded: true })
-    const update = counter.calls.find((c) => c.op === 'UpdateTable')?.body
-    assert.deepEqual(update.AttributeDefinitions, [
-      { AttributeName: 'uid', AttributeType: 'S' },
-      { AttributeName: 'created', AttributeType: 'N' },
-    ])
-    assert.deepEqual(update.GlobalSecondaryIndexUpdates, [{ Create: expectedIndex }])
-    const after = counter.ops().slice(counter.ops().indexOf('UpdateTable') + 1)
-    assert.deepEqual(
-      after,
-      ['DescribeTable', 'DescribeTable', 'DescribeTable'],
-      'polled until built',
-    )
-    assert.equal(build.creating, 2)
-    // DynamoDB took it (building or built, as it goes), with the key and projection sent.
-    const index = await userIndexOf(conn.table)
-    assert.deepEqual(index.KeySchema, expectedIndex.KeySchema)
-    assert.deepEqual(index.Projection, expectedIndex.Projection)
-    assert.equal((await ddb('Scan', { TableName: conn.table })).Count, 1, 'the items are kept')
-    // Run again: the index is there, nothing is changed.
-    counter.reset()
-    const again = countingFetch(indexBuiltAfter(0).fetch)
-    assert.deepEqual(await createSessionTable({ ...conn, fetch: again.fetch }), {
-      created: false,
-      table: conn.table,
-      indexAdded: false,
-    })
-    assert.deepEqual(again.ops(), ['CreateTable', 'DescribeTable', 'DescribeTimeToLive'])
+    try {
+      await ddb('PutItem', { TableName: conn.table, Item: { id: { S: 'kept' }, data: { M: {} } } })
+      const build = indexBuiltAfter(2)
+      const counter = countingFetch(build.fetch)
+      const result = await createSessionTable({ ...conn, fetch: counter.fetch })
+      assert.deepEqual(result, { created: false, table: conn.table, indexAdded: true })
+      const update = counter.calls.find((c) => c.op === 'UpdateTable')?.body
+      assert.deepEqual(update.AttributeDefinitions, [
+        { AttributeName: 'uid', AttributeType: 'S' },
+        { AttributeName: 'created', AttributeType: 'N' },
+      ])
+      assert.deepEqual(update.GlobalSecondaryIndexUpdates, [{ Create: expectedIndex }])
+      const after = counter.ops().slice(counter.ops().indexOf('UpdateTable') + 1)
+      assert.deepEqual(
+        after,
+        ['DescribeTable', 'DescribeTable', 'DescribeTable'],
+        'polled until built',
+      )
+      assert.equal(build.creating, 2)
+      // DynamoDB took it (building or built, as it goes), with the key and projection sent.
+      const index = await userIndexOf(conn.table)
+      assert.deepEqual(index.KeySchema, expectedIndex.KeySchema)
+      assert.deepEqual(index.Projection, expectedIndex.Projection)
+      assert.equal((await ddb('Scan', { TableName: conn.table })).Count, 1, 'the items are kept')
+      // Run again: the index is there, nothing is changed.
+      counter.reset()
+      const again = countingFetch(indexBuiltAfter(0).fetch)
+      assert.deepEqual(await createSessionTable({ ...conn, fetch: again.fetch }), {
+        created: false,
+        table: conn.table,
+        indexAdded: false,
+      })
+      assert.deepEqual(again.ops(), ['CreateTable', 'DescribeTable', 'DescribeTimeToLive'])
+    } finally {
+      await dropTable(conn.table)
+    }
   })
 
-  test('a provisioned table gets it with the same capacity as the table', async (t) => {
+  test('a provisioned table gets it with the same capacity as the table', async () => {
     const conn = await handMade(
       { ProvisionedThroughput: { ReadCapacityUnits: 7, WriteCapacityUnits: 3 } },
       false,
     )
-    t.after(() => dropTable(conn.table))
-    const counter = countingFetch(indexBuiltAfter(0).fetch)
-    await createSessionTable({ ...conn, fetch: counter.fetch })
-    const update = counter.calls.find((c) => c.op === 'UpdateTable')?.body
-    assert.deepEqual(update.GlobalSecondaryIndexUpdates[0].Create.ProvisionedThroughput, {
-      ReadCapacityUnits: 7,
-      WriteCapacityUnits: 3,
-    })
-    assert.equal((await userIndexOf(conn.table)).ProvisionedThroughput.ReadCapacityUnits, 7)
+    try {
+      const counter = countingFetch(indexBuiltAfter(0).fetch)
+      await createSessionTable({ ...conn, fetch: counter.fetch })
+      const update = counter.calls.find((c) => c.op === 'UpdateTable')?.body
+      assert.deepEqual(update.GlobalSecondaryIndexUpdates[0].Create.ProvisionedThroughput, {
+        ReadCapacityUnits: 7,
+        WriteCapacityUnits: 3,
+      })
+      assert.equal((await userIndexOf(conn.table)).ProvisionedThroughput.ReadCapacityUnits, 7)
+    } finally {
+      await dropTable(conn.table)
+    }
   })
 
-  test('another process adding it at the same time is no error', async (t) => {
+  test('another process adding it at the same time is no error', async () => {
     const conn = await handMade()
-    t.after(() => dropTable(conn.table))
-    const built = indexBuiltAfter(0)
-    const counter = countingFetch(async (input, init) => {
-      const request = new Request(input, init)
-      const res = await built.fetch(request)
-      if (!request.headers.get('x-amz-target')?.endsWith('UpdateTable')) return res
-      // The other process's UpdateTable went first: this one is refused.
-      return new Response(
-        JSON.stringify({
-          __type: 'com.amazonaws.dynamodb.v20120810#ResourceInUseException',
-          message: 'Attempt to change a resource which is still in use',
-        }),
-        { status: 400, headers: res.headers },
-      )
-    })
-    const result = await createSessionTable({ ...conn, fetch: counter.fetch })
-    assert.equal(result.indexAdded, false)
-    assert.ok(await userIndexOf(conn.table))
+    try {
+      const built = indexBuiltAfter(0)
+      const counter = countingFetch(async (input, init) => {
+        const request = new Request(input, init)
+        const res = await built.fetch(request)
+        if (!request.headers.get('x-amz-target')?.endsWith('UpdateTable')) return res
+        // The other process's UpdateTable went first: this one is refused.
+        return new Response(
+          JSON.stringify({
+            __type: 'com.amazonaws.dynamodb.v20120810#ResourceInUseException',
+            message: 'Attempt to change a resource which is still in use',
+          }),
+          { status: 400, headers: res.headers },
+        )
+      })
+      const result = await createSessionTable({ ...conn, fetch: counter.fetch })
+      assert.equal(result.indexAdded, false)
+      assert.ok(await userIndexOf(conn.table))
+    } finally {
+      await dropTable(conn.table)
+    }
   })
 
   test('an UpdateTable refused for another reason fails with that error', async () => {
