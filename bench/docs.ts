@@ -10,6 +10,7 @@ export const SECTIONS = [
   'roundtrips',
   'throughput',
   'profile',
+  'users',
   'targets',
 ] as const
 
@@ -86,6 +87,20 @@ How to read it:
   frames; Bun's \`Request\`/\`Headers\` come next.
 - "library" rows are this package's own code; "fetch classes" are the \`Request\`/\`Response\`/
   \`Headers\` objects Hono and the client create.`,
+  users: `What per-user sessions cost (\`bench/users.ts\`): a sign-in, a change, a page view and a
+sign-out of an anonymous session against one bound to a user by \`regenerate({ userId })\`, and
+the user tools for users with 1, 10 and 50 sessions. How to read it:
+
+- Binding a user adds the user index's entry: a write unit when the session is bound, and one
+  whenever an attribute the index projects changes: the expiry, which most writes move (a change,
+  a due touch). A bound session's changes so cost two write units where an anonymous one's cost
+  one; its page views cost the same single read. A sign-out of a bound session removes the entry
+  (one more unit); a sign-in again keeps the old session's tombstone in the index (one unit) and
+  adds the new session's (one unit).
+- \`listSessions()\` is one Query of the index: half a read unit per 4 KB of entries (about 200
+  bytes each), so 50 sessions cost a few units.
+- A revocation reads each session consistently (a read unit for a session up to 4 KB) and writes
+  its tombstone (a unit, and one for the index entry it removes), and queries the index twice.`,
   targets: `Each target with the figure it was judged on (from the last run of its benchmark).`,
 }
 

@@ -16,8 +16,17 @@ import { type ProfileResult, runProfile } from './profile.ts'
 import { type RoundTripResult, runRoundTrips } from './roundtrips.ts'
 import { CEILING_BYTES, runSize, type SizeResult } from './size.ts'
 import { runThroughput, type ThroughputResult } from './throughput.ts'
+import { runUsers, type UsersResult } from './users.ts'
 
-export const BENCHMARKS = ['size', 'cpu', 'cost', 'roundtrips', 'throughput', 'profile'] as const
+export const BENCHMARKS = [
+  'size',
+  'cpu',
+  'cost',
+  'roundtrips',
+  'throughput',
+  'profile',
+  'users',
+] as const
 export type Benchmark = (typeof BENCHMARKS)[number]
 
 export interface BenchOutcome {
@@ -28,6 +37,7 @@ export interface BenchOutcome {
   roundtrips?: RoundTripResult
   throughput?: ThroughputResult
   profile?: ProfileResult[]
+  users?: UsersResult
   targets: { target: string; measured: string; met: boolean }[]
 }
 
@@ -106,7 +116,7 @@ export async function bench(
   only: readonly Benchmark[],
   options: Omit<RunOptions, 'endpoint'> & { endpoint?: string },
 ): Promise<BenchOutcome> {
-  const needsDynamo = ['cost', 'roundtrips', 'throughput'].some((b) =>
+  const needsDynamo = ['cost', 'roundtrips', 'throughput', 'users'].some((b) =>
     only.includes(b as Benchmark),
   )
   const local = needsDynamo && !options.endpoint ? await startDynamoDBLocal() : undefined
@@ -156,6 +166,10 @@ export async function bench(
     if (only.includes('profile')) {
       outcome.profile = await runProfile(capture)
       await keep('profile')
+    }
+    if (only.includes('users')) {
+      outcome.users = await runUsers(capture)
+      await keep('users')
     }
   } finally {
     await local?.stop()

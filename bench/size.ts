@@ -35,13 +35,19 @@ type Worker = keyof typeof WORKERS
 /** The most the library may add to a minimal Worker, gzipped (12.5 KB). */
 export const CEILING_BYTES = 12_800
 
-/** Names that only the table tools and the CLI use: none may reach a middleware-only bundle. */
+/**
+ * Names that only the table tools, the user tools (`src/users.ts`) and the CLI use: none may reach
+ * a middleware-only bundle.
+ */
 const TABLE_TOOL_MARKERS = [
   'CreateTable',
   'DescribeTimeToLive',
   'UpdateTimeToLive',
   'sweepExpired',
   'looks like milliseconds',
+  'GlobalSecondaryIndexUpdates',
+  'revokeSessions',
+  'a session handle, as listSessions()',
 ]
 
 export interface Bundle {

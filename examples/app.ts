@@ -1,8 +1,10 @@
 /**
  * @module The demo app that every entry point serves (Node, Bun, Deno, Cloudflare Workers, AWS
- * Lambda): sign in, a small cart, flash messages, sign out, a page with the session's expiry, and
- * on every page a "Behind the scenes" panel with the DynamoDB calls of the request and the stored
- * item. Plain server-rendered HTML and POST forms with 303 redirects: it works without JavaScript.
+ * Lambda): sign in, a small cart, flash messages, sign out, a page with the session's expiry, a
+ * "Your devices" page (every session of the user, each one's sign-out, and sign out everywhere
+ * else), and on every page a "Behind the scenes" panel with the DynamoDB calls of the request and
+ * the stored item. Plain server-rendered HTML and POST forms with 303 redirects: it works without
+ * JavaScript.
  */
 import { zValidator } from '@hono/zod-validator'
 import { Hono } from 'hono'
@@ -12,6 +14,7 @@ import { html } from 'hono/html'
 import { z } from 'zod'
 import { type DynamoSessionOptions, dynamoSession, type SessionEnv } from '../src/index.ts'
 import { behindTheScenes, type PanelEnv, recordingFetch } from './behind-the-scenes.ts'
+import { devicesApp } from './devices.ts'
 
 /** What the demo keeps in a session. */
 export type DemoData = { user: string; cart: string[] }
@@ -58,10 +61,14 @@ function layout(title: string, body: Html, notice?: unknown): Html {
   input, select, button { font: inherit; padding: .25rem .5rem }
   ul.cart li { margin: .25rem 0 }
   form.inline { display: inline }
+  table#devices { border-collapse: collapse; width: 100%; font-size: 14px }
+  table#devices th, table#devices td { text-align: left; padding: .3rem .4rem; border-bottom: 1px solid #eee; vertical-align: top }
+  table#devices td.device { word-break: break-word }
+  table#devices tr.current { background: #eef4fd }
 </style>
 </head>
 <body>
-<header><h1>${title}</h1><nav><a href="/">Shop</a><a href="/session">Session</a></nav></header>
+<header><h1>${title}</h1><nav><a href="/">Shop</a><a href="/devices">Devices</a><a href="/session">Session</a></nav></header>
 ${typeof notice === 'string' ? html`<p class="notice" role="status">${notice}</p>` : ''}
 ${body}
 </body>
@@ -157,7 +164,8 @@ export function createApp(options?: DynamoSessionOptions<DemoData>): Hono<DemoEn
       const session = c.get('session')
       const { username } = c.req.valid('form')
       // A new id at the moment of signing in: an id planted before login is worth nothing after.
-      session.regenerate()
+      // Bound to the user, it is listed on the user's devices page, and can be signed out there.
+      session.regenerate({ userId: username })
       if (session.get('user') !== username) session.delete('cart')
       session.set('user', username)
       session.flash('notice', 'Signed in')
@@ -202,6 +210,8 @@ export function createApp(options?: DynamoSessionOptions<DemoData>): Hono<DemoEn
     // A destroyed session keeps no flash, so the notice rides on the address instead.
     return c.redirect('/?signed-out', 303)
   })
+
+  app.route('/devices', devicesApp(options, layout))
 
   app.get('/session', (c) => {
     const session = c.get('session')

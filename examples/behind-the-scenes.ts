@@ -174,7 +174,12 @@ function itemView(item: Item) {
     created: 'for the absolute limit',
     v: 'version, bumped by every write',
     w: 'recent writes, for exactly-once retries',
-    end: 'ended: a tombstone left by sign-out or sign-in',
+    wf: 'the floor under which a write is known never applied',
+    end: 'ended: a tombstone left by sign-out, sign-in or revocation',
+    to: 'where a sign-in moved the session',
+    uid: 'the user signed in: the key of the user index',
+    device: 'the browser, as kept at sign-in (for the devices page)',
+    h: 'the handle: this session’s name on the devices page',
     lease: 'a lease (locking)',
     leaseOwner: 'the request holding the lease',
   }

@@ -1,119 +1,32 @@
 #!/usr/bin/env node
 /**
- * @module The `dynamo-session` command: creates the session table and sweeps expired sessions.
- * The one file of the package that uses Node built-ins; a Worker never imports it.
+ * @module The `dynamo-session` command: creates the session table, sweeps expired sessions, and
+ * lists and revokes a user's sessions. The one file of the package that uses Node built-ins; a
+ * Worker never imports it.
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { ENVIRONMENT, fromEnv } from './connection.ts'
+import {
+  COMMAND_FLAGS,
+  COMMANDS,
+  type Command,
+  EXIT,
+  FLAG_LIST,
+  FLAGS,
+  type Flag,
+  HELP,
+  type Values,
+} from './cli/commands.ts'
+import { fromEnv } from './connection.ts'
 import type { DynamoSessionError } from './errors.ts'
 import { closest, problemOf } from './settings.ts'
 import {
   createSessionTable,
-  DELETE_CONCURRENCY,
   type SweepCounts,
   sweepExpiredSessions,
   type TableToolOptions,
 } from './table.ts'
-
-/** Exit codes, one per kind of failure, so scripts can tell them apart. */
-const EXIT = {
-  ok: 0,
-  /** any other error DynamoDB answered with */
-  failed: 1,
-  /** unknown command or option, missing or malformed value (flag or environment variable) */
-  usage: 2,
-  /** no region or no credentials */
-  config: 3,
-  /** the table does not exist */
-  noTable: 4,
-  /** DynamoDB could not be reached: connection refused, timeout, throttled, 5xx */
-  unreachable: 5,
-  /** DynamoDB refused the credentials or the IAM policy */
-  denied: 6,
-  /** the table exists with another key schema, or with TTL on another attribute */
-  schema: 7,
-  /** interrupted by Ctrl-C (SIGINT): 128 + 2, as shells report it */
-  interrupted: 130,
-} as const
-
-/** The flags, as parseArgs takes them, with the placeholder of their value. */
-const FLAGS = {
-  table: { type: 'string', value: '<name>' },
-  region: { type: 'string', value: '<region>' },
-  endpoint: { type: 'string', value: '<url>' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean', short: 'v' },
-} as const
-type Flag = keyof typeof FLAGS
-
-const FLAG_LIST = (Object.keys(FLAGS) as Flag[])
-  .map((name) => {
-    const flag: { short?: string; value?: string } = FLAGS[name]
-    return `${flag.short ? `-${flag.short}, ` : ''}--${name}${flag.value ? ` ${flag.value}` : ''}`
-  })
-  .join(', ')
-
-const OPTIONS = `Options:
-  --table <name>      the session table     env ${ENVIRONMENT.table.join(', ')}, default "sessions"
-  --region <region>   the AWS region        env ${ENVIRONMENT.region.join(', ')}
-  --endpoint <url>    the DynamoDB URL      env ${ENVIRONMENT.endpoint.join(', ')},
-                                            default https://dynamodb.<region>.amazonaws.com
-  -h, --help          show this help
-  -v, --version       show the version
-
-Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN only:
-flags would show them to every user of the machine. DynamoDB Local takes any values.`
-
-const EXIT_CODES = `Exit codes:
-  0 done                           5 DynamoDB unreachable (refused, timeout, throttled)
-  1 other DynamoDB error           6 access denied (credentials or IAM policy)
-  2 bad usage or malformed value   7 the table has another key schema or TTL attribute
-  3 no region or no credentials    130 interrupted (Ctrl-C)
-  4 the table does not exist`
-
-const HELP: Record<'main' | 'create-table' | 'sweep', string> = {
-  main: `Usage: dynamo-session <command> [options]
-
-Sets up and maintains the DynamoDB table of @dynamo-session/hono.
-
-Commands:
-  create-table   create the session table (on-demand, key "id") with TTL on "expires"
-  sweep          delete expired sessions now (for DynamoDB Local, or where TTL deletion lags)
-  help [command] show the help of a command
-
-${OPTIONS}
-
-${EXIT_CODES}
-
-Examples:
-  npx @dynamo-session/hono create-table --table sessions --region eu-west-1
-  AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000 npx @dynamo-session/hono sweep --region us-east-1`,
-  'create-table': `Usage: dynamo-session create-table [options]
-
-Creates the table with on-demand billing and a string hash key "id", waits until it is
-ACTIVE, and turns on TTL on the "expires" attribute. An existing table is fine when its key
-is "id" (string) alone and its TTL, if on, is on "expires": running it again changes nothing.
-Any other key schema or TTL attribute is an error (exit 7) saying what differs.
-IAM: dynamodb:CreateTable, DescribeTable, DescribeTimeToLive, UpdateTimeToLive.
-
-${OPTIONS}
-
-${EXIT_CODES}`,
-  sweep: `Usage: dynamo-session sweep [options]
-
-Deletes the sessions whose "expires" is in the past: a Scan page by page, then one
-conditional DeleteItem per expired item, ${DELETE_CONCURRENCY} at a time. A delete applies only if the item is
-still expired, so a session extended after the Scan is kept. Prints the counts; on a
-terminal, also a progress line. Ctrl-C prints the counts so far and exits with 130.
-IAM: dynamodb:Scan, DeleteItem.
-
-${OPTIONS}
-
-${EXIT_CODES}`,
-}
-
-const COMMANDS = ['create-table', 'sweep', 'help']
+import { listSessions, revokeSessions, type SessionInfo } from './users.ts'
 
 class UsageError extends Error {}
 
@@ -136,15 +49,12 @@ function unknownOption(raw: string): UsageError {
 function unknownCommand(command: string): UsageError {
   const guess = closest(command, COMMANDS)
   return new UsageError(
-    `unknown command "${command}"${guess ? ` (did you mean ${guess}?)` : ''}\nCommands: create-table, sweep, help`,
+    `unknown command "${command}"${guess ? ` (did you mean ${guess}?)` : ''}\nCommands: ${COMMANDS.join(', ')}`,
   )
 }
 
 /** Flags and positionals of the command line; every mistake is a UsageError saying what to type. */
-function parse(args: string[]): {
-  values: Partial<Record<Flag, string | true>>
-  positionals: string[]
-} {
+function parse(args: string[]): { values: Values; positionals: string[] } {
   // Not strict: Node's own messages for unknown flags are cryptic; these are checked below.
   const { tokens } = parseArgs({
     args,
@@ -153,7 +63,7 @@ function parse(args: string[]): {
     allowPositionals: true,
     tokens: true,
   })
-  const values: Partial<Record<Flag, string | true>> = {}
+  const values: Values = {}
   const positionals: string[] = []
   for (const token of tokens) {
     if (token.kind === 'positional') positionals.push(token.value)
@@ -193,6 +103,7 @@ function explain(error: unknown, endpoint: string | undefined): { code: number; 
     case 'KEY_SCHEMA':
       return { code: EXIT.schema, message: e.message }
     case 'TABLE_NOT_FOUND':
+    case 'INDEX_NOT_FOUND':
       return { code: EXIT.noTable, message: e.message }
     case 'ACCESS_DENIED':
       return { code: EXIT.denied, message: e.message }
@@ -212,10 +123,7 @@ function explain(error: unknown, endpoint: string | undefined): { code: number; 
 }
 
 /** Checks the connection flags and the variables that stand in for them, naming each as typed. */
-function checkConnection(
-  values: Partial<Record<Flag, string | true>>,
-  env: Record<string, string | undefined>,
-): void {
+function checkConnection(values: Values, env: Record<string, string | undefined>): void {
   for (const name of ['table', 'region', 'endpoint'] as const) {
     const flag = values[name]
     const variable = flag === undefined ? fromEnv(name, env)?.variable : undefined
@@ -225,54 +133,73 @@ function checkConnection(
   }
 }
 
+/** Refuses a flag the command does not take, and a user command without a well-formed --user. */
+function checkCommandFlags(command: Command, values: Values): void {
+  const own: readonly Flag[] = COMMAND_FLAGS[command]
+  for (const [name, takers] of Object.entries(COMMAND_FLAGS)) {
+    for (const flag of takers as readonly Flag[]) {
+      if (values[flag] !== undefined && !own.includes(flag)) {
+        const by = Object.keys(COMMAND_FLAGS).filter((c) =>
+          (COMMAND_FLAGS[c as Command] as readonly Flag[]).includes(flag),
+        )
+        throw new UsageError(`--${flag} is an option of ${by.join(' and ')}, not of ${command}`)
+      }
+      if (name === command && flag === 'user' && values.user === undefined) {
+        throw new UsageError(`${command} needs --user <id>`)
+      }
+    }
+  }
+  for (const [flag, option] of [
+    ['user', 'userId'],
+    ['except', 'except'],
+  ] as const) {
+    const problem = values[flag] !== undefined && problemOf(option, values[flag])
+    if (problem) throw new UsageError(`--${flag} ${problem}`)
+  }
+}
+
+/** A user's sessions as a table for a terminal: handle, times (UTC, to the second), device. */
+function sessionsTable(sessions: SessionInfo[], whose: string): string {
+  if (!sessions.length) return `No live sessions of ${whose}.`
+  const time = (ms: number) => `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')}Z`
+  const rows = sessions.map((s) => [
+    s.handle,
+    time(s.created),
+    time(s.expires),
+    s.device === undefined
+      ? '-'
+      : typeof s.device === 'string'
+        ? s.device
+        : JSON.stringify(s.device),
+  ])
+  const head = ['HANDLE', 'CREATED', 'EXPIRES', 'DEVICE']
+  const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+  const line = (r: string[]) =>
+    r.map((cell, i) => (i < r.length - 1 ? cell.padEnd(width[i]) : cell)).join('  ')
+  const n = sessions.length
+  return [
+    `${n} live session${n === 1 ? '' : 's'} of ${whose}, newest first:`,
+    line(head),
+    ...rows.map(line),
+  ].join('\n')
+}
+
 const HINT = 'Run "dynamo-session --help" for the commands and options.'
 
 /**
  * AWS's commercial regions (partition `aws`), as the AWS SDK for JavaScript 3.981 lists them,
  * then GovCloud's and China's. Only for a warning: AWS adds regions, so an unknown one is used.
  */
-const AWS_REGIONS = [
-  'af-south-1',
-  'ap-east-1',
-  'ap-east-2',
-  'ap-northeast-1',
-  'ap-northeast-2',
-  'ap-northeast-3',
-  'ap-south-1',
-  'ap-south-2',
-  'ap-southeast-1',
-  'ap-southeast-2',
-  'ap-southeast-3',
-  'ap-southeast-4',
-  'ap-southeast-5',
-  'ap-southeast-6',
-  'ap-southeast-7',
-  'ca-central-1',
-  'ca-west-1',
-  'eu-central-1',
-  'eu-central-2',
-  'eu-north-1',
-  'eu-south-1',
-  'eu-south-2',
-  'eu-west-1',
-  'eu-west-2',
-  'eu-west-3',
-  'il-central-1',
-  'me-central-1',
-  'me-south-1',
-  'me-west-1',
-  'mx-central-1',
-  'sa-east-1',
-  'sa-west-1',
-  'us-east-1',
-  'us-east-2',
-  'us-west-1',
-  'us-west-2',
-  'us-gov-east-1',
-  'us-gov-west-1',
-  'cn-north-1',
-  'cn-northwest-1',
-]
+const AWS_REGIONS = `
+  af-south-1 ap-east-1 ap-east-2 ap-northeast-1 ap-northeast-2 ap-northeast-3 ap-south-1
+  ap-south-2 ap-southeast-1 ap-southeast-2 ap-southeast-3 ap-southeast-4 ap-southeast-5
+  ap-southeast-6 ap-southeast-7 ca-central-1 ca-west-1 eu-central-1 eu-central-2 eu-north-1
+  eu-south-1 eu-south-2 eu-west-1 eu-west-2 eu-west-3 il-central-1 me-central-1 me-south-1
+  me-west-1 mx-central-1 sa-east-1 sa-west-1 us-east-1 us-east-2 us-west-1 us-west-2
+  us-gov-east-1 us-gov-west-1 cn-north-1 cn-northwest-1
+`
+  .trim()
+  .split(/\s+/)
 
 /** A warning for a well-formed region AWS does not list (a typo, most likely), else undefined. */
 function regionWarning(region: string | undefined): string | undefined {
@@ -283,90 +210,139 @@ function regionWarning(region: string | undefined): string | undefined {
 }
 
 /** Runs the command line `args` and returns the exit code. */
+/** What a command runs with, once its command line is checked. */
+interface Invocation {
+  command: Command
+  options: TableToolOptions
+  values: Values
+  /** The table, as the options or the environment name it. */
+  table: string
+}
+
+/**
+ * Reads the command line: prints the version or a help and returns the exit code, or returns
+ * what the command needs; every mistake is a UsageError.
+ */
+function commandLine(args: string[], env: Record<string, string | undefined>): Invocation | number {
+  const { values, positionals } = parse(args)
+  if (values.version) {
+    process.stdout.write(`${version()}\n`)
+    return EXIT.ok
+  }
+  const command = positionals[0]
+  if (command === 'help' || values.help) {
+    const topic = command === 'help' ? positionals[1] : command
+    if (topic !== undefined && !(topic in HELP && topic !== 'main')) throw unknownCommand(topic)
+    process.stdout.write(`${HELP[(topic ?? 'main') as keyof typeof HELP]}\n`)
+    return EXIT.ok
+  }
+  if (command === undefined) throw new UsageError('no command given')
+  if (!(command in HELP && command !== 'main')) throw unknownCommand(command)
+  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`)
+  checkCommandFlags(command as Command, values)
+  checkConnection(values, env)
+  const options: TableToolOptions = {
+    table: values.table as string | undefined,
+    region: values.region as string | undefined,
+    endpoint: values.endpoint as string | undefined,
+    env,
+    // Short enough that a wrong endpoint fails within seconds, long enough for a 1 MB Scan page.
+    retry: { attempts: 3, timeoutMs: 10_000, budgetMs: 30_000 },
+  }
+  const table = options.table ?? fromEnv('table', env)?.value ?? 'sessions'
+  return { command: command as Command, options, values, table }
+}
+
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`
+
+/** The sweep, with a progress line on a terminal; `counts` sees the counts so far. */
+async function sweep(run: Invocation, tty: boolean, counts: (now: SweepCounts) => void) {
+  let shown = 0
+  const { scanned, deleted, kept } = await sweepExpiredSessions({
+    ...run.options,
+    onProgress: (now) => {
+      counts(now)
+      if (tty && Date.now() - shown >= 100) {
+        shown = Date.now()
+        process.stderr.write(
+          `\r\x1b[Kscanned ${now.scanned} items, deleted ${now.deleted}, kept ${now.kept}`,
+        )
+      }
+    },
+  })
+  if (tty) process.stderr.write('\r\x1b[K')
+  return `Deleted ${plural(deleted, 'expired session')} from table "${run.table}" (scanned ${scanned} items${kept ? `, kept ${kept} extended or removed since the scan` : ''}).`
+}
+
+/** Runs a checked command; returns what it prints. */
+async function execute(run: Invocation, tty: boolean, counts: (now: SweepCounts) => void) {
+  const { command, options, values, table } = run
+  const userId = values.user as string
+  const except = values.except as string | undefined
+  if (command === 'create-table') {
+    const { created, indexAdded } = await createSessionTable(options)
+    return created
+      ? `Created table "${table}" (on-demand, key "id") with TTL on "expires" and the user index.`
+      : `Table "${table}" already exists; TTL on "expires" is enabled; ${indexAdded ? 'added the user index.' : 'the user index is there.'}`
+  }
+  if (command === 'sweep') return sweep(run, tty, counts)
+  if (command === 'sessions') {
+    const sessions = await listSessions({ ...options, userId })
+    return values.json
+      ? JSON.stringify(sessions, null, 2)
+      : sessionsTable(sessions, `user "${userId}" in table "${table}"`)
+  }
+  const { revoked } = await revokeSessions({ ...options, userId, except })
+  return `Revoked ${plural(revoked, 'session')} of user "${userId}" in table "${table}"${except ? `; kept ${except}` : ''}.`
+}
+
+/** What Ctrl-C prints, for each command. */
+function interrupted(run: Invocation, counts: SweepCounts): string {
+  switch (run.command) {
+    case 'sweep':
+      return `interrupted: deleted ${plural(counts.deleted, 'expired session')} from table "${run.table}" so far (scanned ${counts.scanned} items, kept ${counts.kept}); deletes already sent may still apply.`
+    case 'revoke':
+      return 'interrupted: the sessions revoked so far stay revoked; run revoke again to revoke the rest.'
+    case 'create-table':
+      return 'interrupted; run create-table again to check the table.'
+    default:
+      return 'interrupted.'
+  }
+}
+
+/** Runs the command line `args` and returns the exit code. */
 async function main(
   args: string[],
   env: Record<string, string | undefined> = process.env,
 ): Promise<number> {
-  let command: string | undefined
-  let options: TableToolOptions
+  let run: Invocation | number
   try {
-    const { values, positionals } = parse(args)
-    if (values.version) {
-      process.stdout.write(`${version()}\n`)
-      return EXIT.ok
-    }
-    command = positionals[0]
-    if (command === 'help' || values.help) {
-      const topic = command === 'help' ? positionals[1] : command
-      if (topic !== undefined && !(topic in HELP && topic !== 'main')) throw unknownCommand(topic)
-      process.stdout.write(`${HELP[(topic ?? 'main') as keyof typeof HELP]}\n`)
-      return EXIT.ok
-    }
-    if (command === undefined) throw new UsageError('no command given')
-    if (!(command in HELP && command !== 'main')) throw unknownCommand(command)
-    if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`)
-    checkConnection(values, env)
-    options = {
-      table: values.table as string | undefined,
-      region: values.region as string | undefined,
-      endpoint: values.endpoint as string | undefined,
-      env,
-      // Short enough that a wrong endpoint fails within seconds, long enough for a 1 MB Scan page.
-      retry: { attempts: 3, timeoutMs: 10_000, budgetMs: 30_000 },
-    }
+    run = commandLine(args, env)
   } catch (error) {
     if (!(error instanceof UsageError)) throw error
     process.stderr.write(`dynamo-session: ${error.message}\n${HINT}\n`)
     return EXIT.usage
   }
-
-  const endpoint = options.endpoint ?? fromEnv('endpoint', env)?.value
-  const warning = regionWarning(options.region ?? fromEnv('region', env)?.value)
+  if (typeof run === 'number') return run
+  const invocation = run
+  const warning = regionWarning(run.options.region ?? fromEnv('region', env)?.value)
   if (warning) process.stderr.write(`dynamo-session: ${warning}\n`)
-  const table = options.table ?? fromEnv('table', env)?.value ?? 'sessions'
   const tty = process.stderr.isTTY === true
   let counts: SweepCounts = { scanned: 0, deleted: 0, kept: 0 }
-  const plural = (n: number) => `${n} expired session${n === 1 ? '' : 's'}`
   process.once('SIGINT', () => {
     if (tty) process.stderr.write('\r\x1b[K')
-    process.stderr.write(
-      command === 'sweep'
-        ? `dynamo-session: interrupted: deleted ${plural(counts.deleted)} from table "${table}" so far (scanned ${counts.scanned} items, kept ${counts.kept}); deletes already sent may still apply.\n`
-        : 'dynamo-session: interrupted; run create-table again to check the table.\n',
-    )
+    process.stderr.write(`dynamo-session: ${interrupted(invocation, counts)}\n`)
     process.exit(EXIT.interrupted)
   })
   try {
-    if (command === 'create-table') {
-      const { created } = await createSessionTable(options)
-      process.stdout.write(
-        created
-          ? `Created table "${table}" (on-demand, key "id") with TTL on "expires".\n`
-          : `Table "${table}" already exists; TTL on "expires" is enabled.\n`,
-      )
-    } else {
-      let shown = 0
-      counts = await sweepExpiredSessions({
-        ...options,
-        onProgress: (now) => {
-          counts = now
-          if (tty && Date.now() - shown >= 100) {
-            shown = Date.now()
-            process.stderr.write(
-              `\r\x1b[Kscanned ${now.scanned} items, deleted ${now.deleted}, kept ${now.kept}`,
-            )
-          }
-        },
-      })
-      if (tty) process.stderr.write('\r\x1b[K')
-      const { scanned, deleted, kept } = counts
-      process.stdout.write(
-        `Deleted ${plural(deleted)} from table "${table}" (scanned ${scanned} items${kept ? `, kept ${kept} extended or removed since the scan` : ''}).\n`,
-      )
-    }
+    const out = await execute(run, tty, (now) => {
+      counts = now
+    })
+    process.stdout.write(`${out}\n`)
     return EXIT.ok
   } catch (error) {
     if (tty) process.stderr.write('\r\x1b[K')
+    const endpoint = run.options.endpoint ?? fromEnv('endpoint', env)?.value
     const { code, message } = explain(error, endpoint)
     process.stderr.write(`dynamo-session: ${message}\n`)
     return code

@@ -13,8 +13,9 @@ import { HTTPException } from 'hono/http-exception'
  * - `CREDENTIALS`: the `credentials` function threw (503 when it could not reach its source).
  * - `THROTTLED`, `UNAVAILABLE`, `TIMEOUT`, `NETWORK`: transient; retried, then answered with 503.
  * - `CONTENDED`: the session kept changing under a `regenerate()` or whole-map write; 503.
- * - `TABLE_NOT_FOUND`, `ACCESS_DENIED`, `KEY_SCHEMA` (the table's key schema or TTL attribute is not
- *   the one sessions need): setup problems; answered with 500.
+ * - `TABLE_NOT_FOUND`, `ACCESS_DENIED`, `KEY_SCHEMA` (the table's key schema, TTL attribute or user
+ *   index is not the one sessions need), `INDEX_NOT_FOUND` (the table has no user index, which
+ *   `listSessions()` and the revoking functions read): setup problems; answered with 500.
  * - `CONDITION_FAILED`: a conditional write lost.
  * - `SESSION_GONE`: another request ended the session (logout, login elsewhere) or it expired
  *   while this request changed it; nothing was saved; 409.
@@ -36,6 +37,7 @@ export type DynamoSessionErrorCode =
   | 'TABLE_NOT_FOUND'
   | 'ACCESS_DENIED'
   | 'KEY_SCHEMA'
+  | 'INDEX_NOT_FOUND'
   | 'CONDITION_FAILED'
   | 'SESSION_GONE'
   | 'TOO_LARGE'
@@ -58,6 +60,7 @@ export const STATUS: Record<DynamoSessionErrorCode, 409 | 500 | 503> = {
   TABLE_NOT_FOUND: 500,
   ACCESS_DENIED: 500,
   KEY_SCHEMA: 500,
+  INDEX_NOT_FOUND: 500,
   CONDITION_FAILED: 500,
   SESSION_GONE: 409,
   TOO_LARGE: 500,

@@ -30,9 +30,20 @@ export type {
 } from './options.ts'
 export type { JsonCompatible, NumberKeys, Session } from './session.ts'
 export {
+  type CreatedTable,
   createSessionTable,
   type SweepCounts,
   type SweepOptions,
   sweepExpiredSessions,
   type TableToolOptions,
 } from './table.ts'
+export {
+  type ListSessionsOptions,
+  listSessions,
+  type RevokeOptions,
+  type RevokeSessionOptions,
+  type RevokeSessionsOptions,
+  revokeSession,
+  revokeSessions,
+  type SessionInfo,
+} from './users.ts'

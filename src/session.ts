@@ -5,6 +5,7 @@
 import { own, put, type SessionChanges } from './changes.ts'
 import { newId } from './cookie.ts'
 import { inNumberRange, type JsonValue, whyNotJson } from './marshall.ts'
+import { MAX_USER_ID } from './settings.ts'
 
 /**
  * What `Data` and `Flash` may hold: JSON values. Types the key's type unchanged when it is
@@ -105,9 +106,6 @@ export interface Loaded {
 
 /** The length of the stamp that starts a flash entry's name. */
 const STAMP = 17
-
-/** The most characters a user id may have. */
-const MAX_USER_ID = 256
 
 /** A new handle: 16 random characters, not derived from the id. */
 const newHandle = (): string => newId().slice(0, 16)

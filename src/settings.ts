@@ -58,6 +58,9 @@ export const DEFAULTS: Pick<
   contextKey: 'session',
 }
 
+/** The most characters a user id may have (`regenerate({ userId })`, the user tools). */
+export const MAX_USER_ID = 256
+
 /** Secrets shorter than this are too easy to guess for HMAC keys. */
 export const MIN_SECRET_LENGTH = 32
 
@@ -169,12 +172,16 @@ function check(ok: unknown, where: string, name: string, allowed: string, shown:
 }
 
 /**
- * What is wrong with a value of a connection option (`table`, `region`, `endpoint`), as
- * "must be …, got …", or undefined when it is fine: for callers that name the option their own
- * way (the CLI's flags).
+ * What is wrong with a value of a connection option (`table`, `region`, `endpoint`) or of a user
+ * tool's `userId` or `except`, as "must be …, got …", or undefined when it is fine: for callers
+ * that name the option their own way (the CLI's flags).
  */
-export function problemOf(option: FromEnvironment, value: unknown): string | undefined {
-  const [test, allowed] = CONNECTION[option]
+export function problemOf(
+  option: FromEnvironment | 'userId' | 'except',
+  value: unknown,
+): string | undefined {
+  const [test, allowed] =
+    option in CONNECTION ? CONNECTION[option as FromEnvironment] : toolRules()[option as ToolOption]
   return test(value as never) ? undefined : `must be ${allowed}, got ${show(value)}`
 }
 
@@ -308,35 +315,68 @@ export function settingsOf(options: DynamoSessionOptions = {}): Settings {
   }
 }
 
+/** Options some table tools take besides the connection; each tool names those it takes. */
+export type ToolOption = 'now' | 'onProgress' | 'userId' | 'handle' | 'except' | 'indexLagMs'
+
+/** Of those, the ones a tool that takes them needs given. */
+const REQUIRED: readonly ToolOption[] = ['userId', 'handle']
+
+/** The rules of the table tools' own options (made on use: a Worker bundles none of them). */
+function toolRules(): Record<ToolOption, Rule> {
+  const handle: Rule = [
+    (v: string) => typeof v === 'string' && v.length > 0 && v.length <= 256,
+    'a session handle, as listSessions() or session.handle give it',
+  ]
+  return {
+    now: [
+      (v: number) => Number.isInteger(v) && v > 0 && v < 1e11,
+      'a time in epoch seconds, an integer such as Math.floor(Date.now() / 1000)',
+    ],
+    onProgress: FUNCTION,
+    userId: [
+      (v: string) => typeof v === 'string' && v.length > 0 && v.length <= MAX_USER_ID,
+      `a non-empty string of at most ${MAX_USER_ID} characters`,
+    ],
+    handle,
+    except: handle,
+    indexLagMs: int(0, 'milliseconds'),
+  }
+}
+
 /**
- * Checks the options of the table tool `tool` (`createSessionTable`, `sweepExpiredSessions`)
- * by the rules of `dynamoSession()`'s, and the environment variables that stand in for the
- * connection options; throws INVALID_OPTIONS naming the option or variable. The table tools
- * take static credentials only; the sweep also takes `now` (epoch seconds) and `onProgress`.
+ * Checks the options of the table tool `tool` (`createSessionTable`, `sweepExpiredSessions`,
+ * `listSessions`…) by the rules of `dynamoSession()`'s, and the environment variables that stand
+ * in for the connection options; throws INVALID_OPTIONS naming the option or variable. The table
+ * tools take static credentials only, and the options in `extra` besides: the sweep's `now`
+ * (epoch seconds) and `onProgress`, the user tools' `userId`, `handle`, `except`, `indexLagMs`.
  */
 export function checkToolOptions(
   tool: string,
   options: unknown,
   env: EnvRecord,
-  sweep: boolean,
+  extra: readonly ToolOption[] = [],
 ): void {
+  const own = toolRules()
   const rules: Partial<Record<string, Rule>> = {
     ...CONNECTION,
     credentials: STATIC_CREDENTIALS,
     env: [(v) => v && typeof v === 'object', 'an object of environment variables'],
   }
-  if (sweep) {
-    rules.now = [
-      (v: number) => Number.isInteger(v) && v > 0 && v < 1e11,
-      'a time in epoch seconds, an integer such as Math.floor(Date.now() / 1000)',
-    ]
-    rules.onProgress = FUNCTION
-  }
-  const now = (options as { now?: unknown } | undefined)?.now
-  if (sweep && typeof now === 'number' && now >= 1e11) {
-    invalid(tool, 'now', `now must be ${rules.now?.[1]}, got ${now}, which looks like milliseconds`)
+  for (const name of extra) rules[name] = own[name]
+  const given = (options ?? {}) as Partial<Record<ToolOption, unknown>>
+  if (extra.includes('now') && typeof given.now === 'number' && given.now >= 1e11) {
+    invalid(
+      tool,
+      'now',
+      `now must be ${own.now[1]}, got ${given.now}, which looks like milliseconds`,
+    )
   }
   const flat = checkGiven(tool, options, rules)
+  for (const name of extra) {
+    if (REQUIRED.includes(name) && flat[name] === undefined) {
+      check(false, tool, name, own[name][1], 'undefined')
+    }
+  }
   for (const name of ['table', 'region', 'endpoint'] as const) {
     const set = flat[name] === undefined && ENVIRONMENT[name].find((v) => env[v])
     const problem = set && problemOf(name, env[set])

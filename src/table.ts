@@ -1,11 +1,19 @@
 /**
- * @module Table tools: create the session table with TTL, and sweep expired items where TTL
- * deletion is missing or slow.
+ * @module Table tools: create the session table with TTL and the user index, and sweep expired
+ * items where TTL deletion is missing or slow; the connection every table tool makes.
  */
-import { createClient, type RetryOptions, sleep } from './client.ts'
+import { createClient, type RetryOptions, type Send, sleep } from './client.ts'
 import { type ConnectionOptions, type EnvRecord, resolveConnection } from './connection.ts'
 import { DynamoSessionError } from './errors.ts'
-import { checkToolOptions, DEFAULTS } from './settings.ts'
+import { checkToolOptions, DEFAULTS, type ToolOption } from './settings.ts'
+import {
+  checkUserIndex,
+  type DescribedTable,
+  USER_INDEX,
+  USER_INDEX_ATTRIBUTES,
+  userIndex,
+  userIndexOf,
+} from './store/user-index.ts'
 
 /** Options of `createSessionTable` and `sweepExpiredSessions`: connection and retries. */
 export interface TableToolOptions extends ConnectionOptions {
@@ -38,12 +46,20 @@ export const DELETE_CONCURRENCY = 8
 
 const EXPIRES = 'expires'
 
-function connect(tool: string, options: TableToolOptions, sweep: boolean) {
+/**
+ * The connection of a table tool, its options checked first (INVALID_OPTIONS), with the tool's
+ * own options (`extra`) besides the connection's.
+ */
+export function connect(
+  tool: string,
+  options: TableToolOptions,
+  extra: readonly ToolOption[] = [],
+): { send: Send; table: string } {
   const env =
     options?.env ??
     ((globalThis as { process?: { env?: EnvRecord } }).process?.env as EnvRecord | undefined) ??
     {}
-  checkToolOptions(tool, options, env, sweep)
+  checkToolOptions(tool, options, env, extra)
   const conn = resolveConnection(options, options.credentials, env)
   return {
     send: createClient({ ...conn, retry: { ...DEFAULTS.retry, ...options.retry } }),
@@ -80,45 +96,43 @@ function checkKeySchema(
   }
 }
 
-/**
- * Creates the session table (on-demand billing, string hash key `id`) and enables TTL on
- * `expires`. Idempotent: an existing table is fine when its key is `id` (S) alone and its TTL,
- * if any, is on `expires`; otherwise it fails with KEY_SCHEMA saying what differs.
- *
- * @param options table (SESSION_TABLE, 'sessions'), region, endpoint, credentials, fetch, retry, env
- * @returns whether the table was created by this call, and its name
- * @example
- * ```ts
- * await createSessionTable({ table: 'sessions', region: 'eu-west-1' })
- * ```
- */
-export async function createSessionTable(
-  options: TableToolOptions = {},
-): Promise<{ created: boolean; table: string }> {
-  const { send, table } = connect('createSessionTable', options, false)
-  let created = true
-  try {
-    await send('CreateTable', {
-      TableName: table,
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    })
-  } catch (error) {
-    if (!(error instanceof DynamoSessionError) || error.awsType !== 'ResourceInUseException') {
-      throw error
-    }
-    created = false
-  }
+/** What `createSessionTable()` did. */
+export interface CreatedTable {
+  /** The table's name. */
+  table: string
+  /** True when this call created the table; false when it existed. */
+  created: boolean
+  /** True when this call added the user index to an existing table. */
+  indexAdded: boolean
+}
+
+/** How long `createSessionTable()` waits for a new user index to be built: 30 minutes. */
+const INDEX_POLLS = 1800
+
+/** Polls DescribeTable until `ready` says so; `what` names what is awaited in the error. */
+async function waitFor(
+  send: Send,
+  table: string,
+  ready: (t: DescribedTable | undefined) => boolean,
+  what: string,
+  polls: number,
+  ms: number,
+): Promise<DescribedTable | undefined> {
   for (let attempt = 0; ; attempt++) {
     const { Table } = await send('DescribeTable', { TableName: table })
-    if (!created) checkKeySchema(table, Table)
-    if (Table?.TableStatus === 'ACTIVE') break
-    if (attempt > 120) {
-      throw new DynamoSessionError('UNAVAILABLE', `table ${table} did not become ACTIVE`)
+    if (ready(Table)) return Table
+    if (attempt >= polls) {
+      throw new DynamoSessionError(
+        'UNAVAILABLE',
+        `${what} did not become ACTIVE in ${Math.round((polls * ms) / 1000)} s; run create-table again to keep waiting`,
+      )
     }
-    await sleep(500)
+    await sleep(ms)
   }
+}
+
+/** Turns TTL on for `expires`, unless it is on; refuses a table whose TTL is on another attribute. */
+async function enableTtl(send: Send, table: string): Promise<void> {
   const ttl = (await send('DescribeTimeToLive', { TableName: table })).TimeToLiveDescription
   const on = /^ENABL/.test(ttl?.TimeToLiveStatus ?? '')
   if (on && ttl.AttributeName !== EXPIRES) {
@@ -127,7 +141,7 @@ export async function createSessionTable(
       `table "${table}" has TTL on the attribute "${ttl.AttributeName}"; sessions need it on "${EXPIRES}" (a table has one TTL attribute). Use another table name, or turn that TTL off first`,
     )
   }
-  if (on) return { created, table }
+  if (on) return
   try {
     await send('UpdateTimeToLive', {
       TableName: table,
@@ -138,7 +152,96 @@ export async function createSessionTable(
     if (!(error instanceof DynamoSessionError) || !/already enabled/i.test(error.message))
       throw error
   }
-  return { created, table }
+}
+
+/**
+ * Adds the user index to an existing table (with the table's own capacity, if it is
+ * provisioned). Returns false when another process added it meanwhile.
+ */
+async function addUserIndex(send: Send, table: string, t: DescribedTable): Promise<boolean> {
+  const { ReadCapacityUnits, WriteCapacityUnits } = t.ProvisionedThroughput ?? {}
+  try {
+    await send('UpdateTable', {
+      TableName: table,
+      AttributeDefinitions: USER_INDEX_ATTRIBUTES,
+      GlobalSecondaryIndexUpdates: [
+        {
+          Create: {
+            ...userIndex(),
+            ...(ReadCapacityUnits
+              ? { ProvisionedThroughput: { ReadCapacityUnits, WriteCapacityUnits } }
+              : {}),
+          },
+        },
+      ],
+    })
+    return true
+  } catch (error) {
+    const { Table } = await send('DescribeTable', { TableName: table })
+    if (userIndexOf(Table)) return false
+    throw error
+  }
+}
+
+/**
+ * Creates the session table (on-demand billing, string hash key `id`) with the user index (a
+ * sparse global secondary index on `uid`, sorted by `created`, for `listSessions()` and
+ * `revokeSessions()`), and enables TTL on `expires`. Idempotent: an existing table is fine when
+ * its key is `id` (S) alone and its TTL, if any, is on `expires`; otherwise it fails with
+ * KEY_SCHEMA saying what differs. An existing table without the user index gets it (waiting,
+ * up to 30 minutes, while DynamoDB builds it from the items already there).
+ *
+ * @param options table (SESSION_TABLE, 'sessions'), region, endpoint, credentials, fetch, retry, env
+ * @returns the table's name, whether this call created it, and whether it added the user index
+ * @example
+ * ```ts
+ * await createSessionTable({ table: 'sessions', region: 'eu-west-1' })
+ * ```
+ */
+export async function createSessionTable(options: TableToolOptions = {}): Promise<CreatedTable> {
+  const { send, table } = connect('createSessionTable', options)
+  let created = true
+  try {
+    await send('CreateTable', {
+      TableName: table,
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }, ...USER_INDEX_ATTRIBUTES],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [userIndex()],
+      BillingMode: 'PAY_PER_REQUEST',
+    })
+  } catch (error) {
+    if (!(error instanceof DynamoSessionError) || error.awsType !== 'ResourceInUseException') {
+      throw error
+    }
+    created = false
+  }
+  const described = await waitFor(
+    send,
+    table,
+    (t) => {
+      if (!created) {
+        checkKeySchema(table, t)
+        checkUserIndex(table, t)
+      }
+      return t?.TableStatus === 'ACTIVE'
+    },
+    `table ${table}`,
+    120,
+    500,
+  )
+  await enableTtl(send, table)
+  const index = userIndexOf(described)
+  const indexAdded = !index && (await addUserIndex(send, table, described ?? {}))
+  if (index?.IndexStatus === 'ACTIVE') return { created, table, indexAdded }
+  await waitFor(
+    send,
+    table,
+    (t) => t?.TableStatus === 'ACTIVE' && userIndexOf(t)?.IndexStatus === 'ACTIVE',
+    `the index "${USER_INDEX}" of table ${table}`,
+    INDEX_POLLS,
+    1000,
+  )
+  return { created, table, indexAdded }
 }
 
 /**
@@ -156,7 +259,7 @@ export async function createSessionTable(
  * ```
  */
 export async function sweepExpiredSessions(options: SweepOptions = {}): Promise<SweepCounts> {
-  const { send, table } = connect('sweepExpiredSessions', options, true)
+  const { send, table } = connect('sweepExpiredSessions', options, ['now', 'onProgress'])
   const expired = {
     ExpressionAttributeNames: { '#e': EXPIRES },
     ExpressionAttributeValues: {

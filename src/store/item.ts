@@ -63,10 +63,17 @@ export interface StoredSession extends Identity {
 export type ItemState =
   | { state: 'live'; session: StoredSession }
   /**
-   * A tombstone: the session ended at `at` (epoch seconds), `moved` by a sign-in or else by a
-   * sign-out or revocation; `w` are its writes' tokens.
+   * A tombstone: the session ended at `at` (epoch seconds), `moved` by a sign-in (to the key
+   * `to`, on tombstones written since 0.3) or else by a sign-out or revocation; `w` are its
+   * writes' tokens.
    */
-  | { state: 'ended'; at: number; moved: boolean; w: Record<string, number> }
+  | {
+      state: 'ended'
+      at: number
+      moved: boolean
+      to: string | undefined
+      w: Record<string, number>
+    }
   /** No item, or an expired one. */
   | { state: 'absent' }
 
@@ -93,7 +100,7 @@ export function parseItem(item: Record<string, unknown> | undefined, now: number
   if (!(Number(expires?.N) > now)) return ABSENT
   if (raw.end) {
     const at = Number(expires?.N) - TOMBSTONE_SECONDS
-    return { state: 'ended', at, moved: raw.end.S === 'm', w: tokensOf(w) }
+    return { state: 'ended', at, moved: raw.end.S === 'm', to: raw.to?.S, w: tokensOf(w) }
   }
   try {
     const entries = flash ? fromAttributeMap(flash.M as Item) : {}
@@ -108,7 +115,9 @@ export function parseItem(item: Record<string, unknown> | undefined, now: number
             ),
         expires: Number(expires?.N),
         created: Number((raw.created as { N: string }).N),
-        handle: raw.h?.S ?? '',
+        // A session stored before handles (0.2) is named by its key's start: stable, and no
+        // more use for forging a cookie than the key itself.
+        handle: raw.h?.S ?? raw.id?.S?.slice(0, 16) ?? '',
         uid: raw.uid?.S,
         device: raw.device && fromAttribute(raw.device as AttributeValue),
         v: v ? Number(v.N) : 0,
@@ -166,8 +175,19 @@ export function sessionItem(id: string, s: SessionContent): Item {
 }
 
 /**
- * The tombstone that replaces an ended session's item (`moved` by a sign-in): it keeps the
- * tokens of its writes.
+ * Where a sign-in moved a session: the new item's key, and the user and creation time of the old
+ * one, which its tombstone keeps so that it stays in the user index, pointing to the new item.
+ */
+export interface Moved {
+  to: string
+  uid: string | undefined
+  created: number
+}
+
+/**
+ * The tombstone that replaces an ended session's item: it keeps the tokens of its writes. The
+ * tombstone of a sign-in (`moved`) names the new item, and a bound one stays in the user index,
+ * so a revocation racing the sign-in finds the session where it went (`users.ts`).
  */
 export const tombstone = (
   id: string,
@@ -175,7 +195,7 @@ export const tombstone = (
   v: number,
   w: Record<string, number>,
   wf: number,
-  moved = false,
+  moved?: Moved,
 ): Item => ({
   ...keyOf(id),
   end: { S: moved ? 'm' : '1' },
@@ -183,4 +203,6 @@ export const tombstone = (
   v: N(v),
   w: { M: toAttributeMap(w) },
   wf: N(wf),
+  ...(moved && { to: { S: moved.to } }),
+  ...(moved?.uid && { uid: { S: moved.uid }, created: N(moved.created) }),
 })

@@ -166,8 +166,9 @@ function checkLease(current: RawItem, lease: string | undefined): void {
 /**
  * Ends a session: a tombstone replaces the item, on condition that nothing was written since
  * `stored` was read (and that this request holds the lease). The tombstone keeps the tokens of
- * the writes it ends, so their retries are still recognised. A sign-out (`moved` false) that
- * finds the session signed out or revoked already has done its work; a sign-in has not.
+ * the writes it ends, so their retries are still recognised. A sign-in passes the new key `to`,
+ * which its tombstone names. A sign-out or revocation (no `to`) that finds the session signed
+ * out or revoked already has done its work; a sign-in has not.
  * @returns true, or the session as it is now when another request wrote it meanwhile
  * @throws SESSION_GONE when it had ended (moved by a sign-in, for a sign-out) or expired, LOCK_LOST
  */
@@ -179,22 +180,30 @@ export async function endItem(
   now: number,
   keepMs: number,
   lease: string | undefined,
-  moved: boolean,
+  to?: string,
 ): Promise<true | StoredSession> {
   const x = new Expression()
   const { w, floor } = tokensAfter(stored.w ?? {}, stamp, keepMs)
+  const { uid, created } = stored
   const r = await write(
     table,
     'PutItem',
     {
-      Item: tombstone(key, now, stored.v + 1, w, Math.max(stored.wf, floor ?? 0), moved),
+      Item: tombstone(
+        key,
+        now,
+        stored.v + 1,
+        w,
+        Math.max(stored.wf, floor ?? 0),
+        to ? { to, uid, created } : undefined,
+      ),
       ConditionExpression: all(versioned(x, stored.v), live(x, now), lease && leaseHeld(x, lease)),
     },
     x,
   )
   if (!('current' in r) || applied(r.current, stamp)) return true
   const found = parseItem(r.current, now)
-  if (found.state === 'ended' && !found.moved && !moved) return true
+  if (found.state === 'ended' && !found.moved && !to) return true
   if (found.state !== 'live') throw gone()
   checkLease(r.current, lease)
   return found.session
@@ -212,7 +221,7 @@ export async function endSession(
 ): Promise<void> {
   let base = stored
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const ended = await endItem(table, key, base, stamp, now, keepMs, lease, false)
+    const ended = await endItem(table, key, base, stamp, now, keepMs, lease)
     if (ended === true) return
     base = ended
   }
@@ -387,7 +396,7 @@ export async function moveSession(
       }
       // Each rewrite has its own token: an earlier one being there proves nothing of this one.
       await putNew(table, to.key, item, stamp.token + v, stamp.at, v)
-      const ended = await endItem(table, from.key, base, stamp, now, keepMs, lease, true)
+      const ended = await endItem(table, from.key, base, stamp, now, keepMs, lease, to.key)
       if (ended === true) return
       base = ended
     }

@@ -13,6 +13,7 @@ import { runProfile } from '../../bench/profile.ts'
 import { runRoundTrips } from '../../bench/roundtrips.ts'
 import { runSize } from '../../bench/size.ts'
 import { runThroughput } from '../../bench/throughput.ts'
+import { runUsers } from '../../bench/users.ts'
 import { testEndpoint } from '../env.ts'
 
 let options: RunOptions
@@ -131,5 +132,30 @@ describe('benchmarks, smoke run', () => {
         r.runtime,
       )
     }
+  })
+
+  test('per-user sessions: binding a user costs index writes, the tools their calls', async () => {
+    const r = await runUsers(options)
+    const cost = (what: string) => {
+      const found = [...r.requests, ...r.tools].find((c) => c.what === what)
+      assert.ok(found, what)
+      return found
+    }
+    const plain = cost('sign-in: regenerate()')
+    const bound = cost('sign-in: regenerate({ userId })')
+    assert.deepEqual(bound.calls, plain.calls, 'the same calls')
+    assert.ok(bound.wcu > plain.wcu, 'the index entry costs a write')
+    assert.deepEqual(
+      cost('page view, bound').calls,
+      { GetItem: 1 },
+      'a page view stays one GetItem',
+    )
+    assert.equal(cost('page view, bound').wcu, 0)
+    assert.deepEqual(cost('listSessions(), 3 sessions').calls, { Query: 1 })
+    const all = cost('revokeSessions(), 2 sessions')
+    assert.equal(all.calls.Query, 2, 'two passes over the index')
+    assert.equal(all.calls.PutItem, 2, 'one tombstone each')
+    const written = JSON.parse(await readFile(join(options.outDir, 'users.json'), 'utf8'))
+    assert.equal(written.tools.length, r.tools.length)
   })
 })

@@ -1,6 +1,7 @@
 // The demo app in a real browser (headless Chromium): the sign-in form's errors, signing in, the
 // cart across a reload, a second browser that shares nothing, and signing out; on each page the
 // "Behind the scenes" panel (the request's DynamoDB calls, the stored item, the expiry timeline).
+// Then "Your devices": one user signed in from two browser contexts, one signing the other out.
 // A screenshot of each step goes to tests/screenshots/ (git-ignored).
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
@@ -180,5 +181,71 @@ describe('the demo in Chromium', () => {
     )
     await shot(page, '7-signed-out')
     await context.close()
+  })
+
+  test('your devices: signed in from two browsers, one signs the other out', async () => {
+    const signIn = async (page: Page) => {
+      await page.goto(url)
+      await page.fill('#username', 'carol')
+      await page.fill('#password', 'password123')
+      await Promise.all([
+        page.waitForNavigation(),
+        page.getByRole('button', { name: 'Sign in' }).click(),
+      ])
+      assert.equal(await page.locator('p:has-text("Signed in as") strong').textContent(), 'carol')
+    }
+    const laptop = await browser.newContext({ userAgent: 'Firefox on the laptop' })
+    const phone = await browser.newContext({ userAgent: 'Safari on the phone' })
+    for (const context of [laptop, phone]) context.setDefaultTimeout(10_000)
+    const onLaptop = await laptop.newPage()
+    const onPhone = await phone.newPage()
+    await signIn(onLaptop)
+    await signIn(onPhone)
+
+    await Promise.all([
+      onPhone.waitForNavigation(),
+      onPhone.getByRole('link', { name: 'Devices' }).click(),
+    ])
+    const rows = onPhone.locator('#devices tbody tr')
+    assert.equal(await rows.count(), 2)
+    assert.deepEqual((await onPhone.locator('#devices td.device').allTextContents()).sort(), [
+      'Firefox on the laptop',
+      'Safari on the phone',
+    ])
+    const current = onPhone.locator('#devices tr.current')
+    assert.equal(await current.locator('td.device').textContent(), 'Safari on the phone')
+    assert.equal(await current.locator('strong').textContent(), 'This device')
+    assert.ok((await ops(onPhone)).includes('Query'), 'the list is one Query of the user index')
+    await shot(onPhone, '8-devices')
+
+    const other = onPhone.locator('#devices tr:not(.current)')
+    await Promise.all([
+      onPhone.waitForNavigation(),
+      other.getByRole('button', { name: 'Sign out' }).click(),
+    ])
+    assert.equal(await onPhone.locator('.notice').textContent(), 'Signed out that device')
+    assert.deepEqual(await onPhone.locator('#devices td.device').allTextContents(), [
+      'Safari on the phone',
+    ])
+    await shot(onPhone, '9-device-signed-out')
+
+    // The laptop is signed out at its next request, and can sign in again at once.
+    await onLaptop.reload()
+    assert.equal(await onLaptop.locator('#username').count(), 1, 'the laptop sees the sign-in form')
+    await shot(onLaptop, '10-laptop-signed-out')
+    await signIn(onLaptop)
+
+    await onPhone.reload()
+    await Promise.all([
+      onPhone.waitForNavigation(),
+      onPhone.getByRole('button', { name: 'Sign out everywhere else' }).click(),
+    ])
+    assert.equal(await onPhone.locator('.notice').textContent(), 'Signed out 1 other device')
+    assert.equal(await onPhone.locator('#devices tbody tr').count(), 1)
+    await shot(onPhone, '11-signed-out-everywhere-else')
+    await onLaptop.reload()
+    assert.equal(await onLaptop.locator('#username').count(), 1)
+    await laptop.close()
+    await phone.close()
   })
 })

@@ -187,10 +187,10 @@ describe('dynamo-session --help', { concurrency: 4 }, () => {
   })
 
   test('each command has its own help, also as help <command>', async () => {
-    for (const command of ['create-table', 'sweep']) {
+    for (const command of ['create-table', 'sweep', 'sessions', 'revoke']) {
       const own = await cli([command, '--help'])
       assert.equal(own.code, 0)
-      assert.match(own.stdout, new RegExp(`^Usage: dynamo-session ${command} \\[options\\]`))
+      assert.match(own.stdout, new RegExp(`^Usage: dynamo-session ${command} .*\\[options\\]`))
       assert.deepEqual(await cli(['help', command]), own)
     }
     assert.match((await cli(['create-table', '--help'])).stdout, /UpdateTimeToLive/)
@@ -242,7 +242,7 @@ describe('dynamo-session unknown flags: the valid ones, and the closest one when
   concurrency: 4,
 }, () => {
   const VALID =
-    'Valid options: --table <name>, --region <region>, --endpoint <url>, -h, --help, -v, --version'
+    'Valid options: --table <name>, --region <region>, --endpoint <url>, --user <id>, --except <handle>, --json, -h, --help, -v, --version'
   for (const [flag, guess] of [
     ['--tabel', '--table'],
     ['--regoin', '--region'],

@@ -234,8 +234,8 @@ describe('the npm package', () => {
     const paths = files.map((f) => f.path).sort()
     const extra = paths.filter(
       (p) =>
-        // The build follows src/'s layout: the store apart, the testing kit by stage.
-        !/^dist\/(store\/|testing\/(expressions\/)?)?[a-z0-9-]+\.(js|d\.ts)$/.test(p) &&
+        // src/ laid out by rule (store/, cli/) and the testing kit by stage (testing/expressions/).
+        !/^dist\/([a-z]+\/){0,2}[a-z0-9-]+\.(js|d\.ts)$/.test(p) &&
         !/^docs\/[a-z-]+\.md$/.test(p) &&
         !['README.md', 'CHANGELOG.md', 'LICENSE', 'package.json'].includes(p),
     )
@@ -259,7 +259,9 @@ describe('the npm package', () => {
     // Every library module comes with its declarations; the CLI alone needs none.
     const modules = paths.filter((p) => p.endsWith('.js')).map((p) => p.slice(0, -3))
     for (const m of modules) {
-      if (m !== 'dist/cli') assert.ok(paths.includes(`${m}.d.ts`), `${m}.d.ts is in the tarball`)
+      // The CLI and its own folder need none: nothing imports them.
+      if (m !== 'dist/cli' && !m.startsWith('dist/cli/'))
+        assert.ok(paths.includes(`${m}.d.ts`), `${m}.d.ts is in the tarball`)
     }
     assert.ok(!paths.includes('dist/cli.d.ts'))
   })
@@ -399,6 +401,7 @@ describe('the JSR package', () => {
       assert.ok(listed.includes(shipped), `${shipped} is published to JSR`)
     assert.ok(listed.includes('src/testing/index.ts'))
     assert.ok(!listed.includes('src/cli.ts'), 'the CLI is for npm only')
+    assert.ok(!listed.some((p) => p.startsWith('src/cli/')), 'the CLI is for npm only')
     assert.ok(listed.every((p) => !p.startsWith('tests/') && !p.startsWith('examples/')))
   })
 })
@@ -429,6 +432,8 @@ describe('a Worker bundle', () => {
       'UpdateTimeToLive',
       'memoryDynamoDB',
       'TransactionCanceledException',
+      'revokeSessions',
+      'GlobalSecondaryIndexUpdates',
     ]) {
       assert.ok(!code.includes(absent), `the bundle contains ${absent}`)
     }

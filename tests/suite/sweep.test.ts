@@ -24,6 +24,7 @@ import {
   SECRET,
   scanAll,
 } from '../helpers.ts'
+import { dropTable, indexBuiltAfter } from '../users.ts'
 
 // A month ahead: items "expired" at NOW are still live in real time, so DynamoDB Local's own TTL
 // deletion (it runs every minute or so) never touches them during a test.
@@ -122,12 +123,16 @@ describe('createSessionTable', () => {
   test('creates an on-demand table keyed by a string id, with TTL on expires, and is idempotent', async () => {
     const table = `create-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
     const conn = { table, region: 'us-east-1', endpoint: testEndpoint(), credentials }
-    assert.deepEqual(await createSessionTable(conn), { created: true, table })
+    assert.deepEqual(await createSessionTable(conn), { created: true, table, indexAdded: false })
 
     const { Table } = await ddb('DescribeTable', { TableName: table })
     assert.equal(Table.TableStatus, 'ACTIVE')
     assert.deepEqual(Table.KeySchema, [{ AttributeName: 'id', KeyType: 'HASH' }])
-    assert.deepEqual(Table.AttributeDefinitions, [{ AttributeName: 'id', AttributeType: 'S' }])
+    // uid and created key the user index (tests/suite/user-index.test.ts).
+    assert.deepEqual(
+      Table.AttributeDefinitions.map((a: { AttributeName: string }) => a.AttributeName).sort(),
+      ['created', 'id', 'uid'],
+    )
     assert.equal(Table.BillingModeSummary?.BillingMode, 'PAY_PER_REQUEST')
     const ttl = await ddb('DescribeTimeToLive', { TableName: table })
     assert.equal(ttl.TimeToLiveDescription.TimeToLiveStatus, 'ENABLED')
@@ -139,6 +144,7 @@ describe('createSessionTable', () => {
     assert.deepEqual(await createSessionTable({ ...conn, fetch: counter.fetch }), {
       created: false,
       table,
+      indexAdded: false,
     })
     assert.deepEqual(counter.ops(), ['CreateTable', 'DescribeTable', 'DescribeTimeToLive'])
     assert.equal((await allItems(table)).length, 1)
@@ -155,7 +161,7 @@ describe('createSessionTable', () => {
         AWS_SECRET_ACCESS_KEY: 'test',
       },
     })
-    assert.deepEqual(result, { created: true, table })
+    assert.deepEqual(result, { created: true, table, indexAdded: false })
     const { Table } = await ddb('DescribeTable', { TableName: table })
     assert.equal(Table.TableName, table)
   })
@@ -228,10 +234,19 @@ describe('createSessionTable', () => {
 
   test('an existing table keyed by id without TTL gets TTL on expires', async () => {
     const conn = await foreignTable([['id', 'S', 'HASH']])
-    assert.deepEqual(await createSessionTable(conn), { created: false, table: conn.table })
-    const ttl = await ddb('DescribeTimeToLive', { TableName: conn.table })
-    assert.equal(ttl.TimeToLiveDescription.TimeToLiveStatus, 'ENABLED')
-    assert.equal(ttl.TimeToLiveDescription.AttributeName, 'expires')
+    try {
+      // The user index it also gets is built in DynamoDB Local's own time (tests/users.ts).
+      assert.deepEqual(await createSessionTable({ ...conn, fetch: indexBuiltAfter(0).fetch }), {
+        created: false,
+        table: conn.table,
+        indexAdded: true,
+      })
+      const ttl = await ddb('DescribeTimeToLive', { TableName: conn.table })
+      assert.equal(ttl.TimeToLiveDescription.TimeToLiveStatus, 'ENABLED')
+      assert.equal(ttl.TimeToLiveDescription.AttributeName, 'expires')
+    } finally {
+      await dropTable(conn.table)
+    }
   })
 })
 
