@@ -13,7 +13,7 @@ import { runProfile } from '../../bench/profile.ts'
 import { runRoundTrips } from '../../bench/roundtrips.ts'
 import { runSize } from '../../bench/size.ts'
 import { runThroughput } from '../../bench/throughput.ts'
-import { testEndpoint } from '../env.ts'
+import { testEndpoint } from '../support/backend.ts'
 
 let options: RunOptions
 

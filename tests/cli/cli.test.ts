@@ -11,8 +11,8 @@ import { createServer } from 'node:net'
 import { describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { DELETE_CONCURRENCY } from '../../src/table.ts'
-import { testEndpoint } from '../env.ts'
-import { ddb } from '../helpers.ts'
+import { testEndpoint } from '../support/backend.ts'
+import { ddb } from '../support/dynamodb.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const NODE_CLI = ['--import', 'tsx', 'src/cli.ts']

@@ -4,24 +4,21 @@
 // way is the request's own, and every request answers 2xx.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import type { DynamoSessionOptions } from '../../src/index.ts'
-import { testEndpoint } from '../env.ts'
-import { type Fault, type FaultProxy, startFaultProxy } from '../fault-proxy.ts'
-import { freshTable, scanAll } from '../helpers.ts'
+import { type Fault, type FaultProxy, startFaultProxy } from '../infra/fault-proxy.ts'
+import { type TestApp, type TestAppOptions, testApp } from '../support/app.ts'
+import { testEndpoint } from '../support/backend.ts'
+import { sleep, virtualClock } from '../support/clock.ts'
+import { cookieFrom } from '../support/cookies.ts'
+import { type Conn, freshTable, live, rawItem, scanAll } from '../support/dynamodb.ts'
 import {
-  type Conn,
-  cookieFrom,
-  type Data,
   isEnd,
   isLeaseTake,
   isNewItem,
+  isRelease,
   isSave,
-  live,
   type Match,
-  makeApp,
-  rawItem,
-  sleep,
-} from '../lifecycle.ts'
+  replyLostOnce,
+} from '../support/fetch.ts'
 
 // Long enough for DynamoDB Local on a busy machine: only the faulted attempt waits it out.
 const TIMEOUT_MS = 1000
@@ -30,26 +27,14 @@ const FAULTS: [string, Fault][] = [
   ['lost', { kind: 'lose-reply' }],
 ]
 
-/** The lease given back without a save (a read-only request). */
-const isRelease: Match = (op, body) =>
-  op === 'UpdateItem' &&
-  !isLeaseTake(op, body) &&
-  !isSave(op, body) &&
-  Object.values(body?.ExpressionAttributeNames ?? {}).includes('leaseOwner')
-
 async function withProxy(
-  options: Partial<DynamoSessionOptions<Data>>,
-  body: (t: {
-    a: ReturnType<typeof makeApp>
-    conn: Conn
-    proxy: FaultProxy
-    cookie: string
-  }) => Promise<void>,
+  options: TestAppOptions,
+  body: (t: { a: TestApp; conn: Conn; proxy: FaultProxy; cookie: string }) => Promise<void>,
 ) {
   const conn = await freshTable('once')
   const proxy = await startFaultProxy(testEndpoint())
   try {
-    const a = makeApp(conn, {
+    const a = testApp(conn, {
       endpoint: proxy.endpoint,
       retry: { attempts: 4, timeoutMs: TIMEOUT_MS, budgetMs: 20000 },
       ...options,
@@ -200,4 +185,32 @@ describe('exactly-once writes', () => {
         assert.deepEqual(await a.whoami(cookie), { user: 'ada', n: 1 })
       },
     ))
+
+  test('with locking, a touch whose reply was lost after DynamoDB applied it refreshes the cookie and reports nothing', async () => {
+    const conn = await freshTable('r2touch')
+    let cookie = ''
+    // The save that moves the expiry and releases the lease: applied, its reply lost.
+    const lost = replyLostOnce(
+      (op, body) =>
+        !!cookie && op === 'UpdateItem' && String(body?.UpdateExpression).includes('ADD'),
+      () => {
+        throw new TypeError('fetch failed: connection reset')
+      },
+    )
+    const a = testApp(conn, { locking: { leaseMs: 5000, waitMs: 2000 }, fetch: lost.fetch })
+    cookie = cookieFrom(await a.post('/set/user/ada')) as string
+    // Seconds later, so that touch() moves the expiry.
+    const clock = virtualClock()
+    try {
+      clock.advance(5)
+      const res = await a.post('/touch', cookie)
+      assert.ok(lost.lost())
+      assert.equal(res.status, 200)
+      assert.deepEqual(a.codes(), [])
+      assert.equal(res.headers.getSetCookie().length, 1)
+      assert.match(res.headers.getSetCookie()[0], /Max-Age=86400/)
+    } finally {
+      clock.restore()
+    }
+  })
 })

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { testEndpoint } from '../env.ts'
-import { ddb, freshTable, SECRET, scanAll } from '../helpers.ts'
-import { bundleWorker, type RunningWorker, startWorker } from '../workerd.ts'
+import { bundleWorker, type RunningWorker, startWorker } from '../infra/workerd.ts'
+import { testEndpoint } from '../support/backend.ts'
+import { ddb, freshTable, SECRET, scanAll } from '../support/dynamodb.ts'
 
 /** The Node built-ins a bundle imports (`from "node:x"` or `import("node:x")`), sorted. */
 const nodeImports = (bundle: string) =>

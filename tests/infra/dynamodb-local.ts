@@ -21,7 +21,7 @@
 // (via tsx), Bun and Deno: it only imports `node:` modules. Run directly, it prints the endpoint
 // and serves until Ctrl-C:
 //
-//   node --import tsx tests/dynamodb-local.ts [--port 8000]
+//   node --import tsx tests/infra/dynamodb-local.ts [--port 8000]
 
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -33,7 +33,7 @@ import { fileURLToPath } from 'node:url'
 /** The npm package whose tarball carries DynamoDB Local 1.25.1 in `package/emulator`. */
 export const DYNAMODB_LOCAL_PACKAGE = 'amplify-dynamodb-simulator@2.9.30'
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const CACHE_ROOT = join(REPO_ROOT, '.cache', 'dynamodb-local')
 /** Where the emulator folder (DynamoDBLocal.jar, DynamoDBLocal_lib/) is cached. */
 export const DYNAMODB_LOCAL_DIR: string = join(CACHE_ROOT, DYNAMODB_LOCAL_PACKAGE.replace('@', '-'))

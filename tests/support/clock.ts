@@ -1,0 +1,25 @@
+// Time in tests: real waits, and a clock moved by hand.
+
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * Moves `Date.now()` by hand for the library and the cookie jar; real time still runs beneath,
+ * so retry budgets keep working. `restore()` puts the real clock back: call it in a `finally`.
+ */
+export function virtualClock(): {
+  advance(seconds: number): void
+  restore(): void
+} {
+  const real = Date.now
+  let offset = 0
+  Date.now = () => real() + offset
+  return {
+    advance(seconds: number) {
+      offset += seconds * 1000
+    },
+    restore() {
+      Date.now = real
+    },
+  }
+}
