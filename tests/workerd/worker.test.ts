@@ -8,8 +8,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, describe, test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { after, afterEach, before, describe, test } from 'node:test'
 import { bundleWorker, type RunningWorker, startWorker } from '../infra/workerd.ts'
 import { testEndpoint } from '../support/backend.ts'
 import { ddb, freshTable, SECRET, scanAll } from '../support/dynamodb.ts'
@@ -66,6 +65,8 @@ describe('workerd', () => {
     table = (await freshTable('workerd')).table
     worker = await startWorker({
       entry: 'tests/workerd/worker.ts',
+      // What it logs is shown after each test, unless the test expected it (below).
+      quiet: true,
       bindings: {
         SESSION_TABLE: table,
         AWS_REGION: 'eu-west-3',
@@ -80,6 +81,13 @@ describe('workerd', () => {
   after(async () => {
     await worker?.stop()
     proxy?.server.close()
+  })
+  // The Worker's log up to here was expected and asserted by a test; the rest is shown as it is.
+  let expected = 0
+  afterEach(() => {
+    const unexpected = worker.output().slice(expected)
+    expected += unexpected.length
+    if (unexpected) process.stderr.write(unexpected)
   })
 
   const call = async (path: string, cookie?: string, body?: unknown) => {
@@ -173,6 +181,10 @@ describe('workerd', () => {
       ops(writes).filter((op) => op !== 'GetItem'),
       [],
     )
+    // The refusal is logged, in one line (the Worker gives no onError option).
+    const logged = await worker.waitForOutput(/SESSION_GONE/, expected)
+    assert.match(logged, /^DynamoSessionError SESSION_GONE: [^\n]*\n$/)
+    expected += logged.length
   })
 
   test('regenerate moves the data to a new id and leaves a tombstone over the old one', async () => {
@@ -214,6 +226,8 @@ describe('workerd', () => {
     process.env.AWS_SECRET_ACCESS_KEY = 'host-secret'
     const bare = await startWorker({
       entry: 'tests/workerd/worker.ts',
+      // Its one log line is expected, and read below.
+      quiet: true,
       bindings: {
         SESSION_TABLE: table,
         AWS_REGION: 'eu-west-3',
@@ -233,9 +247,10 @@ describe('workerd', () => {
       assert.equal(res.status, 500)
       assert.equal(await res.text(), 'Internal Server Error')
       assert.deepEqual(ops(mark), [])
-      // workerd's console reaches this process through a pipe: wait for the line.
-      for (let i = 0; i < 50 && !/No AWS credentials/.test(bare.output()); i++) await sleep(100)
-      assert.match(bare.output(), /No AWS credentials.*AWS_ACCESS_KEY_ID/)
+      assert.match(
+        await bare.waitForOutput(/No AWS credentials/),
+        /No AWS credentials.*AWS_ACCESS_KEY_ID/,
+      )
     } finally {
       process.env = saved
       await bare.stop()
@@ -248,6 +263,8 @@ describe("a Worker's app.onError", () => {
   before(async () => {
     worker = await startWorker({
       entry: 'tests/workerd/onerror-worker.ts',
+      // The middleware logs each failure (the Worker gives no onError option): read below.
+      quiet: true,
       bindings: {
         SESSION_TABLE: (await freshTable('workerd-onerror')).table,
         AWS_REGION: 'us-east-1',
@@ -284,6 +301,18 @@ describe("a Worker's app.onError", () => {
     assert.equal(late.status, 409)
     assert.equal(late.headers.get('x-code'), 'SESSION_GONE')
     assert.deepEqual(late.headers.getSetCookie(), [], 'a refused change never touches the cookie')
+
+    // Each failure was logged by the middleware, and nothing else.
+    const logged = await worker.waitForOutput(/SESSION_GONE/)
+    // The first line of each error logged (its stack, fields and cause are indented).
+    const headlines = logged.split('\n').filter((line) => /^\w*(Error|Exception)\b/.test(line))
+    assert.equal(headlines.length, 3, logged)
+    assert.match(
+      headlines[0],
+      /^DynamoSessionError: DynamoDB PutItem at http:\/\/127\.0\.0\.1:9 failed/,
+    )
+    assert.match(headlines[1], /^DynamoSessionError: .*no-such-table-here/)
+    assert.match(headlines[2], /^DynamoSessionError SESSION_GONE: /)
   })
 })
 
