@@ -1,7 +1,7 @@
 // The dynamo-session CLI as a user runs it: a child process, options from flags or the AWS
 // environment variables, against DynamoDB Local; each failure with its message and exit code.
 import assert from 'node:assert/strict'
-import { execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -11,7 +11,9 @@ import { createServer } from 'node:net'
 import { describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { DELETE_CONCURRENCY } from '../../src/table.ts'
+import { startProcess } from '../infra/process.ts'
 import { testEndpoint } from '../support/backend.ts'
+import { sleep } from '../support/clock.ts'
 import { ddb } from '../support/dynamodb.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -97,7 +99,7 @@ async function holdingProxy(answered: number) {
     async waitForHeld(n: number) {
       for (let waited = 0; proxy.held < n; waited += 20) {
         if (waited > 20_000) throw new Error(`only ${proxy.held} of ${n} deletes held`)
-        await new Promise((r) => setTimeout(r, 20))
+        await sleep(20)
       }
     },
     close: () => {
@@ -365,7 +367,7 @@ describe('dynamo-session sweep', { concurrency: 4 }, () => {
     await seedSessions(table, 30, 30)
     const proxy = await holdingProxy(5)
     try {
-      const child = spawn(
+      const child = startProcess(
         process.execPath,
         [...NODE_CLI, 'sweep', '--table', table, '--endpoint', proxy.url],
         {
@@ -373,22 +375,13 @@ describe('dynamo-session sweep', { concurrency: 4 }, () => {
           env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...awsEnv() },
         },
       )
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (chunk) => {
-        stdout += chunk
-      })
-      child.stderr.on('data', (chunk) => {
-        stderr += chunk
-      })
-      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
       // Every delete worker waits on the proxy: the 5 answered deletes are all counted by now.
       await proxy.waitForHeld(DELETE_CONCURRENCY)
-      process.kill(child.pid as number, 'SIGINT')
-      assert.equal(await exited, 130)
-      assert.equal(stdout, '')
+      process.kill(child.pid, 'SIGINT')
+      assert.equal(await child.exited, 130)
+      assert.equal(child.stdout(), '')
       assert.equal(
-        stderr,
+        child.stderr(),
         `dynamo-session: interrupted: deleted 5 expired sessions from table "${table}" so far (scanned 30 items, kept 0); deletes already sent may still apply.\n`,
       )
     } finally {

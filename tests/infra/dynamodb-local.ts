@@ -29,6 +29,7 @@ import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { sleep } from '../support/clock.ts'
 
 /** The npm package whose tarball carries DynamoDB Local 1.25.1 in `package/emulator`. */
 export const DYNAMODB_LOCAL_PACKAGE = 'amplify-dynamodb-simulator@2.9.30'
@@ -151,8 +152,6 @@ function forget(child: ChildProcess): void {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms))
 
 function run(
   command: string,

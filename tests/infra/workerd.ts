@@ -23,6 +23,7 @@ import { resolve } from 'node:path'
 import type { Readable } from 'node:stream'
 import { build } from 'esbuild'
 import { Miniflare } from 'miniflare'
+import { sleep } from '../support/clock.ts'
 
 /** The compatibility date the pinned workerd (1.20260426.x) supports; later dates fail. */
 export const DEFAULT_COMPATIBILITY_DATE = '2026-04-01'
@@ -146,7 +147,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     output: () => output,
     async waitForOutput(pattern, from = 0, timeoutMs = 5000) {
       for (let waited = 0; !pattern.test(output.slice(from)) && waited < timeoutMs; waited += 50) {
-        await new Promise((r) => setTimeout(r, 50))
+        await sleep(50)
       }
       return output.slice(from)
     },

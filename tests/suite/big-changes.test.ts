@@ -3,7 +3,8 @@
 // another key that lands between this request's load and its save (held there) is kept.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { type TestApp, testApp } from '../support/app.ts'
+import { type TestApp, testApp, whileHeld } from '../support/app.ts'
+import { latch } from '../support/clock.ts'
 import { cookieFrom } from '../support/cookies.ts'
 import { type Conn, freshTable, rawItem } from '../support/dynamodb.ts'
 import { isSave } from '../support/fetch.ts'
@@ -44,12 +45,14 @@ async function withConcurrentChange(
   replayed = true,
 ) {
   const before = saves(big)
-  const held = big.hold(isSave)
-  const request = method === 'POST' ? big.post(path, cookie) : big.get(path, cookie)
-  await held.reached
-  assert.equal((await other.post(`/set/${key}/kept`, cookie)).status, 200)
-  held.release()
-  const res = await request
+  const res = await whileHeld(
+    big,
+    isSave,
+    () => (method === 'POST' ? big.post(path, cookie) : big.get(path, cookie)),
+    async () => {
+      assert.equal((await other.post(`/set/${key}/kept`, cookie)).status, 200)
+    },
+  )
   assert.equal(res.status, 200)
   // Written whole, the first write is refused (another request wrote meanwhile) and replayed
   // on a fresh read; written per key, it needs no replay.
@@ -69,12 +72,11 @@ describe('changes past the expression limits', () => {
     a.app.get('/news', (c) => c.json({ news: c.get('session').takeFlash('news') ?? null }))
     const cookie = cookieFrom(await a.post('/set/seed/1'))
     assert.ok(cookie)
-    const held = a.hold(isSave)
-    const request = a.post('/bulk/set/1000', cookie)
-    await held.reached
-    assert.equal((await b.post('/note', cookie)).status, 200)
-    held.release()
-    assert.equal((await request).status, 200)
+    const bulk = () => a.post('/bulk/set/1000', cookie)
+    const res = await whileHeld(a, isSave, bulk, async () => {
+      assert.equal((await b.post('/note', cookie)).status, 200)
+    })
+    assert.equal(res.status, 200)
     const next = await a.get('/news', cookie)
     assert.deepEqual(
       await next.json(),
@@ -118,14 +120,13 @@ describe('changes past the expression limits', () => {
     const cookie = cookieFrom(await a.post('/set/seed/1'))
     assert.ok(cookie)
     assert.equal((await a.post('/bulk/set/1000', cookie)).status, 200)
-    const held = a.hold(isSave)
-    const big = a.post('/bulk/increment/1000', cookie)
-    await held.reached
-    for (const k of ['k0', 'k500', 'k999']) {
-      assert.equal((await b.post(`/increment/${k}`, cookie)).status, 200)
-    }
-    held.release()
-    assert.equal((await big).status, 200)
+    const big = () => a.post('/bulk/increment/1000', cookie)
+    const res = await whileHeld(a, isSave, big, async () => {
+      for (const k of ['k0', 'k500', 'k999']) {
+        assert.equal((await b.post(`/increment/${k}`, cookie)).status, 200)
+      }
+    })
+    assert.equal(res.status, 200)
     const data = await a.whoami(cookie)
     assert.ok(data)
     for (const i of range(1000)) {
@@ -160,27 +161,21 @@ describe('changes past the expression limits', () => {
 
   test('a whole-item write replayed after a conflict keeps a flash value another request wrote meanwhile', async () => {
     const a = testApp(await freshTable('r2flash'))
-    let loaded: () => void = () => {}
-    const isLoaded = new Promise<void>((r) => {
-      loaded = r
-    })
-    let flashed: () => void = () => {}
-    const isFlashed = new Promise<void>((r) => {
-      flashed = r
-    })
+    const loaded = latch()
+    const flashed = latch()
     // Past DynamoDB's expression limits: written whole, under the version read.
     a.app.post('/big', async (c) => {
-      loaded()
-      await isFlashed
+      loaded.open()
+      await flashed.opened
       for (let i = 0; i < 400; i++) c.get('session').set(`k${i}`, i)
       return c.text('ok')
     })
     const cookie = cookieFrom(await a.post('/set/user/ada')) as string
 
     const big = a.post('/big', cookie)
-    await isLoaded
+    await loaded.opened
     assert.equal((await a.post('/flash/msg/saved', cookie)).status, 200)
-    flashed()
+    flashed.open()
     assert.equal((await big).status, 200)
 
     const took = await a.get('/take/msg', cookie)

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { testApp } from '../support/app.ts'
+import { latch } from '../support/clock.ts'
 import { cookieOf } from '../support/cookies.ts'
 import { freshTable, scanAll } from '../support/dynamodb.ts'
 
@@ -63,28 +64,22 @@ describe('concurrency', () => {
 
   test('a write racing a destroy in another tab gets 409 and the session stays ended', async () => {
     const conn = await freshTable('conc-destroy')
-    let letGo: () => void = () => {}
-    const held = new Promise<void>((resolve) => {
-      letGo = resolve
-    })
-    let entered: () => void = () => {}
-    const inHandler = new Promise<void>((resolve) => {
-      entered = resolve
-    })
+    const held = latch()
+    const inHandler = latch()
     const tabA = testApp(conn)
     tabA.pauseWith(async () => {
-      entered()
-      await held
+      inHandler.open()
+      await held.opened
     })
     const tabB = testApp(conn)
     const cookie = cookieOf(await tabB.post('/set/seed/seed'))
     // Tab A has loaded the session and is inside its handler when tab B logs out.
     const write = tabA.post('/set/late/late', cookie)
-    await inHandler
+    await inHandler.opened
     const logout = await tabB.post('/logout', cookie)
     assert.equal(logout.status, 200)
     assert.equal(await liveItems(conn.table), 0)
-    letGo()
+    held.open()
     const res = await write
     assert.equal(res.status, 409)
     assert.deepEqual(tabA.codes(), ['SESSION_GONE'])

@@ -4,32 +4,44 @@
 // the other requests left it. Each interleaving is forced by holding the write at the gate.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { type TestApp, testApp } from '../support/app.ts'
+import { type TestApp, testApp, whileHeld } from '../support/app.ts'
 import { cookieFrom } from '../support/cookies.ts'
-import { freshTable, live, rawItem, scanAll } from '../support/dynamodb.ts'
+import { type Conn, freshTable, live, rawItem, scanAll } from '../support/dynamodb.ts'
 import { isEnd, isNewItem, isWholeSave, type Match } from '../support/fetch.ts'
 
 /** How many times regenerate() and a whole-item write try before CONTENDED (src/middleware.ts, src/store.ts). */
 const ATTEMPTS = 4
 
 /**
- * Holds the next `ATTEMPTS` calls of `a` that `match` picks; before letting each go, `other`
- * changes the session (`other/<i>`), so the write's version is stale every time.
+ * Sends `request` with the next `times` calls of `a` that `match` picks held; while each is held,
+ * `other` changes the session (`other=<i>`), so the version that call writes under is stale.
  */
-async function changedBeforeEachAttempt(
+const changedBeforeEach = (
   a: TestApp,
   other: TestApp,
   cookie: string,
   match: Match,
-  request: Promise<Response>,
-): Promise<Response> {
-  const gates = Array.from({ length: ATTEMPTS }, () => a.hold(match))
-  for (const [i, gate] of gates.entries()) {
-    await gate.reached
-    assert.equal((await other.post(`/set/other/${i}`, cookie)).status, 200)
-    gate.release()
-  }
-  return request
+  request: () => Promise<Response>,
+  times = ATTEMPTS,
+) =>
+  whileHeld(
+    a,
+    match,
+    request,
+    async (i) => {
+      assert.equal((await other.post(`/set/other/${i}`, cookie)).status, 200)
+    },
+    times,
+  )
+
+/** The test app with POST /bulk: 1,000 keys set, past DynamoDB's expression limits. */
+function bulkApp(conn: Conn) {
+  const a = testApp(conn)
+  a.app.post('/bulk', (c) => {
+    for (let i = 0; i < 1000; i++) c.get('session').set(`k${i}`, i)
+    return c.text('ok')
+  })
+  return a
 }
 
 describe('bounded retries end in CONTENDED', () => {
@@ -43,7 +55,7 @@ describe('bounded retries end in CONTENDED', () => {
 
     // Each attempt writes the new item, then ends the old one under the version it read: that
     // end is held while another request changes the old session.
-    const res = await changedBeforeEachAttempt(a, other, cookie, isEnd, a.post('/login', cookie))
+    const res = await changedBeforeEach(a, other, cookie, isEnd, () => a.post('/login', cookie))
     assert.equal(res.status, 503)
     assert.equal(res.headers.get('retry-after'), '1')
     assert.deepEqual(res.headers.getSetCookie(), [], 'no cookie: the login did not happen')
@@ -62,21 +74,13 @@ describe('bounded retries end in CONTENDED', () => {
 
   test('a whole-item write whose session is changed before each of its 4 attempts: 503 CONTENDED, the session as the other request left it', async () => {
     const conn = await freshTable('contended-whole')
-    const a = testApp(conn)
+    // Past DynamoDB's expression limits, the change is written whole, under the version read,
+    // and replayed on the item each refused attempt returns.
+    const a = bulkApp(conn)
     const other = testApp(conn)
-    // 1,000 keys: past DynamoDB's expression limits, so the change is written whole, under the
-    // version read, and replayed on the item each refused attempt returns.
-    a.app.post('/bulk', (c) => {
-      for (let i = 0; i < 1000; i++) c.get('session').set(`k${i}`, i)
-      return c.text('ok')
-    })
     const cookie = cookieFrom(await a.post('/set/user/ada')) as string
 
-    const res = await changedBeforeEachAttempt(
-      a,
-      other,
-      cookie,
-      isWholeSave,
+    const res = await changedBeforeEach(a, other, cookie, isWholeSave, () =>
       a.post('/bulk', cookie),
     )
     assert.equal(res.status, 503)
@@ -95,21 +99,12 @@ describe('bounded retries end in CONTENDED', () => {
   test('a whole-item write whose session is changed before 3 of its attempts is saved at the 4th', async () => {
     // The control: one conflict fewer, and the same write goes through with every change kept.
     const conn = await freshTable('contended-whole-ok')
-    const a = testApp(conn)
+    const a = bulkApp(conn)
     const other = testApp(conn)
-    a.app.post('/bulk', (c) => {
-      for (let i = 0; i < 1000; i++) c.get('session').set(`k${i}`, i)
-      return c.text('ok')
-    })
     const cookie = cookieFrom(await a.post('/set/user/ada')) as string
-    const gates = Array.from({ length: ATTEMPTS - 1 }, () => a.hold(isWholeSave))
-    const request = a.post('/bulk', cookie)
-    for (const [i, gate] of gates.entries()) {
-      await gate.reached
-      assert.equal((await other.post(`/set/other/${i}`, cookie)).status, 200)
-      gate.release()
-    }
-    assert.equal((await request).status, 200)
+    const bulk = () => a.post('/bulk', cookie)
+    const res = await changedBeforeEach(a, other, cookie, isWholeSave, bulk, ATTEMPTS - 1)
+    assert.equal(res.status, 200)
     assert.deepEqual(a.errors, [])
     const data = await a.whoami(cookie)
     assert.equal(data?.other, '2')

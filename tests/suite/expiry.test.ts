@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { type TestAppOptions, testApp } from '../support/app.ts'
+import { sleep } from '../support/clock.ts'
 import { cookieOf, setCookies } from '../support/cookies.ts'
 import { ddb, freshTable, scanAll } from '../support/dynamodb.ts'
 
@@ -59,7 +60,7 @@ describe('expiry', () => {
     const { login, read } = await setup({ maxAge: 1, touchAfter: 0 })
     const cookie = await login()
     assert.equal((await (await read(cookie)).json()).user, 'ada')
-    await new Promise((r) => setTimeout(r, 2100))
+    await sleep(2100)
     assert.deepEqual(await (await read(cookie)).json(), { user: null, isNew: true })
   })
 

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { streamText } from 'hono/streaming'
-import { type TestApp, testApp } from '../support/app.ts'
+import { type TestApp, testApp, whileHeld } from '../support/app.ts'
+import { latch } from '../support/clock.ts'
 import { codesOf, withConsoleError } from '../support/console.ts'
 import { CookieJar, cookieFrom } from '../support/cookies.ts'
 import { freshTable, live, patchItem, rawItem, scanAll } from '../support/dynamodb.ts'
@@ -115,13 +116,16 @@ describe('a change vs a concurrent login', () => {
     const tab1 = testApp(conn)
     const tab2 = testApp(conn)
     const cookie = await loggedIn(tab1)
-    const held = tab2.hold(isSave)
-    const change = tab2.post('/set/cart/3', cookie)
-    await held.reached
-    const login = await tab1.post('/login', cookie)
-    assert.equal(login.status, 200)
-    held.release()
-    const res = await change
+    let login = new Response()
+    const res = await whileHeld(
+      tab2,
+      isSave,
+      () => tab2.post('/set/cart/3', cookie),
+      async () => {
+        login = await tab1.post('/login', cookie)
+        assert.equal(login.status, 200)
+      },
+    )
     assert.equal(res.status, 409)
     assert.deepEqual(res.headers.getSetCookie(), [])
     assert.deepEqual(codes(tab2), ['SESSION_GONE'])
@@ -137,13 +141,14 @@ describe('a change vs a concurrent login', () => {
       const tab1 = testApp(conn)
       const tab2 = testApp(conn)
       const cookie = await loggedIn(tab1)
-      const held = tab1.hold(hold)
-      const login = tab1.post('/login', cookie)
-      await held.reached
-      const change = await tab2.post('/set/cart/3', cookie)
-      assert.equal(change.status, 200)
-      held.release()
-      const res = await login
+      const res = await whileHeld(
+        tab1,
+        hold,
+        () => tab1.post('/login', cookie),
+        async () => {
+          assert.equal((await tab2.post('/set/cart/3', cookie)).status, 200)
+        },
+      )
       assert.equal(res.status, 200)
       assert.deepEqual(await tab1.whoami(cookieFrom(res)), { user: 'ada', cart: '3' })
       assert.equal(live(await scanAll(conn.table)).length, 1, 'one live session')
@@ -306,14 +311,11 @@ describe('after the save', () => {
   test('session changes inside a streamText callback throw a TypeError; nothing changes', async () => {
     const conn = await freshTable('life-stream')
     const a = testApp(conn)
-    let respond: () => void = () => {}
-    const responded = new Promise<void>((r) => {
-      respond = r
-    })
+    const responded = latch()
     const thrown: unknown[] = []
     a.app.post('/stream', (c) =>
       streamText(c, async (stream) => {
-        await responded
+        await responded.opened
         const session = c.get('session')
         for (const change of [
           () => session.set('late', 1),
@@ -337,7 +339,7 @@ describe('after the save', () => {
     const before = await rawItem(conn, cookie)
     const res = await a.post('/stream', cookie)
     assert.equal(res.status, 200)
-    respond()
+    responded.open()
     assert.equal(await res.text(), 'done')
     assert.equal(thrown.length, 7, 'every change throws')
     for (const e of thrown) {

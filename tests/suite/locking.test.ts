@@ -7,7 +7,7 @@ import { describe, test } from 'node:test'
 import { startFaultProxy } from '../infra/fault-proxy.ts'
 import { type TestApp, testApp } from '../support/app.ts'
 import { testEndpoint } from '../support/backend.ts'
-import { sleep } from '../support/clock.ts'
+import { latch, sleep } from '../support/clock.ts'
 import { withConsoleError } from '../support/console.ts'
 import { cookieOf } from '../support/cookies.ts'
 import { type Conn, freshTable, patchItem, rawItem } from '../support/dynamodb.ts'
@@ -46,13 +46,10 @@ describe('locking serialises the requests of one session', () => {
     const cookie = await seeded(a)
     // Every request waits in its handler until all 20 have read n, so all of them overlap.
     let inside = 0
-    let allIn: () => void = () => {}
-    const everyoneRead = new Promise<void>((resolve) => {
-      allIn = resolve
-    })
+    const everyoneRead = latch()
     a.pauseWith(async () => {
-      if (++inside === 20) allIn()
-      await Promise.race([everyoneRead, sleep(5000)])
+      if (++inside === 20) everyoneRead.open()
+      await Promise.race([everyoneRead.opened, sleep(5000)])
     })
     const responses = await Promise.all(range(20).map(() => a.post('/rmw', cookie)))
     assert.ok(responses.every((r) => r.status === 200))

@@ -3,7 +3,6 @@
 // `app.onError` in between, outer middleware's headers kept, credentials functions and fetches
 // held to the retry budget, and a refused environment read named as such.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { Hono, type MiddlewareHandler } from 'hono'
@@ -11,6 +10,7 @@ import { cors } from 'hono/cors'
 import { HTTPException } from 'hono/http-exception'
 import { DynamoSessionError, dynamoSession, type SessionEnv } from '../../src/index.ts'
 import { freePort } from '../infra/dynamodb-local.ts'
+import { startProcess } from '../infra/process.ts'
 import { type Data, type Env, type TestAppOptions, testApp } from '../support/app.ts'
 import { backend, testEndpoint } from '../support/backend.ts'
 import { virtualClock } from '../support/clock.ts'
@@ -500,31 +500,21 @@ describe('the environment', () => {
     const root = fileURLToPath(new URL('../..', import.meta.url))
     const deno = fileURLToPath(new URL('../../node_modules/.bin/deno', import.meta.url))
     const conn = await freshTable('deno-noenv')
-    const run = (mode: string) =>
-      new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
-        const child = spawn(
-          deno,
-          [
-            'run',
-            '--no-prompt',
-            '--allow-net=127.0.0.1',
-            'tests/infra/deno-no-env.ts',
-            mode,
-            JSON.stringify({ ...conn, secret: SECRET }),
-          ],
-          { cwd: root, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } },
-        )
-        let out = ''
-        let err = ''
-        child.stdout.on('data', (d) => {
-          out += d
-        })
-        child.stderr.on('data', (d) => {
-          err += d
-        })
-        child.on('error', reject)
-        child.on('close', (code) => resolve({ code, out, err }))
-      })
+    const run = async (mode: string) => {
+      const child = startProcess(
+        deno,
+        [
+          'run',
+          '--no-prompt',
+          '--allow-net=127.0.0.1',
+          'tests/infra/deno-no-env.ts',
+          mode,
+          JSON.stringify({ ...conn, secret: SECRET }),
+        ],
+        { cwd: root, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } },
+      )
+      return { code: await child.exited, out: child.stdout(), err: child.stderr() }
+    }
     const refused = await run('env')
     assert.equal(refused.code, 0, refused.err)
     const answer = JSON.parse(refused.out)

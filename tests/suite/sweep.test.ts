@@ -13,6 +13,7 @@ import {
 import { DELETE_CONCURRENCY } from '../../src/table.ts'
 import { testApp } from '../support/app.ts'
 import { testEndpoint } from '../support/backend.ts'
+import { latch, sleep } from '../support/clock.ts'
 import { cookieOf } from '../support/cookies.ts'
 import { credentials, ddb, freshTable, scanAll } from '../support/dynamodb.ts'
 import { recordingFetch } from '../support/fetch.ts'
@@ -54,18 +55,15 @@ const opOf = (request: Request) => request.headers.get('x-amz-target')?.split('.
 
 /** A fetch that holds every DeleteItem until `release()`; the other calls pass. */
 function holdDeletes() {
-  let release!: () => void
-  const released = new Promise<void>((resolve) => {
-    release = resolve
-  })
+  const released = latch()
   const gate = {
     held: 0,
-    release,
+    release: released.open,
     fetch: (async (input, init) => {
       const request = new Request(input, init)
       if (opOf(request) === 'DeleteItem') {
         gate.held++
-        await released
+        await released.opened
       }
       return fetch(request)
     }) as typeof fetch,
@@ -73,7 +71,7 @@ function holdDeletes() {
     async waitFor(n: number) {
       for (let waited = 0; gate.held < n; waited += 10) {
         if (waited > 20_000) throw new Error(`only ${gate.held} of ${n} deletes arrived`)
-        await new Promise((r) => setTimeout(r, 10))
+        await sleep(10)
       }
     },
   }
@@ -212,7 +210,7 @@ describe('sweepExpiredSessions', () => {
       if (deleting) maxInFlight = Math.max(maxInFlight, ++inFlight)
       try {
         // A turn of the event loop, so overlap shows even where DynamoDB answers at once.
-        if (deleting) await new Promise((r) => setTimeout(r, 1))
+        if (deleting) await sleep(1)
         return await fetch(request)
       } finally {
         if (deleting) inFlight--

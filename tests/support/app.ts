@@ -12,7 +12,7 @@ import {
   type SessionEnv,
 } from '../../src/index.ts'
 import { type Conn, SECRET } from './dynamodb.ts'
-import { type RecordingFetch, recordingFetch } from './fetch.ts'
+import { type Match, type RecordingFetch, recordingFetch } from './fetch.ts'
 
 export type Data = Record<string, unknown>
 export type Env = SessionEnv<Data>
@@ -176,4 +176,25 @@ export function testApp(
       pause = fn
     },
   }
+}
+
+/**
+ * Sends `request` and, each time one of the next `times` calls of `a` that `match` picks is held,
+ * runs `meanwhile(i)` (another request changing the session, say) before letting it go.
+ */
+export async function whileHeld(
+  a: TestApp,
+  match: Match,
+  request: () => Promise<Response>,
+  meanwhile: (i: number) => Promise<void>,
+  times = 1,
+): Promise<Response> {
+  const gates = Array.from({ length: times }, () => a.hold(match))
+  const response = request()
+  for (const [i, gate] of gates.entries()) {
+    await gate.reached
+    await meanwhile(i)
+    gate.release()
+  }
+  return response
 }

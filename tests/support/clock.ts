@@ -1,4 +1,4 @@
-// Time in tests: real waits, and a clock moved by hand.
+// Time and order in tests: real waits, a clock moved by hand, and latches a test opens.
 
 /** Resolves after `ms` milliseconds. */
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
@@ -22,4 +22,13 @@ export function virtualClock(): {
       Date.now = real
     },
   }
+}
+
+/** A promise the test settles by hand: `await latch.opened` waits for `latch.open()`. */
+export function latch(): { open(): void; opened: Promise<void> } {
+  let open: () => void = () => {}
+  const opened = new Promise<void>((r) => {
+    open = r
+  })
+  return { open, opened }
 }

@@ -60,6 +60,14 @@ describe('workerd', () => {
   let proxy: Awaited<ReturnType<typeof recordingProxy>>
   let table: string
 
+  /** The Worker's bindings: the table, a region, DynamoDB through the recording proxy, and `more`. */
+  const bindings = (more: Record<string, string>) => ({
+    SESSION_TABLE: table,
+    AWS_REGION: 'eu-west-3',
+    AWS_ENDPOINT_URL_DYNAMODB: proxy.url,
+    ...more,
+  })
+
   before(async () => {
     proxy = await recordingProxy()
     table = (await freshTable('workerd')).table
@@ -67,15 +75,12 @@ describe('workerd', () => {
       entry: 'tests/workerd/worker.ts',
       // What it logs is shown after each test, unless the test expected it (below).
       quiet: true,
-      bindings: {
-        SESSION_TABLE: table,
-        AWS_REGION: 'eu-west-3',
-        AWS_ENDPOINT_URL_DYNAMODB: proxy.url,
+      bindings: bindings({
         AWS_ACCESS_KEY_ID: 'AKIDFROMBINDINGS',
         AWS_SECRET_ACCESS_KEY: 'secret-from-bindings',
         AWS_SESSION_TOKEN: 'token-from-bindings',
         SESSION_SECRET: SECRET,
-      },
+      }),
     })
   })
   after(async () => {
@@ -228,14 +233,8 @@ describe('workerd', () => {
       entry: 'tests/workerd/worker.ts',
       // Its one log line is expected, and read below.
       quiet: true,
-      bindings: {
-        SESSION_TABLE: table,
-        AWS_REGION: 'eu-west-3',
-        AWS_ENDPOINT_URL_DYNAMODB: proxy.url,
-        // Empty values count as unset, as with environment variables.
-        AWS_ACCESS_KEY_ID: '',
-        SESSION_SECRET: SECRET,
-      },
+      // Empty values count as unset, as with environment variables.
+      bindings: bindings({ AWS_ACCESS_KEY_ID: '', SESSION_SECRET: SECRET }),
     })
     try {
       const mark = proxy.calls.length
