@@ -4,9 +4,9 @@
 // way is the request's own, and every request answers 2xx.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { type Fault, type FaultProxy, startFaultProxy } from '../infra/fault-proxy.ts'
-import { type TestApp, type TestAppOptions, testApp } from '../support/app.ts'
-import { testEndpoint } from '../support/backend.ts'
+import type { Hono } from 'hono'
+import type { Fault, FaultProxy } from '../infra/fault-proxy.ts'
+import { type Env, type TestAppOptions, testApp } from '../support/app.ts'
 import { sleep, virtualClock } from '../support/clock.ts'
 import { cookieFrom } from '../support/cookies.ts'
 import { type Conn, freshTable, live, rawItem, scanAll } from '../support/dynamodb.ts'
@@ -19,6 +19,7 @@ import {
   type Match,
   replyLostOnce,
 } from '../support/fetch.ts'
+import { behindFaultProxy, type Proxied } from '../support/proxied.ts'
 
 // Long enough for DynamoDB Local on a busy machine: only the faulted attempt waits it out.
 const TIMEOUT_MS = 1000
@@ -27,29 +28,19 @@ const FAULTS: [string, Fault][] = [
   ['lost', { kind: 'lose-reply' }],
 ]
 
+/** A test app behind the fault proxy, with POST /increments/:n (keys k0… incremented). */
 async function withProxy(
   options: TestAppOptions,
-  body: (t: { a: TestApp; conn: Conn; proxy: FaultProxy; cookie: string }) => Promise<void>,
+  body: (t: Proxied & { conn: Conn }) => Promise<void>,
 ) {
   const conn = await freshTable('once')
-  const proxy = await startFaultProxy(testEndpoint())
-  try {
-    const a = testApp(conn, {
-      endpoint: proxy.endpoint,
-      retry: { attempts: 4, timeoutMs: TIMEOUT_MS, budgetMs: 20000 },
-      ...options,
-    })
-    a.app.post('/increments/:n', (c) => {
+  const retry = { attempts: 4, timeoutMs: TIMEOUT_MS, budgetMs: 20000 }
+  const routes = (app: Hono<Env>) =>
+    app.post('/increments/:n', (c) => {
       for (let i = 0; i < Number(c.req.param('n')); i++) c.get('session').increment(`k${i}`)
       return c.text('ok')
     })
-    const cookie = cookieFrom(await a.post('/set/user/ada'))
-    assert.ok(cookie)
-    proxy.calls.length = 0
-    await body({ a, conn, proxy, cookie })
-  } finally {
-    await proxy.close()
-  }
+  await behindFaultProxy(conn, { retry, routes, ...options }, (t) => body({ ...t, conn }))
 }
 
 /** The calls matching `match` went: the fault first, then one retry forwarded. */

@@ -8,26 +8,19 @@ import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { createSessionTable } from '../../src/index.ts'
 import { ensureDynamoDBLocal, freePort } from '../infra/dynamodb-local.ts'
-import { type FaultProxy, startFaultProxy } from '../infra/fault-proxy.ts'
-import { type Data, testApp } from '../support/app.ts'
-import { backend, testEndpoint } from '../support/backend.ts'
+import type { FaultProxy } from '../infra/fault-proxy.ts'
+import { type Data, type TestApp, testApp } from '../support/app.ts'
+import { backend } from '../support/backend.ts'
 import { sleep } from '../support/clock.ts'
 import { cookieOf } from '../support/cookies.ts'
 import { type Conn, credentials, freshTable, rawItem, scanAll } from '../support/dynamodb.ts'
+import { behindFaultProxy } from '../support/proxied.ts'
 
 type Retry = { attempts: number; timeoutMs?: number; budgetMs: number }
 
 /** The save of a changed session (a touch and the lease calls have other shapes). */
 const isSave = (op: string, body: { UpdateExpression?: string } | undefined) =>
   op === 'UpdateItem' && String(body?.UpdateExpression).startsWith('SET #D.')
-
-/** The test app on `conn`, talking to `endpoint` with the given retries. */
-const faultApp = (
-  conn: Omit<Conn, 'endpoint'>,
-  endpoint: string,
-  retry: Retry,
-  fetcher?: typeof fetch,
-) => testApp({ ...conn, endpoint }, { retry, fetch: fetcher })
 
 /** The stored data of the session a cookie names, read past the proxy; undefined when none. */
 async function storedData(table: string, cookie: string): Promise<Data | undefined> {
@@ -40,27 +33,16 @@ async function storedData(table: string, cookie: string): Promise<Data | undefin
   return data
 }
 
-/** A fresh table, a proxy in front of DynamoDB Local, and an app that talks through it. */
-async function setup(retry: Retry, fetcher?: typeof fetch) {
+/** A fresh table, the app behind the fault proxy with these retries; `t.seed` names a session. */
+const withProxy = async (
+  retry: Retry,
+  body: (t: TestApp & { conn: Conn; proxy: FaultProxy; seed: string }) => Promise<void>,
+  fetcher?: typeof fetch,
+) => {
   const conn = await freshTable('faults')
-  const proxy = await startFaultProxy(testEndpoint())
-  const a = faultApp(conn, proxy.endpoint, retry, fetcher)
-  const seed = cookieOf(await a.post('/set/seed/v'))
-  a.reset()
-  proxy.calls.length = 0
-  return { ...a, conn, proxy, seed }
-}
-
-async function withProxy<T extends { proxy: FaultProxy }>(
-  made: Promise<T>,
-  body: (t: T) => Promise<void>,
-) {
-  const t = await made
-  try {
-    await body(t)
-  } finally {
-    await t.proxy.close()
-  }
+  await behindFaultProxy(conn, { retry, fetch: fetcher }, ({ a, proxy, cookie }) =>
+    body({ ...a, conn, proxy, seed: cookie }),
+  )
 }
 
 const THROTTLING = [
@@ -72,7 +54,7 @@ const THROTTLING = [
 describe('faults', () => {
   for (const type of THROTTLING) {
     test(`throttling (400 ${type}) twice, then passed: the request succeeds`, () =>
-      withProxy(setup({ attempts: 4, budgetMs: 10000 }), async (t) => {
+      withProxy({ attempts: 4, budgetMs: 10000 }, async (t) => {
         t.proxy.inject({ kind: 'throttle', type }, { times: 2 })
         const res = await t.post('/set/a/v', t.seed)
         assert.equal(res.status, 200)
@@ -80,18 +62,18 @@ describe('faults', () => {
           t.proxy.calls.slice(0, 3).map((c) => `${c.op} ${c.outcome}`),
           ['GetItem throttle', 'GetItem throttle', 'GetItem forwarded'],
         )
-        assert.deepEqual(await storedData(t.conn.table, t.seed), { seed: 'v', a: 'v' })
+        assert.deepEqual(await storedData(t.conn.table, t.seed), { user: 'ada', a: 'v' })
       }))
   }
 
   test('throttling that never ends: 503 with Retry-After, within the retry budget, no partial write', () =>
-    withProxy(setup({ attempts: 3, budgetMs: 5000 }), async (t) => {
+    withProxy({ attempts: 3, budgetMs: 5000 }, async (t) => {
       t.proxy.inject({ kind: 'throttle', type: 'ThrottlingException' }, { match: isSave })
       const res = await t.post('/set/a/v', t.seed)
       assert.equal(res.status, 503)
       assert.equal(res.headers.get('retry-after'), '1')
       assert.equal(t.ops().filter((op) => op === 'UpdateItem').length, 3, 'three attempts')
-      assert.deepEqual(await storedData(t.conn.table, t.seed), { seed: 'v' })
+      assert.deepEqual(await storedData(t.conn.table, t.seed), { user: 'ada' })
       assert.equal(t.errors.at(-1)?.code, 'THROTTLED')
       // A new session whose first write is throttled: no cookie, no item.
       t.proxy.inject({ kind: 'throttle', type: 'ProvisionedThroughputExceededException' })
@@ -102,7 +84,7 @@ describe('faults', () => {
     }))
 
   test('the retry budget ends the retries before the attempts run out', () =>
-    withProxy(setup({ attempts: 50, budgetMs: 500 }), async (t) => {
+    withProxy({ attempts: 50, budgetMs: 500 }, async (t) => {
       t.proxy.inject({ kind: 'throttle', type: 'ThrottlingException' })
       const res = await t.post('/set/a/v', t.seed)
       assert.equal(res.status, 503)
@@ -119,7 +101,7 @@ describe('faults', () => {
   for (const { name, fault, code } of transient) {
     const retry = { attempts: 3, timeoutMs: fault.kind === 'hang' ? 1000 : 3000, budgetMs: 5000 }
     test(`${name} on the save: retried, then 503, and the session is unchanged`, () =>
-      withProxy(setup(retry), async (t) => {
+      withProxy(retry, async (t) => {
         t.proxy.inject(fault, { match: isSave })
         const res = await t.post('/set/a/v', t.seed)
         assert.equal(res.status, 503)
@@ -131,23 +113,23 @@ describe('faults', () => {
           'every attempt of the save met the fault',
         )
         assert.equal(t.errors.at(-1)?.code, code)
-        assert.deepEqual(await storedData(t.conn.table, t.seed), { seed: 'v' })
+        assert.deepEqual(await storedData(t.conn.table, t.seed), { user: 'ada' })
       }))
 
     test(`${name} once: retried, and the request succeeds`, () =>
-      withProxy(setup(retry), async (t) => {
+      withProxy(retry, async (t) => {
         t.proxy.inject(fault, { match: isSave, times: 1 })
         const res = await t.post('/set/a/v', t.seed)
         assert.equal(res.status, 200)
         const saves = t.proxy.calls.filter((c) => c.op === 'UpdateItem').map((c) => c.outcome)
         assert.equal(saves[0], fault.kind)
         assert.equal(saves.at(-1), 'forwarded')
-        assert.deepEqual(await storedData(t.conn.table, t.seed), { seed: 'v', a: 'v' })
+        assert.deepEqual(await storedData(t.conn.table, t.seed), { user: 'ada', a: 'v' })
       }))
   }
 
   test("a new session's first write applied but its reply lost: the retry succeeds, 200", () =>
-    withProxy(setup({ attempts: 3, budgetMs: 5000 }), async (t) => {
+    withProxy({ attempts: 3, budgetMs: 5000 }, async (t) => {
       t.proxy.inject({ kind: 'lose-reply' }, { times: 1, match: (op) => op === 'PutItem' })
       const res = await t.post('/set/b/v')
       assert.equal(res.status, 200)
@@ -171,28 +153,33 @@ describe('faults', () => {
         throw error
       }
     }
-    await withProxy(setup({ attempts: 3, budgetMs: 3000 }, fetcher), async (t) => {
-      await t.proxy.refuse()
-      const res = await t.post('/set/a/v', t.seed)
-      assert.equal(res.status, 503)
-      assert.equal(res.headers.get('retry-after'), '1')
-      assert.deepEqual(t.ops(), ['GetItem', 'GetItem', 'GetItem'])
-      assert.equal(t.errors.at(-1)?.code, 'NETWORK')
-      assert.deepEqual(await storedData(t.conn.table, t.seed), { seed: 'v' })
-      t.reset()
-      reopen = async () => {
-        reopen = undefined
-        await t.proxy.accept()
-      }
-      const again = await t.post('/set/a/v', t.seed)
-      assert.equal(again.status, 200)
-      assert.deepEqual(t.ops(), ['GetItem', 'GetItem', 'UpdateItem'])
-      assert.deepEqual(await storedData(t.conn.table, t.seed), { seed: 'v', a: 'v' })
-    })
+    const retry = { attempts: 3, budgetMs: 3000 }
+    await withProxy(
+      retry,
+      async (t) => {
+        await t.proxy.refuse()
+        const res = await t.post('/set/a/v', t.seed)
+        assert.equal(res.status, 503)
+        assert.equal(res.headers.get('retry-after'), '1')
+        assert.deepEqual(t.ops(), ['GetItem', 'GetItem', 'GetItem'])
+        assert.equal(t.errors.at(-1)?.code, 'NETWORK')
+        assert.deepEqual(await storedData(t.conn.table, t.seed), { user: 'ada' })
+        t.reset()
+        reopen = async () => {
+          reopen = undefined
+          await t.proxy.accept()
+        }
+        const again = await t.post('/set/a/v', t.seed)
+        assert.equal(again.status, 200)
+        assert.deepEqual(t.ops(), ['GetItem', 'GetItem', 'UpdateItem'])
+        assert.deepEqual(await storedData(t.conn.table, t.seed), { user: 'ada', a: 'v' })
+      },
+      fetcher,
+    )
   })
 
   test('a save that fails after the handler ran: its 2xx becomes 503 and nothing changes', () =>
-    withProxy(setup({ attempts: 2, budgetMs: 2000 }), async (t) => {
+    withProxy({ attempts: 2, budgetMs: 2000 }, async (t) => {
       t.proxy.inject({ kind: 'status', status: 500 }, { match: (op) => op !== 'GetItem' })
       // A change to a stored session.
       const changed = await t.post('/set/a/v', t.seed)
@@ -215,7 +202,7 @@ describe('faults', () => {
         t.errors.map((e) => e.code),
         ['UNAVAILABLE', 'UNAVAILABLE', 'UNAVAILABLE', 'UNAVAILABLE'],
       )
-      assert.deepEqual(await storedData(t.conn.table, t.seed), { seed: 'v' })
+      assert.deepEqual(await storedData(t.conn.table, t.seed), { user: 'ada' })
       assert.equal((await scanAll(t.conn.table)).length, 1)
     }))
 
@@ -284,7 +271,10 @@ describe('faults', () => {
       await createSessionTable({ ...conn, endpoint })
       // Refused connections fail at once, so the outage gives 503s quickly; the long timeout
       // keeps a slow answer from a freshly started JVM from being retried and counted twice.
-      const a = faultApp(conn, endpoint, { attempts: 3, timeoutMs: 5000, budgetMs: 8000 })
+      const a = testApp(
+        { ...conn, endpoint },
+        { retry: { attempts: 3, timeoutMs: 5000, budgetMs: 8000 } },
+      )
       const cookie = cookieOf(await a.post('/set/seed/v'))
 
       type Outcome = { kind: 'set' | 'increment'; key: string; status: number; phase: string }

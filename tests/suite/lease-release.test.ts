@@ -5,13 +5,12 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import type { StandardSchemaV1 } from '../../src/index.ts'
-import { startFaultProxy } from '../infra/fault-proxy.ts'
 import { type TestApp, testApp } from '../support/app.ts'
-import { testEndpoint } from '../support/backend.ts'
 import { codesOf, withConsoleError } from '../support/console.ts'
 import { cookieFrom, cookieOf } from '../support/cookies.ts'
 import { type Conn, freshTable, patchItem, rawItem } from '../support/dynamodb.ts'
 import { callOf, isLeaseTake } from '../support/fetch.ts'
+import { behindFaultProxy } from '../support/proxied.ts'
 
 const now = () => Math.floor(Date.now() / 1000)
 
@@ -222,13 +221,8 @@ describe('a lease is given back with the request that took it', () => {
 
   test('a save that fails gives the lease back, and the session is unchanged', async () => {
     const conn = await freshTable('lock-savefail')
-    const proxy = await startFaultProxy(testEndpoint())
-    try {
-      const a = testApp(
-        { ...conn, endpoint: proxy.endpoint },
-        { locking, retry: { attempts: 2, budgetMs: 1000 } },
-      )
-      const cookie = cookieOf(await a.post('/set/seed/1'))
+    const options = { locking, retry: { attempts: 2, budgetMs: 1000 } }
+    await behindFaultProxy(conn, options, async ({ a, proxy, cookie }) => {
       // Only the save fails: the lease is taken and given back by UpdateItems of other shapes.
       proxy.inject(
         { kind: 'status', status: 500 },
@@ -246,9 +240,7 @@ describe('a lease is given back with the request that took it', () => {
       proxy.clear()
       assert.equal((await a.post('/rmw', cookie)).status, 200)
       assert.equal((await rawItem(conn, cookie)).data.M.n.N, '1')
-    } finally {
-      await proxy.close()
-    }
+    })
   })
 
   test('a read-only request gives the lease back', async () => {

@@ -4,14 +4,13 @@
 // (That every lease is given back, on every path, is tests/suite/lease-release.test.ts.)
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { startFaultProxy } from '../infra/fault-proxy.ts'
 import { type TestApp, testApp } from '../support/app.ts'
-import { testEndpoint } from '../support/backend.ts'
 import { latch, sleep } from '../support/clock.ts'
 import { withConsoleError } from '../support/console.ts'
 import { cookieOf } from '../support/cookies.ts'
 import { type Conn, freshTable, patchItem, rawItem } from '../support/dynamodb.ts'
 import { callOf, isLeaseTake } from '../support/fetch.ts'
+import { behindFaultProxy } from '../support/proxied.ts'
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
 
@@ -168,13 +167,8 @@ describe('waiting for a lease is bounded', () => {
 describe('a lease taken over', () => {
   test('a lease taken by an attempt whose reply was lost is taken again by the retry', async () => {
     const conn = await freshTable('lock-lostreply')
-    const proxy = await startFaultProxy(testEndpoint())
-    try {
-      const a = testApp(
-        { ...conn, endpoint: proxy.endpoint },
-        { locking: { leaseMs: 60000, waitMs: 500 } },
-      )
-      const cookie = await seeded(a)
+    const locking = { leaseMs: 60000, waitMs: 500 }
+    await behindFaultProxy(conn, { locking }, async ({ a, proxy, cookie }) => {
       // DynamoDB sets the lease, the answer never arrives, the client retries the same call.
       proxy.inject(
         { kind: 'lose-reply' },
@@ -189,9 +183,7 @@ describe('a lease taken over', () => {
       const item = await rawItem(conn, cookie)
       assert.equal(item.data.M.n.N, '1')
       assert.equal(item.lease, undefined)
-    } finally {
-      await proxy.close()
-    }
+    })
   })
 
   test('a request whose lease was taken over after it expired saves nothing and gets 503', async () => {

@@ -31,6 +31,8 @@ export interface TestAppOptions extends Partial<DynamoSessionOptions<Data>> {
    * own response (a DynamoSessionError's) or a 500; `null` leaves Hono's default handler.
    */
   appOnError?: ErrorHandler<Env> | null
+  /** Adds routes of the test's own (also possible on `app` directly, before the first request). */
+  routes?: (app: Hono<Env>) => void
 }
 
 /** The app, the calls it made, the errors it met, and requests to it. */
@@ -60,13 +62,13 @@ export interface TestApp extends Omit<RecordingFetch, 'fetch'> {
  * - `POST /throw`: a handler that throws
  * - `GET /read`: `{ id, isNew, data }`; `GET /take/:key`: `{ value }` of takeFlash(key)
  *
- * A test adds routes of its own on `app` before its first request.
+ * A test adds routes of its own with `routes`, or on `app` before its first request.
  */
 export function testApp(
   conn: Partial<Conn> & Pick<Conn, 'table'>,
   options: TestAppOptions = {},
 ): TestApp {
-  const { fetch: inner, use = [], appOnError, ...middleware } = options
+  const { fetch: inner, use = [], appOnError, routes, ...middleware } = options
   const recorder = recordingFetch(inner)
   const errors: DynamoSessionError[] = []
   const thrown: unknown[] = []
@@ -99,6 +101,7 @@ export function testApp(
         }),
     )
   }
+  routes?.(app)
   app.post('/set/:key/:value', async (c) => {
     await paused()
     c.get('session').set(c.req.param('key'), c.req.param('value'))
