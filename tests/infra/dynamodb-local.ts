@@ -116,33 +116,27 @@ function onSignal(signal: NodeJS.Signals): void {
 // (Listening does not change what happens next: the error still ends the process.)
 const denoEvents = 'Deno' in globalThis ? (['error', 'unhandledrejection'] as const) : []
 
-function installHandlers(): void {
-  if (handlersInstalled) return
-  handlersInstalled = true
-  process.on('exit', onExit)
-  for (const event of denoEvents) globalThis.addEventListener(event, onExit)
+/** Starts (or stops) listening for the exit, Deno's error events and the signals. */
+function listen(on: boolean): void {
+  if (handlersInstalled === on) return
+  handlersInstalled = on
+  const method = on ? 'on' : 'off'
+  process[method]('exit', onExit)
+  for (const event of denoEvents) {
+    if (on) globalThis.addEventListener(event, onExit)
+    else globalThis.removeEventListener(event, onExit)
+  }
   for (const signal of SIGNALS) {
     try {
-      process.on(signal, onSignal)
+      process[method](signal, onSignal)
     } catch {
       // some runtimes do not support listening to every signal
     }
   }
 }
 
-function uninstallHandlers(): void {
-  if (!handlersInstalled) return
-  handlersInstalled = false
-  process.off('exit', onExit)
-  for (const event of denoEvents) globalThis.removeEventListener(event, onExit)
-  for (const signal of SIGNALS) {
-    try {
-      process.off(signal, onSignal)
-    } catch {
-      // ignore
-    }
-  }
-}
+const installHandlers = (): void => listen(true)
+const uninstallHandlers = (): void => listen(false)
 
 function forget(child: ChildProcess): void {
   children.delete(child)
