@@ -6,7 +6,7 @@ import { Hono } from 'hono'
 import { dynamoSession, type SessionEnv } from '../../src/index.ts'
 import { freshTable, SECRET, scanAll } from '../support/dynamodb.ts'
 
-describe('contextKey', () => {
+describe('two middleware instances side by side (contextKey)', () => {
   test('two instances side by side, each with its own cookie, table and key', async () => {
     const users = await freshTable('ctx-user')
     const carts = await freshTable('ctx-cart')

@@ -8,7 +8,7 @@ import { CookieSigner, cookieOf, newId } from '../support/cookies.ts'
 import { freshTable, patchItem, SECRET } from '../support/dynamodb.ts'
 import { opsApp } from '../support/ops.ts'
 
-describe('duplicate cookies', () => {
+describe('every sid in the Cookie header is a candidate', () => {
   const other = new CookieSigner(['another-apps-secret-that-is-long-enough-0123'])
 
   async function signedIn() {

@@ -10,7 +10,7 @@ import { cookieOf } from '../support/cookies.ts'
 import { freshTable, patchItem, rawItem } from '../support/dynamodb.ts'
 import { opsApp } from '../support/ops.ts'
 
-describe('numbers', () => {
+describe('numbers stay within what DynamoDB can store and add', () => {
   test('a number stored as binary (magnitude 1e126 and up) reads back, and increment() refuses at the call', async () => {
     const conn = await freshTable('num-binary')
     const a = opsApp(conn)

@@ -10,7 +10,7 @@ import { canonical, opsApp } from '../support/ops.ts'
 
 const PROTO_NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']
 
-describe('own keys', () => {
+describe('session data and flash values are maps of own keys', () => {
   test('a new session has no inherited keys, and takes prototype names as ordinary keys', async () => {
     const conn = await freshTable('own-new')
     const a = opsApp(conn)

@@ -9,7 +9,7 @@ import { cookieOf } from '../support/cookies.ts'
 import { type Conn, freshTable, rawItem } from '../support/dynamodb.ts'
 import { opsApp } from '../support/ops.ts'
 
-describe('transforming schemas', () => {
+describe('schemas that transform the stored data', () => {
   /** Stores `data` as a session written before the schema, and returns its cookie. */
   async function stored(conn: Conn, data: Data) {
     const a = opsApp(conn)
