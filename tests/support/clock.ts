@@ -9,14 +9,20 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
  */
 export function virtualClock(): {
   advance(seconds: number): void
+  /** Stops real time beneath: `Date.now()` moves only by `advance()` from now on. */
+  freeze(): void
   restore(): void
 } {
   const real = Date.now
   let offset = 0
-  Date.now = () => real() + offset
+  let frozenAt: number | undefined
+  Date.now = () => (frozenAt ?? real()) + offset
   return {
     advance(seconds: number) {
       offset += seconds * 1000
+    },
+    freeze() {
+      frozenAt ??= real()
     },
     restore() {
       Date.now = real
