@@ -7,8 +7,8 @@
 //   node --import tsx bench/load.ts --smoke    # 200 requests, concurrency 10
 //   node --import tsx bench/load.ts --amount 20000 --connections 100
 import { createSessionTable } from '../src/index.ts'
-import { startDynamoDBLocal } from '../tests/dynamodb-local.ts'
-import { ok, runLoad } from '../tests/load.ts'
+import { startDynamoDBLocal } from '../tests/infra/dynamodb-local.ts'
+import { ok, runLoad } from '../tests/infra/load.ts'
 
 const args = process.argv.slice(2)
 const flag = (name: string, fallback: number) => {

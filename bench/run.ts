@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { startDynamoDBLocal } from '../tests/dynamodb-local.ts'
+import { startDynamoDBLocal } from '../tests/infra/dynamodb-local.ts'
 import { chart } from './chart.ts'
 import { type CostResult, runCost } from './cost.ts'
 import { type CpuResult, runCpu } from './cpu.ts'

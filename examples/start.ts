@@ -8,7 +8,7 @@ import type { Server } from 'node:http'
 import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { createSessionTable } from '../src/index.ts'
-import { JavaNotFoundError, startDynamoDBLocal } from '../tests/dynamodb-local.ts'
+import { JavaNotFoundError, startDynamoDBLocal } from '../tests/infra/dynamodb-local.ts'
 
 interface LocalStore {
   endpoint: string

@@ -9,7 +9,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { startDynamoDBLocal } from './dynamodb-local.ts'
+import { startDynamoDBLocal } from './infra/dynamodb-local.ts'
 
 const bin = (name: string) => join('node_modules', '.bin', name)
 const files = (dir: string) =>

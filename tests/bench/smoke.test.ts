@@ -14,7 +14,7 @@ import { runRoundTrips } from '../../bench/roundtrips.ts'
 import { runSize } from '../../bench/size.ts'
 import { runThroughput } from '../../bench/throughput.ts'
 import { runUsers } from '../../bench/users.ts'
-import { testEndpoint } from '../env.ts'
+import { testEndpoint } from '../support/backend.ts'
 
 let options: RunOptions
 

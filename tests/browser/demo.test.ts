@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url'
 import { serve } from '@hono/node-server'
 import type { Browser, Page } from 'playwright-core'
 import { createApp } from '../../examples/app.ts'
-import { launchBrowser } from '../browser.ts'
-import { freshTable, SECRET, scanAll } from '../helpers.ts'
+import { launchBrowser } from '../infra/browser.ts'
+import { freshTable, SECRET, scanAll } from '../support/dynamodb.ts'
 
 const SHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url))
 

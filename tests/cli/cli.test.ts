@@ -1,7 +1,6 @@
 // The dynamo-session CLI as a user runs it: a child process, options from flags or the AWS
 // environment variables, against DynamoDB Local; each failure with its message and exit code.
 import assert from 'node:assert/strict'
-import { execFile, spawn } from 'node:child_process'
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -9,50 +8,12 @@ import {
 } from 'node:http'
 import { createServer } from 'node:net'
 import { describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import { DELETE_CONCURRENCY } from '../../src/table.ts'
-import { testEndpoint } from '../env.ts'
-import { ddb } from '../helpers.ts'
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const NODE_CLI = ['--import', 'tsx', 'src/cli.ts']
-
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-/** Runs a command in the repository with exactly `env` (plus PATH and HOME). */
-function run(command: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      command,
-      args,
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-        timeout: 30_000,
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (error as { code?: unknown }).code : 0
-        if (typeof code !== 'number') reject(error)
-        else resolve({ code, stdout, stderr })
-      },
-    )
-  })
-}
-
-const cli = (args: string[], env?: Record<string, string>) =>
-  run(process.execPath, [...NODE_CLI, ...args], env)
-
-/** Credentials and region from the environment, as on a developer's machine. */
-const awsEnv = (): Record<string, string> => ({
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'local',
-  AWS_SECRET_ACCESS_KEY: 'local',
-  AWS_ENDPOINT_URL_DYNAMODB: testEndpoint(),
-})
+import { startProcess } from '../infra/process.ts'
+import { testEndpoint } from '../support/backend.ts'
+import { awsEnv, cli, NODE_CLI, ROOT, run } from '../support/cli.ts'
+import { sleep } from '../support/clock.ts'
+import { ddb } from '../support/dynamodb.ts'
 
 const uniqueTable = (prefix: string) =>
   `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
@@ -97,7 +58,7 @@ async function holdingProxy(answered: number) {
     async waitForHeld(n: number) {
       for (let waited = 0; proxy.held < n; waited += 20) {
         if (waited > 20_000) throw new Error(`only ${proxy.held} of ${n} deletes held`)
-        await new Promise((r) => setTimeout(r, 20))
+        await sleep(20)
       }
     },
     close: () => {
@@ -365,7 +326,7 @@ describe('dynamo-session sweep', { concurrency: 4 }, () => {
     await seedSessions(table, 30, 30)
     const proxy = await holdingProxy(5)
     try {
-      const child = spawn(
+      const child = startProcess(
         process.execPath,
         [...NODE_CLI, 'sweep', '--table', table, '--endpoint', proxy.url],
         {
@@ -373,22 +334,13 @@ describe('dynamo-session sweep', { concurrency: 4 }, () => {
           env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...awsEnv() },
         },
       )
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (chunk) => {
-        stdout += chunk
-      })
-      child.stderr.on('data', (chunk) => {
-        stderr += chunk
-      })
-      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
       // Every delete worker waits on the proxy: the 5 answered deletes are all counted by now.
       await proxy.waitForHeld(DELETE_CONCURRENCY)
-      process.kill(child.pid as number, 'SIGINT')
-      assert.equal(await exited, 130)
-      assert.equal(stdout, '')
+      process.kill(child.pid, 'SIGINT')
+      assert.equal(await child.exited, 130)
+      assert.equal(child.stdout(), '')
       assert.equal(
-        stderr,
+        child.stderr(),
         `dynamo-session: interrupted: deleted 5 expired sessions from table "${table}" so far (scanned 30 items, kept 0); deletes already sent may still apply.\n`,
       )
     } finally {

@@ -1,44 +1,18 @@
 // A region AWS does not list is most likely a typo: the CLI says so, with the closest region, and
 // goes on (AWS adds regions, so it is a warning, not a refusal). Against DynamoDB Local.
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
-import { testEndpoint } from '../env.ts'
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
+import { testEndpoint } from '../support/backend.ts'
+import { cli, type Run } from '../support/cli.ts'
 
 /** `dynamo-session create-table` on a fresh table, with `env` and the test's DynamoDB Local. */
 function createTable(args: string[], env: Record<string, string>): Promise<Run> {
   const table = `region-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli.ts', 'create-table', '--table', table, ...args],
-      {
-        cwd: ROOT,
-        timeout: 30_000,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: process.env.HOME ?? '/tmp',
-          AWS_ACCESS_KEY_ID: 'local',
-          AWS_SECRET_ACCESS_KEY: 'local',
-          AWS_ENDPOINT_URL_DYNAMODB: testEndpoint(),
-          ...env,
-        },
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (error as { code?: unknown }).code : 0
-        if (typeof code !== 'number') reject(error)
-        else resolve({ code, stdout, stderr })
-      },
-    )
+  return cli(['create-table', '--table', table, ...args], {
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: testEndpoint(),
+    ...env,
   })
 }
 

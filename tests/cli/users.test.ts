@@ -3,47 +3,14 @@
 // without the user index with 4 and the command that adds it. Sessions are signed in through
 // the real middleware, in this process; the CLI runs as a child process, as a user runs it.
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
-import { testEndpoint } from '../env.ts'
-import { ddb, freshTable } from '../helpers.ts'
-import { Browser, dropTable, indexBuiltAfter, userApp } from '../users.ts'
+import { testEndpoint } from '../support/backend.ts'
+import { awsEnv, cli as runCli } from '../support/cli.ts'
+import { ddb, freshTable } from '../support/dynamodb.ts'
+import { Browser, dropTable, indexBuiltAfter, userApp } from '../support/users.ts'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-function cli(args: string[], env: Record<string, string> = awsEnv()): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli.ts', ...args],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-        timeout: 30_000,
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (error as { code?: unknown }).code : 0
-        if (typeof code !== 'number') reject(error)
-        else resolve({ code, stdout, stderr })
-      },
-    )
-  })
-}
-
-const awsEnv = (): Record<string, string> => ({
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'local',
-  AWS_SECRET_ACCESS_KEY: 'local',
-  AWS_ENDPOINT_URL_DYNAMODB: testEndpoint(),
-})
+const cli = (args: string[]) => runCli(args, awsEnv())
 
 /** An HTTP proxy to the test DynamoDB that reports the user index built (`indexBuiltAfter`). */
 async function builtAtOnceProxy() {

@@ -4,11 +4,11 @@
 // previous one stored.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { cartOf, DemoClient, noticeOf, userOf } from '../demo-client.ts'
-import { type DemoProcess, startDemoProcess } from '../demo-process.ts'
-import { testEndpoint } from '../env.ts'
-import { credentials, freshTable, SECRET, scanAll } from '../helpers.ts'
-import { type RunningWorker, startWorker } from '../workerd.ts'
+import { type DemoProcess, startDemoProcess } from '../infra/demo-process.ts'
+import { type RunningWorker, startWorker } from '../infra/workerd.ts'
+import { testEndpoint } from '../support/backend.ts'
+import { cartOf, DemoClient, noticeOf, userOf } from '../support/demo-client.ts'
+import { credentials, freshTable, SECRET, scanAll } from '../support/dynamodb.ts'
 
 /** The table's live sessions: items with data (an ended session's tombstone has none). */
 async function liveSessions(table: string) {

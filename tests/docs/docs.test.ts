@@ -32,8 +32,8 @@ import { tmpdir } from 'node:os'
 import { delimiter, dirname, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { freePort } from '../dynamodb-local.ts'
 import { type FencedBlock, fencedBlocks } from '../examples/markdown.ts'
+import { freePort } from '../infra/dynamodb-local.ts'
 import { packTarball } from '../package/pack.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { createApp } from '../../examples/app.ts'
-import { cartOf, DemoClient, errorsOf, noticeOf, userOf } from '../demo-client.ts'
-import { freshTable, SECRET, scanAll } from '../helpers.ts'
+import { cartOf, DemoClient, errorsOf, noticeOf, userOf } from '../support/demo-client.ts'
+import { freshTable, SECRET, scanAll } from '../support/dynamodb.ts'
 
 /**
  * The sessions a table holds: items with data. An ended session may stay for a while as a

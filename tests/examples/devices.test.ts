@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { createApp } from '../../examples/app.ts'
-import { DemoClient, noticeOf, userOf } from '../demo-client.ts'
-import { freshTable, SECRET } from '../helpers.ts'
+import { DemoClient, noticeOf, userOf } from '../support/demo-client.ts'
+import { freshTable, SECRET } from '../support/dynamodb.ts'
 
 const ORIGIN = 'http://localhost'
 

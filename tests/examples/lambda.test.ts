@@ -4,8 +4,8 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import type { LambdaContext, LambdaEvent } from 'hono/aws-lambda'
 import { handler } from '../../examples/lambda.ts'
-import { userOf } from '../demo-client.ts'
-import { freshTable, SECRET, scanAll } from '../helpers.ts'
+import { userOf } from '../support/demo-client.ts'
+import { freshTable, SECRET, scanAll } from '../support/dynamodb.ts'
 
 const HOST = 'abc123.execute-api.us-east-1.amazonaws.com'
 

@@ -5,8 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import { cartOf, DemoClient, userOf } from '../demo-client.ts'
-import { isAlive, startDemoProcess } from '../demo-process.ts'
+import { isAlive, startDemoProcess } from '../infra/demo-process.ts'
+import { cartOf, DemoClient, userOf } from '../support/demo-client.ts'
 
 const START = ['--import', 'tsx', 'examples/start.ts']
 

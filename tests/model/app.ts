@@ -4,8 +4,8 @@
 // does its one thing. onError notes every store error's code on the request it belongs to.
 import { Hono } from 'hono'
 import { dynamoSession } from '../../src/index.ts'
-import { SECRET } from '../helpers.ts'
-import type { Conn, Env } from '../lifecycle.ts'
+import type { Env } from '../support/app.ts'
+import { type Conn, SECRET } from '../support/dynamodb.ts'
 import { requests } from './network.ts'
 import { SETTINGS } from './settings.ts'
 

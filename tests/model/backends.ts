@@ -4,9 +4,8 @@
 // DynamoDB answered. `mutations.ts` can break what is delivered, to prove the model notices.
 import { Agent, request } from 'node:http'
 import { createSessionTable } from '../../src/index.ts'
-import { backend, memoryDynamoDB, testEndpoint } from '../env.ts'
-import { credentials } from '../helpers.ts'
-import type { Conn } from '../lifecycle.ts'
+import { backend, memoryDynamoDB, testEndpoint } from '../support/backend.ts'
+import { type Conn, credentials } from '../support/dynamodb.ts'
 
 /** DynamoDB's answer to one request. */
 export interface Answer {
@@ -107,7 +106,7 @@ export function localBackend(endpoint: string): Backend {
 
 /**
  * The backends a test runs the model on: memoryDynamoDB() always, and the suite's DynamoDB Local
- * unless the suite runs on memory (TEST_DYNAMODB=memory), through tests/env.ts.
+ * unless the suite runs on memory (TEST_DYNAMODB=memory), through tests/support/backend.ts.
  */
 export function backends(): Backend[] {
   return backend === 'memory' ? [memoryBackend()] : [memoryBackend(), localBackend(testEndpoint())]

@@ -36,11 +36,11 @@ if (!Number.isInteger(runs) || runs < 1) fail('--runs is a positive integer')
 const seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed)
 if (!Number.isInteger(seed)) fail('--seed is an integer')
 
-// tests/env.ts picks its DynamoDB when first imported.
+// tests/support/backend.ts picks its DynamoDB when first imported.
 if (values.backend === 'memory') process.env.TEST_DYNAMODB = 'memory'
 const { localBackend, memoryBackend } = await import('./backends.ts')
 const { checkModel } = await import('./check.ts')
-const { testEndpoint } = await import('../env.ts')
+const { testEndpoint } = await import('../support/backend.ts')
 const backend = values.backend === 'memory' ? memoryBackend() : localBackend(testEndpoint())
 
 let failed = false

@@ -6,7 +6,7 @@
 // DynamoDB's order is the scheduler's.
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type fc from 'fast-check'
-import { isEnd, isLeaseTake, isNewItem, isSave } from '../lifecycle.ts'
+import { isEnd, isLeaseTake, isNewItem, isSave } from '../support/fetch.ts'
 import { type Backend, rawHeaders } from './backends.ts'
 import type { Fault } from './history.ts'
 import { type Mutation, mutate } from './mutations.ts'

@@ -5,7 +5,9 @@
 // browser reads and signs in once more, and the items the run touched are read back.
 import type fc from 'fast-check'
 import type { Hono } from 'hono'
-import { type Conn, CookieJar, type Env, keyOf } from '../lifecycle.ts'
+import type { Env } from '../support/app.ts'
+import { CookieJar, keyOf } from '../support/cookies.ts'
+import type { Conn } from '../support/dynamodb.ts'
 import { modelApp, routeOf } from './app.ts'
 import type { Backend } from './backends.ts'
 import { type Command, describeCommand, type History, INSTANCES } from './history.ts'

@@ -3,8 +3,8 @@
 //   node --import tsx --test tests/node/load.test.ts
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { freshTable, SECRET } from '../helpers.ts'
-import { ok, runLoad } from '../load.ts'
+import { ok, runLoad } from '../infra/load.ts'
+import { freshTable, SECRET } from '../support/dynamodb.ts'
 
 test('5,000 requests at concurrency 50: no non-2xx, and every 2xx increment counted', {
   timeout: 300_000,

@@ -37,7 +37,7 @@
  *   Writes sent there are replicated, but timed when read from the stream.
  */
 
-import { type DynamoDBLocal, QUICK_START, startDynamoDBLocal } from '../dynamodb-local.ts'
+import { type DynamoDBLocal, QUICK_START, startDynamoDBLocal } from '../infra/dynamodb-local.ts'
 import { call, type Json } from './dynamodb.ts'
 import { type Answer, type Forward, type Outage, RegionProxy } from './proxy.ts'
 import { type ReplicationCounts, Replicator } from './replicator.ts'

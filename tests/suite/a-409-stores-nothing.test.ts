@@ -4,8 +4,10 @@
 // tests/model/: a live item no cookie names was left behind a 409).
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { freshTable, scanAll } from '../helpers.ts'
-import { type Body, isEnd, live, loggedIn, makeApp, sleep } from '../lifecycle.ts'
+import { loggedIn, testApp } from '../support/app.ts'
+import { sleep } from '../support/clock.ts'
+import { freshTable, live, scanAll } from '../support/dynamodb.ts'
+import { type Body, isEnd } from '../support/fetch.ts'
 
 /** A fetch whose first `n` buries (a tombstone put without condition) never get an answer. */
 function droppingBuries(n: number): typeof fetch {
@@ -26,11 +28,11 @@ function droppingBuries(n: number): typeof fetch {
 test('a sign-in that loses to a sign-out answers 409 and leaves nothing, when its bury gets no answer', async () => {
   const conn = await freshTable('a409-bury')
   const retry = { attempts: 2, timeoutMs: 500, budgetMs: 5000 }
-  const signInTab = makeApp(conn, { retry }, droppingBuries(2))
-  const signOutTab = makeApp(conn, { retry })
+  const signInTab = testApp(conn, { retry, fetch: droppingBuries(2) })
+  const signOutTab = testApp(conn, { retry })
   const cookie = await loggedIn(signInTab)
   // The sign-in has written its new item; the end of the old one waits while the sign-out lands.
-  const held = signInTab.gate.hold(isEnd)
+  const held = signInTab.hold(isEnd)
   const signIn = signInTab.post('/login', cookie)
   await held.reached
   assert.equal((await signOutTab.post('/logout', cookie)).status, 200)

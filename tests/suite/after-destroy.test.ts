@@ -3,13 +3,14 @@
 // instead of being cleared, and nothing of the old session comes back.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { freshTable } from '../helpers.ts'
-import { cookieFrom, keyOf, makeApp, rawItem } from '../lifecycle.ts'
+import { testApp } from '../support/app.ts'
+import { cookieFrom, keyOf } from '../support/cookies.ts'
+import { freshTable, rawItem } from '../support/dynamodb.ts'
 
 describe('after destroy()', () => {
   test('a flash after sign-out reaches the next request, under a new id; the old session stays ended', async () => {
     const conn = await freshTable('after-destroy')
-    const a = makeApp(conn)
+    const a = testApp(conn)
     a.app.post('/signout', (c) => {
       const session = c.get('session')
       session.destroy()

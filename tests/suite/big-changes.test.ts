@@ -3,13 +3,16 @@
 // another key that lands between this request's load and its save (held there) is kept.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { freshTable } from '../helpers.ts'
-import { type Conn, cookieFrom, isSave, makeApp, rawItem } from '../lifecycle.ts'
+import { type TestApp, testApp, whileHeld } from '../support/app.ts'
+import { latch } from '../support/clock.ts'
+import { cookieFrom } from '../support/cookies.ts'
+import { type Conn, freshTable, rawItem } from '../support/dynamodb.ts'
+import { isSave } from '../support/fetch.ts'
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
 
 function bigApp(conn: Conn) {
-  const a = makeApp(conn)
+  const a = testApp(conn)
   a.app.post('/bulk/:what/:n', (c) => {
     const session = c.get('session')
     for (const i of range(Number(c.req.param('n')))) {
@@ -29,13 +32,12 @@ function bigApp(conn: Conn) {
   return a
 }
 
-const saves = (a: ReturnType<typeof makeApp>) =>
-  a.gate.calls.filter((c) => isSave(c.op, c.body)).length
+const saves = (a: TestApp) => a.calls.filter((c) => isSave(c.op, c.body)).length
 
 /** Runs `path` on `big` with its save held until `other` has set `key` on the same session. */
 async function withConcurrentChange(
   big: ReturnType<typeof bigApp>,
-  other: ReturnType<typeof makeApp>,
+  other: TestApp,
   cookie: string,
   path: string,
   key: string,
@@ -43,12 +45,14 @@ async function withConcurrentChange(
   replayed = true,
 ) {
   const before = saves(big)
-  const held = big.gate.hold(isSave)
-  const request = method === 'POST' ? big.post(path, cookie) : big.get(path, cookie)
-  await held.reached
-  assert.equal((await other.post(`/set/${key}/kept`, cookie)).status, 200)
-  held.release()
-  const res = await request
+  const res = await whileHeld(
+    big,
+    isSave,
+    () => (method === 'POST' ? big.post(path, cookie) : big.get(path, cookie)),
+    async () => {
+      assert.equal((await other.post(`/set/${key}/kept`, cookie)).status, 200)
+    },
+  )
   assert.equal(res.status, 200)
   // Written whole, the first write is refused (another request wrote meanwhile) and replayed
   // on a fresh read; written per key, it needs no replay.
@@ -60,7 +64,7 @@ describe('changes past the expression limits', () => {
   test("a flash value another request writes between this one's load and its whole-item save is kept for the next request", async () => {
     const conn = await freshTable('big-flash-kept')
     const a = bigApp(conn)
-    const b = makeApp(conn)
+    const b = testApp(conn)
     b.app.post('/note', (c) => {
       c.get('session').flash('news', 'read me once')
       return c.text('ok')
@@ -68,12 +72,11 @@ describe('changes past the expression limits', () => {
     a.app.get('/news', (c) => c.json({ news: c.get('session').takeFlash('news') ?? null }))
     const cookie = cookieFrom(await a.post('/set/seed/1'))
     assert.ok(cookie)
-    const held = a.gate.hold(isSave)
-    const request = a.post('/bulk/set/1000', cookie)
-    await held.reached
-    assert.equal((await b.post('/note', cookie)).status, 200)
-    held.release()
-    assert.equal((await request).status, 200)
+    const bulk = () => a.post('/bulk/set/1000', cookie)
+    const res = await whileHeld(a, isSave, bulk, async () => {
+      assert.equal((await b.post('/note', cookie)).status, 200)
+    })
+    assert.equal(res.status, 200)
     const next = await a.get('/news', cookie)
     assert.deepEqual(
       await next.json(),
@@ -86,7 +89,7 @@ describe('changes past the expression limits', () => {
   test('1,000 keys set in one request, with a concurrent change to another key: all kept', async () => {
     const conn = await freshTable('big-set')
     const a = bigApp(conn)
-    const b = makeApp(conn)
+    const b = testApp(conn)
     const cookie = cookieFrom(await a.post('/set/seed/1'))
     assert.ok(cookie)
     await withConcurrentChange(a, b, cookie, '/bulk/set/1000', 'other')
@@ -102,7 +105,7 @@ describe('changes past the expression limits', () => {
   test('1,000 keys removed in one request, with a concurrent change to another key: all kept', async () => {
     const conn = await freshTable('big-delete')
     const a = bigApp(conn)
-    const b = makeApp(conn)
+    const b = testApp(conn)
     const cookie = cookieFrom(await a.post('/set/seed/1'))
     assert.ok(cookie)
     assert.equal((await a.post('/bulk/set/1000', cookie)).status, 200)
@@ -113,18 +116,17 @@ describe('changes past the expression limits', () => {
   test('1,000 increments in one request, with concurrent increments of the same keys: every count kept', async () => {
     const conn = await freshTable('big-inc')
     const a = bigApp(conn)
-    const b = makeApp(conn)
+    const b = testApp(conn)
     const cookie = cookieFrom(await a.post('/set/seed/1'))
     assert.ok(cookie)
     assert.equal((await a.post('/bulk/set/1000', cookie)).status, 200)
-    const held = a.gate.hold(isSave)
-    const big = a.post('/bulk/increment/1000', cookie)
-    await held.reached
-    for (const k of ['k0', 'k500', 'k999']) {
-      assert.equal((await b.post(`/increment/${k}`, cookie)).status, 200)
-    }
-    held.release()
-    assert.equal((await big).status, 200)
+    const big = () => a.post('/bulk/increment/1000', cookie)
+    const res = await whileHeld(a, isSave, big, async () => {
+      for (const k of ['k0', 'k500', 'k999']) {
+        assert.equal((await b.post(`/increment/${k}`, cookie)).status, 200)
+      }
+    })
+    assert.equal(res.status, 200)
     const data = await a.whoami(cookie)
     assert.ok(data)
     for (const i of range(1000)) {
@@ -137,7 +139,7 @@ describe('changes past the expression limits', () => {
     test(`${n} flash values in one request, with a concurrent change: read once by the next request, then gone`, async () => {
       const conn = await freshTable('big-flash')
       const a = bigApp(conn)
-      const b = makeApp(conn)
+      const b = testApp(conn)
       const cookie = cookieFrom(await a.post('/set/seed/1'))
       assert.ok(cookie)
       await withConcurrentChange(a, b, cookie, `/bulk/flash/${n}`, 'other')
@@ -156,4 +158,31 @@ describe('changes past the expression limits', () => {
       assert.deepEqual(a.errors, [])
     })
   }
+
+  test('a whole-item write replayed after a conflict keeps a flash value another request wrote meanwhile', async () => {
+    const a = testApp(await freshTable('r2flash'))
+    const loaded = latch()
+    const flashed = latch()
+    // Past DynamoDB's expression limits: written whole, under the version read.
+    a.app.post('/big', async (c) => {
+      loaded.open()
+      await flashed.opened
+      for (let i = 0; i < 400; i++) c.get('session').set(`k${i}`, i)
+      return c.text('ok')
+    })
+    const cookie = cookieFrom(await a.post('/set/user/ada')) as string
+
+    const big = a.post('/big', cookie)
+    await loaded.opened
+    assert.equal((await a.post('/flash/msg/saved', cookie)).status, 200)
+    flashed.open()
+    assert.equal((await big).status, 200)
+
+    const took = await a.get('/take/msg', cookie)
+    assert.equal(took.status, 200)
+    assert.deepEqual(await took.json(), { value: 'saved' })
+    const read = await a.get('/take/msg', cookie)
+    assert.deepEqual(await read.json(), { value: null })
+    assert.deepEqual(a.errors, [])
+  })
 })

@@ -5,7 +5,8 @@ import { Hono } from 'hono'
 import { type ClientConfig, createClient } from '../../src/client.ts'
 import type { SessionEnv } from '../../src/index.ts'
 import { sessionMiddleware } from '../../src/middleware.ts'
-import { cookieOf, credentials, freshTable, SECRET } from '../helpers.ts'
+import { cookieOf } from '../support/cookies.ts'
+import { credentials, freshTable, SECRET } from '../support/dynamodb.ts'
 
 describe('client reuse', () => {
   test('requests with the same configuration share one client; new credentials get their own', async () => {

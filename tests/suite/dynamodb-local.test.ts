@@ -3,7 +3,7 @@
 // DescribeTable / DeleteTable on a table of its own.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { backend, MEMORY_ENDPOINT, testEndpoint } from '../env.ts'
+import { backend, MEMORY_ENDPOINT, testEndpoint } from '../support/backend.ts'
 
 type Json = Record<string, unknown>
 

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { memoryDynamoDB } from '../../src/testing/index.ts'
+import { sleep } from '../support/clock.ts'
 
 type Json = Record<string, unknown>
 
@@ -59,8 +60,6 @@ async function setup(options?: { indexLagMs?: number }, indexed = true) {
   }
   return { db, call, put, ids }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('memoryDynamoDB() indexes', () => {
   test('without indexLagMs an index shows every write at once', async () => {

@@ -10,6 +10,7 @@ import { AwsV4Signer } from 'aws4fetch'
 import { Hono } from 'hono'
 import { createSessionTable, dynamoSession, type SessionEnv } from '../../src/index.ts'
 import { memoryDynamoDB } from '../../src/testing/index.ts'
+import { sleep } from '../support/clock.ts'
 
 type Json = Record<string, unknown>
 
@@ -21,7 +22,6 @@ const HEADERS = (op: string) => ({
   'content-type': 'application/x-amz-json-1.0',
   'x-amz-target': `DynamoDB_20120810.${op}`,
 })
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** A multi-region kit with a `sessions` table, and callers of each region's API. */
 async function setup(options: { replicationLagMs?: number; indexLagMs?: number } = {}) {

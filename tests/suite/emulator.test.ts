@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { memoryDynamoDB } from '../../src/testing/index.ts'
-import { backend, testEndpoint } from '../env.ts'
 import { CASES } from '../fixtures/emulator-cases.ts'
+import { backend, testEndpoint } from '../support/backend.ts'
 
 type Json = Record<string, unknown>
 type Call = (op: string, body: Json) => Promise<{ status: number; body: Json }>

@@ -3,28 +3,26 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { type DynamoSessionError, dynamoSession, type SessionEnv } from '../../src/index.ts'
-import { withConsoleError } from '../console.ts'
-import { testEndpoint } from '../env.ts'
-import { cookieOf, countingFetch, credentials, freshTable, SECRET, scanAll } from '../helpers.ts'
+import { dynamoSession, type SessionEnv } from '../../src/index.ts'
+import { testApp } from '../support/app.ts'
+import { testEndpoint } from '../support/backend.ts'
+import { withConsoleError } from '../support/console.ts'
+import { cookieOf } from '../support/cookies.ts'
+import { credentials, freshTable, SECRET, scanAll } from '../support/dynamodb.ts'
+
+/** A table that does not exist, on the suite's DynamoDB. */
+const missing = () => ({
+  table: 'no-such-table',
+  region: 'us-east-1',
+  endpoint: testEndpoint(),
+  credentials,
+})
 
 describe('errors', () => {
   test('a missing table gives a generic 500 and a log line naming the table, region, endpoint and the fix', async () => {
-    const app = new Hono<SessionEnv<{ a: number }>>()
-    app.use(
-      dynamoSession({
-        table: 'no-such-table',
-        region: 'us-east-1',
-        endpoint: testEndpoint(),
-        credentials,
-        secret: SECRET,
-      }),
-    )
-    app.get('/', (c) => {
-      c.get('session').set('a', 1)
-      return c.text('ok')
-    })
-    const { result: res, all } = await withConsoleError(() => app.request('/'))
+    // Without onError: the library logs the detail with console.error, Hono sends the response.
+    const a = testApp(missing(), { onError: undefined, appOnError: null })
+    const { result: res, all } = await withConsoleError(() => a.post('/set/a/1'))
     assert.equal(res.status, 500)
     assert.equal(await res.text(), 'Internal Server Error')
     assert.match(all, /TABLE_NOT_FOUND/)
@@ -36,60 +34,42 @@ describe('errors', () => {
 
   test('a 450 KB session is refused before it is sent, and the previous data is intact', async () => {
     const conn = await freshTable('large')
-    const counter = countingFetch()
-    const app = new Hono<SessionEnv<{ blob: string; small: string }>>()
-    app.use(dynamoSession({ ...conn, secret: SECRET, fetch: counter.fetch }))
-    app.get('/small', (c) => {
-      c.get('session').set('small', 'kept')
-      return c.text('ok')
-    })
-    app.get('/large', (c) => {
+    const counter = testApp(conn, { onError: undefined, appOnError: null })
+    counter.app.post('/large', (c) => {
       c.get('session').set('blob', 'x'.repeat(450 * 1024))
       return c.text('ok')
     })
-    app.get('/read', (c) => c.json(c.get('session').data))
-    const cookie = cookieOf(await app.request('/small'))
+    const cookie = cookieOf(await counter.post('/set/small/kept'))
     counter.reset()
-    const { result: res, all } = await withConsoleError(() =>
-      app.request('/large', { headers: { cookie } }),
-    )
+    const { result: res, all } = await withConsoleError(() => counter.post('/large', cookie))
     assert.equal(res.status, 500)
     assert.equal(await res.text(), 'Internal Server Error')
     assert.match(all, /TOO_LARGE/)
     assert.match(all, /4\d{5} bytes/)
     assert.match(all, /400 KB/)
     assert.deepEqual(counter.ops(), ['GetItem'], 'the oversized write was never sent')
-    const after = await app.request('/read', { headers: { cookie } })
-    assert.deepEqual(await after.json(), { small: 'kept' })
+    assert.deepEqual(await counter.whoami(cookie), { small: 'kept' })
     // a new session that is too large from the start is refused the same way
-    const { result: fresh } = await withConsoleError(() => app.request('/large'))
+    const { result: fresh, all: again } = await withConsoleError(() => counter.post('/large'))
     assert.equal(fresh.status, 500)
+    assert.match(again, /TOO_LARGE/)
     assert.equal(fresh.headers.getSetCookie().length, 0)
     assert.equal((await scanAll(conn.table)).length, 1)
   })
 
   test('throttling that never ends gives 503 with Retry-After, and nothing is stored', async () => {
     const conn = await freshTable('throttle')
-    const counter = countingFetch(async () =>
-      Response.json(
-        { __type: 'com.amazonaws.dynamodb.v20120810#ThrottlingException', message: 'slow down' },
-        { status: 400 },
-      ),
-    )
-    const app = new Hono<SessionEnv<{ a: number }>>()
-    app.use(
-      dynamoSession({
-        ...conn,
-        secret: SECRET,
-        fetch: counter.fetch,
-        retry: { attempts: 3, budgetMs: 2000 },
-      }),
-    )
-    app.get('/', (c) => {
-      c.get('session').set('a', 1)
-      return c.text('ok')
+    const counter = testApp(conn, {
+      fetch: async () =>
+        Response.json(
+          { __type: 'com.amazonaws.dynamodb.v20120810#ThrottlingException', message: 'slow down' },
+          { status: 400 },
+        ),
+      retry: { attempts: 3, budgetMs: 2000 },
+      onError: undefined,
+      appOnError: null,
     })
-    const { result: res, lines } = await withConsoleError(() => app.request('/'))
+    const { result: res, lines } = await withConsoleError(() => counter.post('/set/a/1'))
     assert.equal(res.status, 503)
     assert.equal(res.headers.get('retry-after'), '1')
     assert.equal(await res.text(), 'Service Unavailable')
@@ -115,26 +95,20 @@ describe('errors', () => {
       delete process.env[k]
     }
     try {
-      const app = new Hono<SessionEnv>()
-      app.use(dynamoSession({ endpoint: testEndpoint(), secret: SECRET }))
-      app.get('/', (c) => {
-        c.get('session').set('a', 1)
-        return c.text('ok')
-      })
-      const { result: res, all: text } = await withConsoleError(() => app.request('/'))
+      const quiet = { onError: undefined, appOnError: null }
+      const noRegion = testApp({ table: 'sessions', endpoint: testEndpoint() }, quiet)
+      const { result: res, all: text } = await withConsoleError(() => noRegion.post('/set/a/1'))
       assert.equal(res.status, 500)
       assert.equal(await res.text(), 'Internal Server Error')
       assert.match(text, /MISSING_CONFIG/)
       assert.match(text, /region/)
       assert.match(text, /AWS_REGION/)
       assert.match(text, /AWS_DEFAULT_REGION/)
-      const noCreds = new Hono<SessionEnv>()
-      noCreds.use(dynamoSession({ endpoint: testEndpoint(), region: 'us-east-1', secret: SECRET }))
-      noCreds.get('/', (c) => {
-        c.get('session').set('a', 1)
-        return c.text('ok')
-      })
-      const { result: res2, all: text2 } = await withConsoleError(() => noCreds.request('/'))
+      const noCreds = testApp(
+        { table: 'sessions', endpoint: testEndpoint(), region: 'us-east-1' },
+        quiet,
+      )
+      const { result: res2, all: text2 } = await withConsoleError(() => noCreds.post('/set/a/1'))
       assert.equal(await res2.text(), 'Internal Server Error')
       assert.match(text2, /AWS_ACCESS_KEY_ID/)
     } finally {
@@ -172,99 +146,66 @@ describe('errors', () => {
 
   test('stored data failing the schema gives a fresh session and onError is told', async () => {
     const conn = await freshTable('schema')
-    const errors: DynamoSessionError[] = []
-    const loose = new Hono<SessionEnv<Record<string, unknown>>>()
-    loose.use(dynamoSession({ ...conn, secret: SECRET }))
-    loose.get('/', (c) => {
+    const loose = testApp(conn)
+    loose.app.post('/number', (c) => {
       c.get('session').set('user', 42)
       return c.text('ok')
     })
-    const cookie = cookieOf(await loose.request('/'))
-    const strict = new Hono<SessionEnv<{ user: string }>>()
-    strict.use(
-      dynamoSession<{ user: string }>({
-        ...conn,
-        secret: SECRET,
-        schema: z.object({ user: z.string().optional() }),
-        onError: (e) => {
-          errors.push(e)
-        },
-      }),
-    )
-    strict.get('/', (c) =>
-      c.json({ user: c.get('session').get('user') ?? null, isNew: c.get('session').isNew }),
-    )
-    const res = await strict.request('/', { headers: { cookie } })
+    const cookie = cookieOf(await loose.post('/number'))
+    const strict = testApp(conn, { schema: z.object({ user: z.string().optional() }) })
+    const res = await strict.get('/read', cookie)
     assert.equal(res.status, 200)
-    assert.deepEqual(await res.json(), { user: null, isNew: true })
-    assert.equal(errors.length, 1)
-    assert.equal(errors[0].code, 'INVALID_DATA')
+    const { isNew, data } = await res.json()
+    assert.deepEqual({ user: data.user ?? null, isNew }, { user: null, isNew: true })
+    assert.equal(strict.errors.length, 1)
+    assert.equal(strict.errors[0].code, 'INVALID_DATA')
     assert.equal((await scanAll(conn.table)).length, 1, 'the old item is left to expire')
   })
 
   test('a save that fails after the handler ran replaces its 2xx with 503', async () => {
     const conn = await freshTable('savefail')
     let failWrites = false
-    const app = new Hono<SessionEnv<{ a: number }>>()
-    app.use(
-      dynamoSession({
-        ...conn,
-        secret: SECRET,
-        retry: { attempts: 2, budgetMs: 1000 },
-        fetch: async (input, init) => {
-          const request = new Request(input, init)
-          if (failWrites && request.headers.get('x-amz-target')?.endsWith('UpdateItem')) {
-            return new Response('{"__type":"InternalServerError"}', { status: 500 })
-          }
-          return fetch(request)
-        },
-      }),
-    )
-    app.get('/', (c) => {
+    const a = testApp(conn, {
+      retry: { attempts: 2, budgetMs: 1000 },
+      fetch: async (input, init) => {
+        const request = new Request(input, init)
+        if (failWrites && request.headers.get('x-amz-target')?.endsWith('UpdateItem')) {
+          return new Response('{"__type":"InternalServerError"}', { status: 500 })
+        }
+        return fetch(request)
+      },
+    })
+    a.app.post('/count', (c) => {
       c.get('session').increment('a')
       c.header('x-handler', 'ran')
       return c.json({ a: c.get('session').get('a') })
     })
-    const cookie = cookieOf(await app.request('/'))
+    const cookie = cookieOf(await a.post('/count'))
     failWrites = true
-    const { result: res } = await withConsoleError(() => app.request('/', { headers: { cookie } }))
+    const res = await a.post('/count', cookie)
     assert.equal(res.status, 503)
     assert.equal(res.headers.get('x-handler'), null, 'none of the handler response survives')
+    assert.deepEqual(a.codes(), ['UNAVAILABLE'])
     failWrites = false
-    assert.deepEqual(await (await app.request('/', { headers: { cookie } })).json(), { a: 2 })
+    assert.deepEqual(await (await a.post('/count', cookie)).json(), { a: 2 })
   })
 
   test('onError may answer with its own response', async () => {
-    const app = new Hono<SessionEnv>()
-    app.use(
-      dynamoSession({
-        table: 'no-such-table',
-        region: 'us-east-1',
-        endpoint: testEndpoint(),
-        credentials,
-        secret: SECRET,
-        onError: (e, c) => c.text(`custom ${e.code}`, 502),
-      }),
-    )
-    app.get('/', (c) => {
-      c.get('session').set('a', 1)
-      return c.text('ok')
-    })
-    const res = await app.request('/')
+    const a = testApp(missing(), { onError: (e, c) => c.text(`custom ${e.code}`, 502) })
+    const res = await a.post('/set/a/1')
     assert.equal(res.status, 502)
     assert.equal(await res.text(), 'custom TABLE_NOT_FOUND')
   })
 
   test('a handler that throws leaves the session unchanged', async () => {
     const conn = await freshTable('throws')
-    const app = new Hono<SessionEnv<{ a: number }>>()
-    app.use(dynamoSession({ ...conn, secret: SECRET }))
-    app.get('/boom', (c) => {
+    // Hono's default error handler, which logs the handler's error.
+    const a = testApp(conn, { appOnError: null })
+    a.app.post('/boom', (c) => {
       c.get('session').set('a', 1)
       throw new Error('boom')
     })
-    // Hono's default error handler logs the handler's error.
-    const { result: res, all } = await withConsoleError(() => app.request('/boom'))
+    const { result: res, all } = await withConsoleError(() => a.post('/boom'))
     assert.match(all, /^Error: boom/)
     assert.equal(res.status, 500)
     assert.equal(res.headers.getSetCookie().length, 0)

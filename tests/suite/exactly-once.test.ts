@@ -5,27 +5,28 @@
 // and delivered later (a late duplicate) changes nothing, whatever happened in between.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import type { DynamoSessionOptions } from '../../src/index.ts'
-import { testEndpoint } from '../env.ts'
-import { type Fault, type FaultProxy, startFaultProxy } from '../fault-proxy.ts'
-import { freshTable, scanAll } from '../helpers.ts'
+import type { Hono } from 'hono'
+import type { Fault, FaultProxy } from '../infra/fault-proxy.ts'
 import {
-  type Conn,
-  cookieFrom,
-  type Data,
+  type Env,
+  loggedIn,
+  postLosingFirstAttempt,
+  type TestAppOptions,
+  testApp,
+} from '../support/app.ts'
+import { sleep, virtualClock } from '../support/clock.ts'
+import { cookieFrom, keyOf } from '../support/cookies.ts'
+import { type Conn, freshTable, live, rawItem, scanAll } from '../support/dynamodb.ts'
+import {
   isEnd,
   isLeaseTake,
   isNewItem,
+  isRelease,
   isSave,
-  keyOf,
-  live,
-  loggedIn,
   type Match,
-  makeApp,
-  postLosingFirstAttempt,
-  rawItem,
-  sleep,
-} from '../lifecycle.ts'
+  replyLostOnce,
+} from '../support/fetch.ts'
+import { behindFaultProxy, type Proxied } from '../support/proxied.ts'
 
 // Long enough for DynamoDB Local on a busy machine: only the faulted attempt waits it out.
 const TIMEOUT_MS = 1000
@@ -34,40 +35,19 @@ const FAULTS: [string, Fault][] = [
   ['lost', { kind: 'lose-reply' }],
 ]
 
-/** The lease given back without a save (a read-only request). */
-const isRelease: Match = (op, body) =>
-  op === 'UpdateItem' &&
-  !isLeaseTake(op, body) &&
-  !isSave(op, body) &&
-  Object.values(body?.ExpressionAttributeNames ?? {}).includes('leaseOwner')
-
+/** A test app behind the fault proxy, with POST /increments/:n (keys k0… incremented). */
 async function withProxy(
-  options: Partial<DynamoSessionOptions<Data>>,
-  body: (t: {
-    a: ReturnType<typeof makeApp>
-    conn: Conn
-    proxy: FaultProxy
-    cookie: string
-  }) => Promise<void>,
+  options: TestAppOptions,
+  body: (t: Proxied & { conn: Conn }) => Promise<void>,
 ) {
   const conn = await freshTable('once')
-  const proxy = await startFaultProxy(testEndpoint())
-  try {
-    const a = makeApp(conn, {
-      endpoint: proxy.endpoint,
-      retry: { attempts: 4, timeoutMs: TIMEOUT_MS, budgetMs: 20000 },
-      ...options,
-    })
-    a.app.post('/increments/:n', (c) => {
+  const retry = { attempts: 4, timeoutMs: TIMEOUT_MS, budgetMs: 20000 }
+  const routes = (app: Hono<Env>) =>
+    app.post('/increments/:n', (c) => {
       for (let i = 0; i < Number(c.req.param('n')); i++) c.get('session').increment(`k${i}`)
       return c.text('ok')
     })
-    const cookie = await loggedIn(a)
-    proxy.calls.length = 0
-    await body({ a, conn, proxy, cookie })
-  } finally {
-    await proxy.close()
-  }
+  await behindFaultProxy(conn, { retry, routes, ...options }, (t) => body({ ...t, conn }))
 }
 
 /** The calls matching `match` went: the fault first, then one retry forwarded. */
@@ -203,11 +183,39 @@ describe('exactly-once writes', () => {
         assert.deepEqual(await a.whoami(cookie), { user: 'ada', n: 1 })
       },
     ))
+
+  test('with locking, a touch whose reply was lost after DynamoDB applied it refreshes the cookie and reports nothing', async () => {
+    const conn = await freshTable('r2touch')
+    let cookie = ''
+    // The save that moves the expiry and releases the lease: applied, its reply lost.
+    const lost = replyLostOnce(
+      (op, body) =>
+        !!cookie && op === 'UpdateItem' && String(body?.UpdateExpression).includes('ADD'),
+      () => {
+        throw new TypeError('fetch failed: connection reset')
+      },
+    )
+    const a = testApp(conn, { locking: { leaseMs: 5000, waitMs: 2000 }, fetch: lost.fetch })
+    cookie = cookieFrom(await a.post('/set/user/ada')) as string
+    // Seconds later, so that touch() moves the expiry.
+    const clock = virtualClock()
+    try {
+      clock.advance(5)
+      const res = await a.post('/touch', cookie)
+      assert.ok(lost.lost())
+      assert.equal(res.status, 200)
+      assert.deepEqual(a.codes(), [])
+      assert.equal(res.headers.getSetCookie().length, 1)
+      assert.match(res.headers.getSetCookie()[0], /Max-Age=86400/)
+    } finally {
+      clock.restore()
+    }
+  })
 })
 
 describe('lost replies and late duplicates', () => {
   test("a late duplicate of a set(), delivered after its retry and after a later request's set() of the same key, changes nothing", async () => {
-    const a = makeApp(await freshTable('once-late-set'))
+    const a = testApp(await freshTable('once-late-set'))
     const cookie = await loggedIn(a)
     const { res, late } = await postLosingFirstAttempt(a, isSave, '/set/cart/1', cookie)
     assert.equal(res.status, 200, 'its retry was applied')
@@ -220,11 +228,11 @@ describe('lost replies and late duplicates', () => {
 
   test("an increment applied with its reply lost, copied into a concurrent sign-in's new session, then retried: 200, counted once", async () => {
     const conn = await freshTable('once-inc-login')
-    const tab1 = makeApp(conn)
-    const tab2 = makeApp(conn)
+    const tab1 = testApp(conn)
+    const tab2 = testApp(conn)
     const cookie = await loggedIn(tab1)
     // DynamoDB applied the increment; its reply waits while the other tab signs in.
-    const held = tab1.gate.hold(isSave, 'after')
+    const held = tab1.hold(isSave, 'after')
     const increment = tab1.post('/increment/n', cookie)
     await held.reached
     const login = await tab2.post('/login', cookie)
@@ -240,18 +248,18 @@ describe('lost replies and late duplicates', () => {
 
   test("a late duplicate of a sign-in's rewrite of its new item, landing after that session was signed out, does not bring it back", async () => {
     const conn = await freshTable('once-late-login')
-    const a = makeApp(conn)
+    const a = testApp(conn)
     const cookie = await loggedIn(a)
     const old = await keyOf(cookie)
     const writesNewItem: Match = (op, body) =>
       op === 'PutItem' && !!body?.Item?.data && body.Item.id?.S !== old
     // Another request writes between the sign-in's new item and its end of the old session, so
     // the sign-in rewrites its new item; that rewrite's first attempt is lost on the wire.
-    const ending = a.gate.hold(isEnd)
+    const ending = a.hold(isEnd)
     const login = a.post('/login', cookie)
     await ending.reached
     assert.equal((await a.post('/set/cart/3', cookie)).status, 200)
-    const rewrite = a.gate.hold(writesNewItem)
+    const rewrite = a.hold(writesNewItem)
     ending.release()
     await rewrite.reached
     rewrite.lose()

@@ -1,36 +1,23 @@
 // Expiry: idle timeout, absolute timeout, and items past their expiry that TTL has not deleted yet.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { Hono } from 'hono'
-import { dynamoSession, type SessionEnv } from '../../src/index.ts'
-import {
-  cookieOf,
-  countingFetch,
-  ddb,
-  freshTable,
-  SECRET,
-  scanAll,
-  setCookies,
-} from '../helpers.ts'
+import { type TestAppOptions, testApp } from '../support/app.ts'
+import { sleep } from '../support/clock.ts'
+import { cookieOf, setCookies } from '../support/cookies.ts'
+import { ddb, freshTable, scanAll } from '../support/dynamodb.ts'
 
-async function setup(options: Parameters<typeof dynamoSession>[0] = {}) {
+async function setup(options: TestAppOptions = {}) {
   const conn = await freshTable('expiry')
-  const counter = countingFetch()
-  const app = new Hono<SessionEnv<{ user: string }>>()
-  app.use(dynamoSession({ ...conn, fetch: counter.fetch, secret: SECRET, ...options }))
-  app.get('/login', (c) => {
-    c.get('session').set('user', 'ada')
-    return c.text('ok')
-  })
-  app.get('/read', (c) =>
-    c.json({ user: c.get('session').get('user') ?? null, isNew: c.get('session').isNew }),
-  )
+  const a = testApp(conn, options)
   const login = async () => {
-    const cookie = cookieOf(await app.request('/login'))
-    counter.reset()
+    const cookie = cookieOf(await a.post('/set/user/ada'))
+    a.reset()
     return cookie
   }
-  const read = async (cookie: string) => app.request('/read', { headers: { cookie } })
+  a.app.get('/user', (c) =>
+    c.json({ user: c.get('session').get('user') ?? null, isNew: c.get('session').isNew }),
+  )
+  const read = (cookie: string) => a.get('/user', cookie)
   const setItem = async (expression: string, values: Record<string, number>) => {
     const [item] = await scanAll(conn.table)
     await ddb('UpdateItem', {
@@ -42,7 +29,7 @@ async function setup(options: Parameters<typeof dynamoSession>[0] = {}) {
       ),
     })
   }
-  return { app, conn, counter, login, read, setItem }
+  return { a, conn, counter: a, login, read, setItem }
 }
 
 const now = () => Math.floor(Date.now() / 1000)
@@ -59,10 +46,10 @@ describe('expiry', () => {
   })
 
   test('a write never resurrects an expired item', async () => {
-    const { app, login, setItem, conn } = await setup()
+    const { a, login, setItem, conn } = await setup()
     const cookie = await login()
     await setItem('SET expires = :e', { ':e': now() - 1 })
-    const res = await app.request('/login', { headers: { cookie } })
+    const res = await a.post('/set/user/ada', cookie)
     assert.notEqual(cookieOf(res), cookie, 'a fresh id')
     // TTL may or may not have deleted the expired item by now: count only the live ones.
     const items = await scanAll(conn.table)
@@ -73,7 +60,7 @@ describe('expiry', () => {
     const { login, read } = await setup({ maxAge: 1, touchAfter: 0 })
     const cookie = await login()
     assert.equal((await (await read(cookie)).json()).user, 'ada')
-    await new Promise((r) => setTimeout(r, 2100))
+    await sleep(2100)
     assert.deepEqual(await (await read(cookie)).json(), { user: null, isNew: true })
   })
 
@@ -103,18 +90,8 @@ describe('expiry', () => {
 
   test('touch() moves the expiry forward even when touchAfter has not passed', async () => {
     const conn = await freshTable('touch')
-    const counter = countingFetch()
-    const app = new Hono<SessionEnv<{ user: string }>>()
-    app.use(dynamoSession({ ...conn, fetch: counter.fetch, maxAge: 1000, touchAfter: 500 }))
-    app.get('/login', (c) => {
-      c.get('session').set('user', 'ada')
-      return c.text('ok')
-    })
-    app.get('/touch', (c) => {
-      c.get('session').touch()
-      return c.text('ok')
-    })
-    const cookie = cookieOf(await app.request('/login'))
+    const counter = testApp(conn, { maxAge: 1000, touchAfter: 500, secret: undefined })
+    const cookie = cookieOf(await counter.post('/set/user/ada'))
     const [item] = await scanAll(conn.table)
     await ddb('UpdateItem', {
       TableName: conn.table,
@@ -123,7 +100,7 @@ describe('expiry', () => {
       ExpressionAttributeValues: { ':d': { N: '10' } },
     })
     counter.reset()
-    const res = await app.request('/touch', { headers: { cookie } })
+    const res = await counter.post('/touch', cookie)
     assert.deepEqual(counter.ops(), ['GetItem', 'UpdateItem'])
     assert.match(setCookies(res)[0], /Max-Age=1000/)
   })

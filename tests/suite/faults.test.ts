@@ -6,117 +6,44 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import { Hono } from 'hono'
-import { storedKey } from '../../src/cookie.ts'
-import {
-  createSessionTable,
-  type DynamoSessionError,
-  dynamoSession,
-  type SessionEnv,
-} from '../../src/index.ts'
-import { ensureDynamoDBLocal, freePort } from '../dynamodb-local.ts'
-import { backend, testEndpoint } from '../env.ts'
-import { type FaultProxy, startFaultProxy } from '../fault-proxy.ts'
-import {
-  cookieOf,
-  countingFetch,
-  credentials,
-  ddb,
-  freshTable,
-  SECRET,
-  scanAll,
-  spelled,
-} from '../helpers.ts'
+import { createSessionTable } from '../../src/index.ts'
+import { ensureDynamoDBLocal, freePort } from '../infra/dynamodb-local.ts'
+import type { FaultProxy } from '../infra/fault-proxy.ts'
+import { type Data, type TestApp, testApp } from '../support/app.ts'
+import { backend } from '../support/backend.ts'
+import { sleep } from '../support/clock.ts'
+import { cookieOf } from '../support/cookies.ts'
+import { type Conn, credentials, freshTable, rawItem, scanAll } from '../support/dynamodb.ts'
+import { spelled } from '../support/fetch.ts'
+import { behindFaultProxy } from '../support/proxied.ts'
 
-type Data = Record<string, unknown>
 type Retry = { attempts: number; timeoutMs?: number; budgetMs: number }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 /** The save of a changed session (a touch and the lease calls have other shapes). */
 const isSave = (op: string, body: Record<string, unknown> | undefined) =>
   op === 'UpdateItem' && spelled(body, 'UpdateExpression').startsWith('SET data.')
 
-function makeApp(
-  conn: { table: string; region: string; credentials: typeof credentials },
-  endpoint: string,
-  retry: Retry,
-  fetcher?: typeof fetch,
-) {
-  const counter = countingFetch(fetcher)
-  const errors: DynamoSessionError[] = []
-  const app = new Hono<SessionEnv<Data>>()
-  app.use(
-    dynamoSession<Data>({
-      ...conn,
-      endpoint,
-      secret: SECRET,
-      retry,
-      fetch: counter.fetch,
-      onError: (e) => {
-        errors.push(e)
-      },
-    }),
-  )
-  app.post('/set/:key', (c) => {
-    c.get('session').set(c.req.param('key'), 'v')
-    c.header('x-handler', 'ran')
-    return c.text('handler ok')
-  })
-  app.post('/increment', (c) => {
-    c.get('session').increment('n')
-    return c.text('ok')
-  })
-  app.post('/regenerate', (c) => {
-    c.get('session').regenerate()
-    return c.text('ok')
-  })
-  app.post('/destroy', (c) => {
-    c.get('session').destroy()
-    return c.text('bye')
-  })
-  app.get('/read', (c) => c.json({ isNew: c.get('session').isNew, data: c.get('session').data }))
-  const post = (path: string, cookie?: string) =>
-    app.request(path, { method: 'POST', headers: cookie ? { cookie } : {} })
-  return { app, post, counter, errors }
-}
-
 /** The stored data of the session a cookie names, read past the proxy; undefined when none. */
 async function storedData(table: string, cookie: string): Promise<Data | undefined> {
-  const id = decodeURIComponent(cookie.split('=')[1]).split('.')[0]
-  const out = await ddb('GetItem', {
-    TableName: table,
-    Key: { id: { S: await storedKey(id) } },
-    ConsistentRead: true,
-  })
-  if (!out.Item) return undefined
+  const item = await rawItem({ table }, cookie)
+  if (!item) return undefined
   const data: Data = {}
-  for (const [k, v] of Object.entries(out.Item.data.M as Record<string, Record<string, string>>)) {
+  for (const [k, v] of Object.entries(item.data.M as Record<string, Record<string, string>>)) {
     data[k] = v.S ?? Number(v.N)
   }
   return data
 }
 
-/** A fresh table, a proxy in front of DynamoDB Local, and an app that talks through it. */
-async function setup(retry: Retry, fetcher?: typeof fetch) {
+/** A fresh table, the app behind the fault proxy with these retries; `t.seed` names a session. */
+const withProxy = async (
+  retry: Retry,
+  body: (t: TestApp & { conn: Conn; proxy: FaultProxy; seed: string }) => Promise<void>,
+  fetcher?: typeof fetch,
+) => {
   const conn = await freshTable('faults')
-  const proxy = await startFaultProxy(testEndpoint())
-  const a = makeApp(conn, proxy.endpoint, retry, fetcher)
-  const seed = cookieOf(await a.post('/set/seed'))
-  a.counter.reset()
-  proxy.calls.length = 0
-  return { ...a, conn, proxy, seed }
-}
-
-async function withProxy<T extends { proxy: FaultProxy }>(
-  made: Promise<T>,
-  body: (t: T) => Promise<void>,
-) {
-  const t = await made
-  try {
-    await body(t)
-  } finally {
-    await t.proxy.close()
-  }
+  await behindFaultProxy(conn, { retry, fetch: fetcher }, ({ a, proxy, cookie }) =>
+    body({ ...a, conn, proxy, seed: cookie }),
+  )
 }
 
 const THROTTLING = [
@@ -128,41 +55,41 @@ const THROTTLING = [
 describe('faults', () => {
   for (const type of THROTTLING) {
     test(`throttling (400 ${type}) twice, then passed: the request succeeds`, () =>
-      withProxy(setup({ attempts: 4, budgetMs: 10000 }), async (t) => {
+      withProxy({ attempts: 4, budgetMs: 10000 }, async (t) => {
         t.proxy.inject({ kind: 'throttle', type }, { times: 2 })
-        const res = await t.post('/set/a', t.seed)
+        const res = await t.post('/set/a/v', t.seed)
         assert.equal(res.status, 200)
         assert.deepEqual(
           t.proxy.calls.slice(0, 3).map((c) => `${c.op} ${c.outcome}`),
           ['GetItem throttle', 'GetItem throttle', 'GetItem forwarded'],
         )
-        assert.deepEqual(await storedData(t.conn.table, t.seed), { seed: 'v', a: 'v' })
+        assert.deepEqual(await storedData(t.conn.table, t.seed), { user: 'ada', a: 'v' })
       }))
   }
 
   test('throttling that never ends: 503 with Retry-After, within the retry budget, no partial write', () =>
-    withProxy(setup({ attempts: 3, budgetMs: 5000 }), async (t) => {
+    withProxy({ attempts: 3, budgetMs: 5000 }, async (t) => {
       t.proxy.inject({ kind: 'throttle', type: 'ThrottlingException' }, { match: isSave })
-      const res = await t.post('/set/a', t.seed)
+      const res = await t.post('/set/a/v', t.seed)
       assert.equal(res.status, 503)
       assert.equal(res.headers.get('retry-after'), '1')
-      assert.equal(t.counter.ops().filter((op) => op === 'UpdateItem').length, 3, 'three attempts')
-      assert.deepEqual(await storedData(t.conn.table, t.seed), { seed: 'v' })
+      assert.equal(t.ops().filter((op) => op === 'UpdateItem').length, 3, 'three attempts')
+      assert.deepEqual(await storedData(t.conn.table, t.seed), { user: 'ada' })
       assert.equal(t.errors.at(-1)?.code, 'THROTTLED')
       // A new session whose first write is throttled: no cookie, no item.
       t.proxy.inject({ kind: 'throttle', type: 'ProvisionedThroughputExceededException' })
-      const fresh = await t.post('/set/b')
+      const fresh = await t.post('/set/b/v')
       assert.equal(fresh.status, 503)
       assert.equal(fresh.headers.getSetCookie().length, 0)
       assert.equal((await scanAll(t.conn.table)).length, 1)
     }))
 
   test('the retry budget ends the retries before the attempts run out', () =>
-    withProxy(setup({ attempts: 50, budgetMs: 500 }), async (t) => {
+    withProxy({ attempts: 50, budgetMs: 500 }, async (t) => {
       t.proxy.inject({ kind: 'throttle', type: 'ThrottlingException' })
-      const res = await t.post('/set/a', t.seed)
+      const res = await t.post('/set/a/v', t.seed)
       assert.equal(res.status, 503)
-      const tries = t.counter.calls.length
+      const tries = t.calls.length
       assert.ok(tries >= 2 && tries < 50, `${tries} attempts within a 500 ms budget`)
     }))
 
@@ -175,9 +102,9 @@ describe('faults', () => {
   for (const { name, fault, code } of transient) {
     const retry = { attempts: 3, timeoutMs: fault.kind === 'hang' ? 1000 : 3000, budgetMs: 5000 }
     test(`${name} on the save: retried, then 503, and the session is unchanged`, () =>
-      withProxy(setup(retry), async (t) => {
+      withProxy(retry, async (t) => {
         t.proxy.inject(fault, { match: isSave })
-        const res = await t.post('/set/a', t.seed)
+        const res = await t.post('/set/a/v', t.seed)
         assert.equal(res.status, 503)
         assert.equal(res.headers.get('retry-after'), '1')
         assert.equal(res.headers.get('x-handler'), null)
@@ -187,25 +114,25 @@ describe('faults', () => {
           'every attempt of the save met the fault',
         )
         assert.equal(t.errors.at(-1)?.code, code)
-        assert.deepEqual(await storedData(t.conn.table, t.seed), { seed: 'v' })
+        assert.deepEqual(await storedData(t.conn.table, t.seed), { user: 'ada' })
       }))
 
     test(`${name} once: retried, and the request succeeds`, () =>
-      withProxy(setup(retry), async (t) => {
+      withProxy(retry, async (t) => {
         t.proxy.inject(fault, { match: isSave, times: 1 })
-        const res = await t.post('/set/a', t.seed)
+        const res = await t.post('/set/a/v', t.seed)
         assert.equal(res.status, 200)
         const saves = t.proxy.calls.filter((c) => c.op === 'UpdateItem').map((c) => c.outcome)
         assert.equal(saves[0], fault.kind)
         assert.equal(saves.at(-1), 'forwarded')
-        assert.deepEqual(await storedData(t.conn.table, t.seed), { seed: 'v', a: 'v' })
+        assert.deepEqual(await storedData(t.conn.table, t.seed), { user: 'ada', a: 'v' })
       }))
   }
 
   test("a new session's first write applied but its reply lost: the retry succeeds, 200", () =>
-    withProxy(setup({ attempts: 3, budgetMs: 5000 }), async (t) => {
+    withProxy({ attempts: 3, budgetMs: 5000 }, async (t) => {
       t.proxy.inject({ kind: 'lose-reply' }, { times: 1, match: (op) => op === 'PutItem' })
-      const res = await t.post('/set/b')
+      const res = await t.post('/set/b/v')
       assert.equal(res.status, 200)
       assert.deepEqual(
         t.proxy.calls.map((c) => `${c.op} ${c.outcome}`),
@@ -227,36 +154,41 @@ describe('faults', () => {
         throw error
       }
     }
-    await withProxy(setup({ attempts: 3, budgetMs: 3000 }, fetcher), async (t) => {
-      await t.proxy.refuse()
-      const res = await t.post('/set/a', t.seed)
-      assert.equal(res.status, 503)
-      assert.equal(res.headers.get('retry-after'), '1')
-      assert.deepEqual(t.counter.ops(), ['GetItem', 'GetItem', 'GetItem'])
-      assert.equal(t.errors.at(-1)?.code, 'NETWORK')
-      assert.deepEqual(await storedData(t.conn.table, t.seed), { seed: 'v' })
-      t.counter.reset()
-      reopen = async () => {
-        reopen = undefined
-        await t.proxy.accept()
-      }
-      const again = await t.post('/set/a', t.seed)
-      assert.equal(again.status, 200)
-      assert.deepEqual(t.counter.ops(), ['GetItem', 'GetItem', 'UpdateItem'])
-      assert.deepEqual(await storedData(t.conn.table, t.seed), { seed: 'v', a: 'v' })
-    })
+    const retry = { attempts: 3, budgetMs: 3000 }
+    await withProxy(
+      retry,
+      async (t) => {
+        await t.proxy.refuse()
+        const res = await t.post('/set/a/v', t.seed)
+        assert.equal(res.status, 503)
+        assert.equal(res.headers.get('retry-after'), '1')
+        assert.deepEqual(t.ops(), ['GetItem', 'GetItem', 'GetItem'])
+        assert.equal(t.errors.at(-1)?.code, 'NETWORK')
+        assert.deepEqual(await storedData(t.conn.table, t.seed), { user: 'ada' })
+        t.reset()
+        reopen = async () => {
+          reopen = undefined
+          await t.proxy.accept()
+        }
+        const again = await t.post('/set/a/v', t.seed)
+        assert.equal(again.status, 200)
+        assert.deepEqual(t.ops(), ['GetItem', 'GetItem', 'UpdateItem'])
+        assert.deepEqual(await storedData(t.conn.table, t.seed), { user: 'ada', a: 'v' })
+      },
+      fetcher,
+    )
   })
 
   test('a save that fails after the handler ran: its 2xx becomes 503 and nothing changes', () =>
-    withProxy(setup({ attempts: 2, budgetMs: 2000 }), async (t) => {
+    withProxy({ attempts: 2, budgetMs: 2000 }, async (t) => {
       t.proxy.inject({ kind: 'status', status: 500 }, { match: (op) => op !== 'GetItem' })
       // A change to a stored session.
-      const changed = await t.post('/set/a', t.seed)
+      const changed = await t.post('/set/a/v', t.seed)
       assert.equal(changed.status, 503)
       assert.equal(changed.headers.get('x-handler'), null, 'none of the handler response survives')
       assert.doesNotMatch(await changed.text(), /handler ok/)
       // A new session.
-      const fresh = await t.post('/set/b')
+      const fresh = await t.post('/set/b/v')
       assert.equal(fresh.status, 503)
       assert.equal(fresh.headers.getSetCookie().length, 0, 'no cookie for an unsaved session')
       // regenerate(): the new item cannot be written, the old one stays.
@@ -264,14 +196,14 @@ describe('faults', () => {
       assert.equal(regenerated.status, 503)
       assert.equal(regenerated.headers.getSetCookie().length, 0)
       // destroy(): the delete fails, so the cookie is not cleared and the session lives on.
-      const destroyed = await t.post('/destroy', t.seed)
+      const destroyed = await t.post('/logout', t.seed)
       assert.equal(destroyed.status, 503)
       assert.equal(destroyed.headers.getSetCookie().length, 0)
       assert.deepEqual(
         t.errors.map((e) => e.code),
         ['UNAVAILABLE', 'UNAVAILABLE', 'UNAVAILABLE', 'UNAVAILABLE'],
       )
-      assert.deepEqual(await storedData(t.conn.table, t.seed), { seed: 'v' })
+      assert.deepEqual(await storedData(t.conn.table, t.seed), { user: 'ada' })
       assert.equal((await scanAll(t.conn.table)).length, 1)
     }))
 
@@ -340,8 +272,11 @@ describe('faults', () => {
       await createSessionTable({ ...conn, endpoint })
       // Refused connections fail at once, so the outage gives 503s quickly; the long timeout
       // keeps a slow answer from a freshly started JVM from being retried and counted twice.
-      const a = makeApp(conn, endpoint, { attempts: 3, timeoutMs: 5000, budgetMs: 8000 })
-      const cookie = cookieOf(await a.post('/set/seed'))
+      const a = testApp(
+        { ...conn, endpoint },
+        { retry: { attempts: 3, timeoutMs: 5000, budgetMs: 8000 } },
+      )
+      const cookie = cookieOf(await a.post('/set/seed/v'))
 
       type Outcome = { kind: 'set' | 'increment'; key: string; status: number; phase: string }
       const outcomes: Outcome[] = []
@@ -353,7 +288,7 @@ describe('faults', () => {
           const i = n++
           const kind = i % 2 ? 'increment' : 'set'
           const key = `k${i}`
-          const res = await a.post(kind === 'set' ? `/set/${key}` : '/increment', cookie)
+          const res = await a.post(kind === 'set' ? `/set/${key}/v` : '/increment/n', cookie)
           await res.text()
           if (res.status === 503) assert.equal(res.headers.get('retry-after'), '1')
           outcomes.push({ kind, key, status: res.status, phase })
@@ -385,9 +320,8 @@ describe('faults', () => {
         [200, 503],
         'every request got 200 or 503',
       )
-      const read = await a.app.request('/read', { headers: { cookie } })
-      const { isNew, data } = (await read.json()) as { isNew: boolean; data: Data }
-      assert.equal(isNew, false, 'the session outlived the outage')
+      const data = await a.whoami(cookie)
+      assert.ok(data, 'the session outlived the outage')
       assert.equal(data.seed, 'v')
       const ok = outcomes.filter((o) => o.status === 200)
       for (const o of ok) if (o.kind === 'set') assert.equal(data[o.key], 'v', `${o.key} was lost`)

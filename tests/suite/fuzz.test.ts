@@ -5,142 +5,24 @@ import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { describe, test } from 'node:test'
 import { serve } from '@hono/node-server'
-import { Hono } from 'hono'
-import { CookieSigner, newId, storedKey } from '../../src/cookie.ts'
-import {
-  type DynamoSessionError,
-  type DynamoSessionOptions,
-  dynamoSession,
-  type SessionEnv,
-  type StandardSchemaV1,
-} from '../../src/index.ts'
-import { cookieOf, countingFetch, ddb, freshTable, SECRET, scanAll } from '../helpers.ts'
-
-type Data = Record<string, unknown>
+import type { StandardSchemaV1 } from '../../src/index.ts'
+import { cookieGenerator, generator } from '../fixtures/hostile-cookies.ts'
+import { type Data, type TestAppOptions, testApp } from '../support/app.ts'
+import { CookieSigner, cookieOf, newId, storedKey } from '../support/cookies.ts'
+import { type Conn, ddb, freshTable, SECRET, scanAll } from '../support/dynamodb.ts'
 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31)
 console.log(`fuzz.test.ts: FUZZ_SEED=${SEED}`)
 
-/** mulberry32: small, fast and seedable. */
-function generator(seed: number) {
-  let a = seed >>> 0
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
-  }
-  const int = (n: number) => Math.floor(next() * n)
-  const pick = <T>(items: readonly T[]): T => items[int(items.length)]
-  const chars = (alphabet: string, n: number) =>
-    Array.from({ length: n }, () => alphabet[int(alphabet.length)]).join('')
-  return { next, int, pick, chars }
-}
-
-/** Names that are members of every object: a header parsed into an object would trip on them. */
-const PROTO_NAMES = [
-  '__proto__',
-  'constructor',
-  'prototype',
-  'toString',
-  'hasOwnProperty',
-  'valueOf',
-  '__defineGetter__',
-]
-
-const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
-const NOT_B64URL = '+/=.!~*%$# "\'\\,;:@'
-/** Every Latin-1 character a header value may carry (no NUL, CR or LF). */
-const LATIN1 = Array.from({ length: 255 }, (_, i) => String.fromCharCode(i + 1))
-  .filter((c) => c !== '\r' && c !== '\n')
-  .join('')
-
-/** Bytes of UTF-8 text as the Latin-1 string a server reads them as. */
-const utf8AsLatin1 = (text: string) => String.fromCharCode(...new TextEncoder().encode(text))
-
-function cookieGenerator(seed: number, foreignSigned: string[], realForeign: string[]) {
-  const r = generator(seed)
-  const unicode = () =>
-    Array.from({ length: 1 + r.int(40) }, () =>
-      String.fromCodePoint(r.pick([0x80, 0x400, 0x4e00, 0x1f600, 0xfffd]) + r.int(200)),
-    ).join('')
-  const value = (): string => {
-    switch (r.int(12)) {
-      case 0:
-        return ''
-      case 1: // huge
-        return r.chars(B64URL, 1000 + r.int(20000))
-      case 2:
-        return utf8AsLatin1(unicode())
-      case 3: // bad base64url of the right length, signed or not
-        return `${r.chars(B64URL + NOT_B64URL, 43)}${r.int(2) ? `.${r.chars(B64URL + NOT_B64URL, 43)}` : ''}`
-      case 4: // valid-looking id of any length, with a signature of any length
-        return `${r.chars(B64URL, r.int(100))}.${r.chars(B64URL, r.int(100))}`
-      case 5: // a well-formed id without a signature
-        return newId()
-      case 6: // signed with another secret
-        return r.pick(foreignSigned)
-      case 7: // a stored session's id, signed with another secret
-        return r.pick(realForeign)
-      case 8: // a forged signature of the right shape
-        return `${newId()}.${r.chars(B64URL, 43)}`
-      case 9: // quoted, with stray dots and padding
-        return `"${newId()}..${r.chars(B64URL, r.int(50))}="`
-      case 10:
-        return r.chars(LATIN1, r.int(200))
-      default:
-        return utf8AsLatin1(`${newId()}.${unicode()}`)
-    }
-  }
-  const sidPair = (): string =>
-    `sid=${r.pick([() => value(), () => `"${value()}"`, () => '', () => '""'])()}`
-  return (): string => {
-    switch (r.int(8)) {
-      case 0: // repeated sid
-        return Array.from({ length: 2 + r.int(5) }, () => `sid=${value()}`).join('; ')
-      case 3: // repeated sid, quoted and empty values among them, more than are tried
-        return Array.from({ length: 2 + r.int(7) }, sidPair).join(r.pick(['; ', ';', ' ; ']))
-      case 4: // prototype-named cookies around the session's own
-        return Array.from({ length: 1 + r.int(5) }, () =>
-          r.int(3) ? `${r.pick(PROTO_NAMES)}=${r.pick(['', value(), '""', '{}'])}` : sidPair(),
-        ).join('; ')
-      case 1: // look-alike names and broken pairs
-        return `${r.pick(['SID', ' sid ', 'sid\t', '=sid', 'sid', ';;;', 'sid==', 'xsid'])}=${value()}`
-      case 2: // raw noise
-        return r.chars(LATIN1, r.int(300))
-      default:
-        return `${r.int(2) ? 'a=b; ' : ''}sid=${value()}${r.int(2) ? '; c=d' : ''}`
-    }
-  }
-}
-
-function fuzzApp(options: Partial<DynamoSessionOptions<Data>>, conn: Record<string, unknown>) {
-  const counter = countingFetch()
-  const storeErrors: DynamoSessionError[] = []
-  const thrown: unknown[] = []
-  const app = new Hono<SessionEnv<Data>>()
-  app.onError((error, c) => {
-    thrown.push(error)
-    return c.text('escaped', 500)
-  })
-  app.use(
-    dynamoSession<Data>({
-      ...conn,
-      secret: SECRET,
-      fetch: counter.fetch,
-      onError: (e) => {
-        storeErrors.push(e)
-      },
-      ...options,
-    }),
-  )
-  app.get('/', (c) => c.json({ id: c.get('session').id, isNew: c.get('session').isNew }))
-  app.post('/', (c) => {
+/** The test app with GET / (the session's id and whether it is new) and POST / (stores x). */
+function fuzzApp(options: TestAppOptions, conn: Conn) {
+  const a = testApp(conn, options)
+  a.app.get('/', (c) => c.json({ id: c.get('session').id, isNew: c.get('session').isNew }))
+  a.app.post('/', (c) => {
     c.get('session').set('x', 1)
     return c.json({ id: c.get('session').id })
   })
-  return { app, counter, storeErrors, thrown }
+  return a
 }
 
 describe('fuzz', () => {
@@ -159,7 +41,7 @@ describe('fuzz', () => {
     const realForeign = await Promise.all(realIds.map((id) => other.sign(id)))
     const foreignSigned = await Promise.all(Array.from({ length: 20 }, () => other.sign(newId())))
     const next = cookieGenerator(SEED, foreignSigned, realForeign)
-    f.counter.reset()
+    f.reset()
 
     const N = 10_000
     let sent = 0
@@ -184,17 +66,17 @@ describe('fuzz', () => {
     assert.equal(sent, N)
     assert.deepEqual([...statuses], [[200, N]], `FUZZ_SEED=${SEED}`)
     assert.deepEqual(f.thrown, [])
-    assert.deepEqual(f.storeErrors, [])
-    assert.deepEqual(f.counter.ops(), [], 'not one DynamoDB call was made')
+    assert.deepEqual(f.errors, [])
+    assert.deepEqual(f.ops(), [], 'not one DynamoDB call was made')
     // The control: a correctly signed cookie of the same sessions does cost its one read.
     const own = new CookieSigner([SECRET])
     const res = await f.app.request('/', {
       headers: { cookie: `sid=${await own.sign(realIds[0])}` },
     })
     assert.equal(((await res.json()) as { isNew: boolean }).isNew, false)
-    assert.deepEqual(f.counter.ops(), ['GetItem'])
+    assert.deepEqual(f.ops(), ['GetItem'])
     // And behind the hostile company the fuzz sends, quoted, it still wins, for one read.
-    f.counter.reset()
+    f.reset()
     const crowded = await f.app.request('/', {
       headers: {
         cookie: `__proto__=1; constructor=; sid=; sid=${realForeign[0]}; sid="${await own.sign(realIds[1])}"`,
@@ -202,7 +84,7 @@ describe('fuzz', () => {
     })
     const body = (await crowded.json()) as { id: string; isNew: boolean }
     assert.deepEqual(body, { id: realIds[1], isNew: false })
-    assert.deepEqual(f.counter.ops(), ['GetItem'])
+    assert.deepEqual(f.ops(), ['GetItem'])
   })
 
   test('malformed Cookie headers as raw bytes over real HTTP: no 5xx', {
@@ -255,7 +137,7 @@ describe('fuzz', () => {
         )
       }
       assert.deepEqual(f.thrown, [])
-      assert.deepEqual(f.counter.ops(), [])
+      assert.deepEqual(f.ops(), [])
     } finally {
       await new Promise((resolve) => server.close(resolve))
     }
@@ -294,7 +176,7 @@ describe('fuzz', () => {
         TableName: conn.table,
         Item: { id: { S: await storedKey(id) }, ...attributes },
       })
-      f.storeErrors.length = 0
+      f.errors.length = 0
       const cookie = `sid=${await signer.sign(id)}`
       const res = await f.app.request('/', { headers: { cookie } })
       assert.equal(res.status, 200, name)
@@ -302,7 +184,7 @@ describe('fuzz', () => {
       assert.equal(body.isNew, true, name)
       assert.notEqual(body.id, id, `${name}: the unreadable session's id is not reused`)
       assert.deepEqual(
-        f.storeErrors.map((e) => e.code),
+        f.errors.map((e) => e.code),
         name in noExpiry ? [] : ['INVALID_DATA'],
         name,
       )
@@ -345,7 +227,7 @@ describe('fuzz', () => {
       const res = await f.app.request('/', { headers: { cookie } })
       assert.equal(res.status, 200, name)
       assert.equal(((await res.json()) as { isNew: boolean }).isNew, true, name)
-      assert.equal(f.storeErrors.length, 1, name)
+      assert.equal(f.errors.length, 1, name)
       assert.deepEqual(f.thrown, [], name)
     }
     // A schema that passes loads the session: the two above failed because of the data check.

@@ -3,53 +3,38 @@
 // `app.onError` in between, outer middleware's headers kept, credentials functions and fetches
 // held to the retry budget, and a refused environment read named as such.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { Hono, type MiddlewareHandler } from 'hono'
 import { cors } from 'hono/cors'
 import { HTTPException } from 'hono/http-exception'
-import { CookieSigner, newId } from '../../src/cookie.ts'
-import {
-  DynamoSessionError,
-  type DynamoSessionOptions,
-  dynamoSession,
-  type SessionEnv,
-} from '../../src/index.ts'
-import { withConsoleError } from '../console.ts'
-import { freePort } from '../dynamodb-local.ts'
-import { backend, testEndpoint } from '../env.ts'
-import {
-  cookieOf,
-  countingFetch,
-  credentials,
-  freshTable,
-  SECRET,
-  scanAll,
-  spelled,
-} from '../helpers.ts'
+import { DynamoSessionError, dynamoSession, type SessionEnv } from '../../src/index.ts'
+import { freePort } from '../infra/dynamodb-local.ts'
+import { startProcess } from '../infra/process.ts'
+import { type Data, type Env, type TestAppOptions, testApp } from '../support/app.ts'
+import { backend, testEndpoint } from '../support/backend.ts'
+import { virtualClock } from '../support/clock.ts'
+import { withConsoleError } from '../support/console.ts'
+import { CookieSigner, cookieOf, newId } from '../support/cookies.ts'
+import { credentials, freshTable, SECRET, scanAll } from '../support/dynamodb.ts'
+import { recordingFetch } from '../support/fetch.ts'
 
-type Data = Record<string, unknown>
-
-/** An app whose POST /set writes the session and sets a header of its own; GET /read only reads. */
-function app(options: DynamoSessionOptions<Data>, outer?: MiddlewareHandler[]) {
-  const a = new Hono<SessionEnv<Data>>()
-  for (const m of outer ?? []) a.use(m)
-  a.use(dynamoSession<Data>({ secret: SECRET, ...options }))
-  a.post('/set', (c) => {
-    c.get('session').set('a', newId()) // a new value: always a change
+/**
+ * The test app's Hono app, with POST /change (a new value: always a change; a header of its own),
+ * store errors left to console.error and Hono's own error handler unless `options` says otherwise.
+ */
+function app(options: TestAppOptions & { table?: string }, outer: MiddlewareHandler[] = []) {
+  const { table = 'sessions', ...rest } = options
+  const a = testApp({ table }, { onError: undefined, appOnError: null, use: outer, ...rest })
+  a.app.post('/change', (c) => {
+    c.get('session').set('a', newId())
     c.header('x-handler', 'ran')
     return c.text('handler ok')
   })
-  a.post('/destroy', (c) => {
-    c.get('session').destroy()
-    return c.text('bye')
-  })
-  a.get('/read', (c) => c.json(c.get('session').data))
-  return a
+  return a.app
 }
 
-const post = (a: Hono<SessionEnv<Data>>, path: string, headers: Record<string, string> = {}) =>
+const post = (a: Hono<Env>, path: string, headers: Record<string, string> = {}) =>
   a.request(path, { method: 'POST', headers })
 
 /** A DynamoDB error answer as DynamoDB sends it: HTTP 400, its JSON content type, `__type`. */
@@ -99,7 +84,7 @@ describe('error bodies', () => {
   test('AccessDeniedException: the body tells nothing, the log line tells everything', async () => {
     const a = app({ ...conn, fetch: denied })
     const { result, lines } = await withConsoleError(async () => [
-      await post(a, '/set'), // PutItem of a new session
+      await post(a, '/change'), // PutItem of a new session
       await a.request('/read', { headers: { cookie: await cookie() } }), // GetItem
     ])
     for (const res of result) {
@@ -128,7 +113,7 @@ describe('error bodies', () => {
         seen.push(e)
       },
     })
-    const { result: res, lines } = await withConsoleError(() => post(a, '/set'))
+    const { result: res, lines } = await withConsoleError(() => post(a, '/change'))
     assert.equal(res.status, 500)
     const shown = await visible(res)
     for (const s of secrets) assert.ok(!shown.includes(s), `the response shows ${s}`)
@@ -147,25 +132,23 @@ describe('logging transient failures', () => {
     const options = { ...conn, endpoint, retry: { attempts: 2, budgetMs: 2000 } }
     const one = app(options)
     const two = app(options)
-    const realNow = Date.now
-    let offset = 0
-    Date.now = () => realNow() + offset
+    const clock = virtualClock()
     try {
       const { result: statuses, lines } = await withConsoleError(async (lines) => {
         const out: number[] = []
         const counts: number[] = []
-        const request = async (a: Hono<SessionEnv<Data>>) => {
-          const res = await post(a, '/set')
+        const request = async (a: Hono<Env>) => {
+          const res = await post(a, '/change')
           assert.equal(res.headers.get('retry-after'), '1')
           assert.equal(await res.text(), 'Service Unavailable')
           out.push(res.status)
         }
         for (let i = 0; i < 5; i++) await request(one)
         counts.push(lines.length)
-        offset += 30_000
+        clock.advance(30)
         await request(one)
         counts.push(lines.length)
-        offset += 31_000
+        clock.advance(31)
         await request(one)
         await request(one)
         counts.push(lines.length)
@@ -188,7 +171,7 @@ describe('logging transient failures', () => {
         assert.ok(l.text.includes(endpoint), `the line names the endpoint: ${l.text}`)
       }
     } finally {
-      Date.now = realNow
+      clock.restore()
     }
   })
 })
@@ -214,7 +197,7 @@ describe('outer headers', () => {
     test(`a failed save behind cors() keeps Access-Control-Allow-Origin and Retry-After, and drops the handler's headers (${how})`, async () => {
       const conn = await freshTable('cors')
       const seed = app(conn)
-      const cookie = cookieOf(await post(seed, '/set'))
+      const cookie = cookieOf(await post(seed, '/change'))
       const a = app(
         {
           ...conn,
@@ -232,8 +215,8 @@ describe('outer headers', () => {
       }
       const origin = { origin: 'https://shop.example' }
       const { result } = await withConsoleError(async () => ({
-        changed: await post(a, '/set', { ...origin, cookie }),
-        fresh: await post(a, '/set', origin),
+        changed: await post(a, '/change', { ...origin, cookie }),
+        fresh: await post(a, '/change', origin),
       }))
       for (const res of [result.changed, result.fresh]) {
         assert.equal(res.status, 503)
@@ -275,8 +258,8 @@ describe('app.onError', () => {
   async function scenarios() {
     const conn = await freshTable('apperr')
     const live = app(conn)
-    const ended = cookieOf(await post(live, '/set'))
-    assert.equal((await post(live, '/destroy', { cookie: ended })).status, 200)
+    const ended = cookieOf(await post(live, '/change'))
+    assert.equal((await post(live, '/logout', { cookie: ended })).status, 200)
     return [
       {
         status: 503,
@@ -309,7 +292,7 @@ describe('app.onError', () => {
         return c.text(`custom page for ${(err as HTTPException).status}`, 418)
       })
       const { result: res } = await withConsoleError(() =>
-        post(a, '/set', s.cookie ? { cookie: s.cookie } : {}),
+        post(a, '/change', s.cookie ? { cookie: s.cookie } : {}),
       )
       assert.equal(res.status, 418, s.code)
       assert.equal(await res.text(), `custom page for ${s.status}`)
@@ -330,7 +313,7 @@ describe('app.onError', () => {
     for (const s of await scenarios()) {
       const a = app(s.options)
       const { result: res, lines } = await withConsoleError(() =>
-        post(a, '/set', s.cookie ? { cookie: s.cookie } : {}),
+        post(a, '/change', s.cookie ? { cookie: s.cookie } : {}),
       )
       assert.equal(res.status, s.status, s.code)
       assert.equal(await res.text(), s.body)
@@ -351,11 +334,11 @@ describe('app.onError', () => {
 describe('credentials functions', () => {
   /** An app whose credentials come from `fn`; the counter sees every DynamoDB call. */
   async function withCredentials(
-    fn: DynamoSessionOptions<Data>['credentials'],
+    fn: TestAppOptions['credentials'],
     retry = { attempts: 2, budgetMs: 2000 },
   ) {
     const conn = await freshTable('creds')
-    const counter = countingFetch()
+    const counter = recordingFetch()
     const errors: DynamoSessionError[] = []
     const a = app({
       ...conn,
@@ -367,7 +350,7 @@ describe('credentials functions', () => {
       },
     })
     const started = performance.now()
-    const res = await post(a, '/set')
+    const res = await post(a, '/change')
     return { res, ms: performance.now() - started, errors, counter, conn }
   }
 
@@ -453,7 +436,7 @@ describe('credentials functions', () => {
       },
     })
     const started = performance.now()
-    const res = await post(a, '/set')
+    const res = await post(a, '/change')
     const ms = performance.now() - started
     assert.equal(res.status, 503)
     assert.equal(errors[0].code, 'TIMEOUT')
@@ -463,70 +446,6 @@ describe('credentials functions', () => {
       'the signal was aborted anyway',
     )
     assert.ok(ms < budgetMs * 1.6, `answered after ${ms} ms`)
-  })
-})
-
-describe('locking with a hung store', () => {
-  const hangWhen =
-    (match: (op: string, body: string) => boolean): typeof fetch =>
-    async (input, init) => {
-      const request = new Request(input, init)
-      const op = request.headers.get('x-amz-target')?.split('.')[1] ?? ''
-      if (match(op, await request.clone().text())) return new Promise(() => {})
-      return fetch(request)
-    }
-
-  for (const [what, match] of [
-    ['taking the lease', (op: string) => op === 'UpdateItem'],
-    [
-      'the save',
-      (op: string, body: string) =>
-        op === 'UpdateItem' &&
-        spelled(JSON.parse(body), 'UpdateExpression').startsWith('SET data.'),
-    ],
-  ] as const) {
-    test(`a store that hangs on ${what}: 503 within about one budgetMs, with the real cause`, async () => {
-      const conn = await freshTable('lockhang')
-      const cookie = cookieOf(await post(app(conn), '/set'))
-      const budgetMs = 800
-      const a = app({
-        ...conn,
-        locking: { leaseMs: 10_000, waitMs: 5_000 },
-        retry: { attempts: 3, timeoutMs: 5_000, budgetMs },
-        fetch: hangWhen(match),
-      })
-      const started = performance.now()
-      const { result: res, lines } = await withConsoleError(() => post(a, '/set', { cookie }))
-      const ms = performance.now() - started
-      assert.equal(res.status, 503)
-      assert.equal(res.headers.get('retry-after'), '1')
-      // A bound, not a speed claim: load, save and release share one budget.
-      assert.ok(ms < budgetMs * 1.6, `answered after ${Math.round(ms)} ms (budget ${budgetMs})`)
-      assert.equal(lines.length, 1)
-      assert.match(lines[0].text, /TIMEOUT/)
-      assert.doesNotMatch(lines[0].text, /leaseMs|waitMs/, 'not blamed on the lock')
-    })
-  }
-
-  test('a read-only request whose lease release hangs still answers 200 within about one budgetMs', async () => {
-    const conn = await freshTable('lockrelease')
-    const cookie = cookieOf(await post(app(conn), '/set'))
-    const budgetMs = 800
-    const a = app({
-      ...conn,
-      locking: { leaseMs: 10_000, waitMs: 5_000 },
-      retry: { attempts: 3, timeoutMs: 5_000, budgetMs },
-      fetch: async (input, init) => {
-        const request = new Request(input, init)
-        if ((await request.clone().text()).includes('"REMOVE #L, #O"')) return new Promise(() => {})
-        return fetch(request)
-      },
-    })
-    const started = performance.now()
-    const res = await a.request('/read', { headers: { cookie } })
-    const ms = performance.now() - started
-    assert.equal(res.status, 200, 'a lease not given back expires after leaseMs: no error')
-    assert.ok(ms < budgetMs * 1.6, `answered after ${Math.round(ms)} ms (budget ${budgetMs})`)
   })
 })
 
@@ -581,31 +500,21 @@ describe('the environment', () => {
     const root = fileURLToPath(new URL('../..', import.meta.url))
     const deno = fileURLToPath(new URL('../../node_modules/.bin/deno', import.meta.url))
     const conn = await freshTable('deno-noenv')
-    const run = (mode: string) =>
-      new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
-        const child = spawn(
-          deno,
-          [
-            'run',
-            '--no-prompt',
-            '--allow-net=127.0.0.1',
-            'tests/deno-no-env.ts',
-            mode,
-            JSON.stringify({ ...conn, secret: SECRET }),
-          ],
-          { cwd: root, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } },
-        )
-        let out = ''
-        let err = ''
-        child.stdout.on('data', (d) => {
-          out += d
-        })
-        child.stderr.on('data', (d) => {
-          err += d
-        })
-        child.on('error', reject)
-        child.on('close', (code) => resolve({ code, out, err }))
-      })
+    const run = async (mode: string) => {
+      const child = startProcess(
+        deno,
+        [
+          'run',
+          '--no-prompt',
+          '--allow-net=127.0.0.1',
+          'tests/infra/deno-no-env.ts',
+          mode,
+          JSON.stringify({ ...conn, secret: SECRET }),
+        ],
+        { cwd: root, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } },
+      )
+      return { code: await child.exited, out: child.stdout(), err: child.stderr() }
+    }
     const refused = await run('env')
     assert.equal(refused.code, 0, refused.err)
     const answer = JSON.parse(refused.out)

@@ -7,8 +7,10 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { createSessionTable, listSessions, revokeSessions } from '../../src/index.ts'
 import { memoryDynamoDB } from '../../src/testing/index.ts'
-import { credentials, freshTable, scanAll } from '../helpers.ts'
-import { gatedFetch, isEnd, isNewItem, keyOf, sleep } from '../lifecycle.ts'
+import { sleep } from '../support/clock.ts'
+import { keyOf } from '../support/cookies.ts'
+import { credentials, freshTable, scanAll } from '../support/dynamodb.ts'
+import { isEnd, isNewItem, recordingFetch } from '../support/fetch.ts'
 import {
   Browser,
   gatedLagging,
@@ -19,7 +21,7 @@ import {
   laggingIndex,
   tools,
   userApp,
-} from '../users.ts'
+} from '../support/users.ts'
 
 /** Live items bound to a user. */
 const liveOf = async (table: string, user: string) =>
@@ -139,7 +141,7 @@ describe('revokeSessions() and a sign-in racing it', () => {
   test('a revocation that lands between a sign-in’s new item and its end of the old one: the sign-in gets 409 and leaves nothing', async () => {
     const { conn, a, browser, revoke } = await racing()
     const cookie = browser.jar.header()
-    const end = a.gate.hold(isEnd)
+    const end = a.hold(isEnd)
     const signingIn = browser.send('/login/ada', 'POST')
     await end.reached
     assert.deepEqual(await revoke(), { revoked: 1 })
@@ -154,7 +156,7 @@ describe('revokeSessions() and a sign-in racing it', () => {
 
   test('a sign-in held before its new item is written: it lands after the revocation and gets 409', async () => {
     const { conn, a, browser, revoke } = await racing()
-    const put = a.gate.hold(isNewItem)
+    const put = a.hold(isNewItem)
     const signingIn = browser.send('/login/ada', 'POST')
     await put.reached
     assert.deepEqual(await revoke(), { revoked: 1 })
@@ -243,7 +245,7 @@ describe('on memoryDynamoDB({ indexLagMs }), whose index lags as DynamoDB’s do
     await browser.login('ada')
     await sleep(LAG + 50)
     const key = await keyOf(browser.jar.header() as string)
-    const gate = gatedFetch(db.fetch)
+    const gate = recordingFetch(db.fetch)
     const read = gate.hold(isReadOf(key))
     const revoking = revokeSessions({
       table: 'sessions',

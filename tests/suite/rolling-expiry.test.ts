@@ -4,8 +4,10 @@
 // after `maxAge`. The browser is a cookie jar that drops cookies past their Max-Age.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { freshTable } from '../helpers.ts'
-import { CookieJar, makeApp, virtualClock } from '../lifecycle.ts'
+import { testApp } from '../support/app.ts'
+import { virtualClock } from '../support/clock.ts'
+import { CookieJar } from '../support/cookies.ts'
+import { freshTable } from '../support/dynamodb.ts'
 
 // The defaults: maxAge 1 day, absoluteMaxAge 7 days, touchAfter maxAge / 10.
 const MAX_AGE = 86400
@@ -18,7 +20,7 @@ type Kind = 'change' | 'read'
 /** A user who logs in, then sends a request of `kind(i)` every `every` seconds. */
 async function week(every: number, kind: (i: number) => Kind) {
   const conn = await freshTable('rolling')
-  const a = makeApp(conn)
+  const a = testApp(conn)
   a.app.post('/tick', (c) => {
     c.get('session').increment('n')
     return c.json({ user: c.get('session').get('user') ?? null })
@@ -82,7 +84,7 @@ describe('rolling expiry over 7 days (virtual clock)', () => {
 
   test('a user idle for longer than maxAge is logged out, by the browser and by the server', async () => {
     const conn = await freshTable('rolling-idle')
-    const a = makeApp(conn)
+    const a = testApp(conn)
     const clock = virtualClock()
     try {
       const jar = new CookieJar()

@@ -6,9 +6,10 @@ import { describe, test } from 'node:test'
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { type DynamoSessionError, dynamoSession, type SessionEnv } from '../../src/index.ts'
-import { withConsoleError } from '../console.ts'
-import { freshTable, SECRET } from '../helpers.ts'
-import { type Conn, CookieJar, gatedFetch, isNewItem, isSave } from '../lifecycle.ts'
+import { withConsoleError } from '../support/console.ts'
+import { CookieJar } from '../support/cookies.ts'
+import { type Conn, freshTable, SECRET } from '../support/dynamodb.ts'
+import { isNewItem, isSave, recordingFetch } from '../support/fetch.ts'
 
 type Env = SessionEnv<Record<string, unknown>> & SessionEnv<Record<string, unknown>, 'admin'>
 
@@ -18,7 +19,7 @@ type Env = SessionEnv<Record<string, unknown>> & SessionEnv<Record<string, unkno
  */
 function twoInstances(conn: Conn, onError: boolean) {
   const errors: DynamoSessionError[] = []
-  const outer = gatedFetch()
+  const outer = recordingFetch()
   const app = new Hono<Env>()
   const common = {
     ...conn,

@@ -4,13 +4,16 @@
 // browser is a cookie jar that, like a real one, keeps its old cookie when an answer never came.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { freshTable, scanAll } from '../helpers.ts'
-import { CookieJar, codes, cookieFrom, isEnd, live, makeApp, virtualClock } from '../lifecycle.ts'
+import { testApp } from '../support/app.ts'
+import { virtualClock } from '../support/clock.ts'
+import { CookieJar, cookieFrom } from '../support/cookies.ts'
+import { freshTable, live, scanAll } from '../support/dynamodb.ts'
+import { isEnd } from '../support/fetch.ts'
 
 /** A browser signed in to a session holding a theme, and the app it talks to. */
 async function browsing(prefix: string) {
   const conn = await freshTable(prefix)
-  const a = makeApp(conn)
+  const a = testApp(conn)
   const jar = new CookieJar()
   jar.store(await a.post('/set/theme/light'))
   const cookie = jar.header()
@@ -30,7 +33,7 @@ describe('sign-in always works', () => {
     assert.notEqual(jar.header(), cookie, 'the browser holds a new cookie')
     assert.deepEqual(await a.whoami(jar.header()), { user: 'ada' }, 'nothing of the ended session')
     assert.equal(live(await scanAll(conn.table)).length, 1)
-    assert.deepEqual(codes(a), [])
+    assert.deepEqual(a.codes(), [])
   })
 
   test('a sign-out retried after its first answer was lost answers 200 and clears the cookie', async () => {
@@ -41,27 +44,27 @@ describe('sign-in always works', () => {
     assert.equal(retry.status, 200)
     assert.match(retry.headers.get('set-cookie') ?? '', /^sid=;.*Max-Age=0/)
     assert.equal(jar.header(), undefined, 'the browser dropped the cookie')
-    assert.deepEqual(codes(a), [])
+    assert.deepEqual(a.codes(), [])
   })
 
   test('a sign-in whose end of the old session never gets an answer: 503, and the next sign-in through the same cookie works at once', async () => {
     const { conn, a, jar, cookie } = await browsing('in-noreply')
     // DynamoDB applies every attempt to end the old session; no reply ever comes back.
-    a.gate.failEvery(isEnd, 'reply-lost')
+    a.failEvery(isEnd, 'reply-lost')
     const first = await jar.send(a.app, '/login', 'POST')
     assert.equal(first.status, 503)
     assert.deepEqual(first.headers.getSetCookie(), [])
-    assert.deepEqual(codes(a), ['NETWORK'])
+    assert.deepEqual(a.codes(), ['NETWORK'])
     assert.equal(jar.header(), cookie)
     assert.deepEqual(live(await scanAll(conn.table)), [], 'the new item was buried')
 
     // The user tries again, through a server whose link to DynamoDB works.
-    const healthy = makeApp(conn)
+    const healthy = testApp(conn)
     const second = await jar.send(healthy.app, '/login', 'POST')
     assert.equal(second.status, 200, 'not locked out')
     assert.deepEqual(await healthy.whoami(jar.header()), { user: 'ada' })
     assert.equal(live(await scanAll(conn.table)).length, 1)
-    assert.deepEqual(codes(healthy), [])
+    assert.deepEqual(healthy.codes(), [])
   })
 })
 
@@ -76,7 +79,7 @@ describe('the grace after an end', () => {
       const within = await a.post('/set/cart/1', cookie)
       assert.equal(within.status, 409)
       assert.deepEqual(within.headers.getSetCookie(), [])
-      assert.deepEqual(codes(a), ['SESSION_GONE'])
+      assert.deepEqual(a.codes(), ['SESSION_GONE'])
 
       clock.advance(11)
       const after = await a.post('/set/cart/2', cookie)
@@ -103,9 +106,10 @@ describe('the grace after an end', () => {
       clock.advance(11)
       const after = await a.get('/read', cookie)
       assert.equal(after.status, 200)
-      assert.deepEqual(await after.json(), { isNew: true, data: {} })
+      const { isNew, data } = (await after.json()) as { isNew: boolean; data: object }
+      assert.deepEqual({ isNew, data }, { isNew: true, data: {} })
       assert.match(after.headers.get('set-cookie') ?? '', /^sid=;.*Max-Age=0/)
-      assert.deepEqual(codes(a), [])
+      assert.deepEqual(a.codes(), [])
     } finally {
       clock.restore()
     }

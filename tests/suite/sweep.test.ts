@@ -4,27 +4,20 @@
 // check their options as dynamoSession() does.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { Hono } from 'hono'
 import {
   createSessionTable,
   type DynamoSessionError,
-  dynamoSession,
-  type SessionEnv,
   type SweepCounts,
   sweepExpiredSessions,
 } from '../../src/index.ts'
 import { DELETE_CONCURRENCY } from '../../src/table.ts'
-import { testEndpoint } from '../env.ts'
-import {
-  cookieOf,
-  countingFetch,
-  credentials,
-  ddb,
-  freshTable,
-  SECRET,
-  scanAll,
-} from '../helpers.ts'
-import { dropTable, indexBuiltAfter } from '../users.ts'
+import { testApp } from '../support/app.ts'
+import { testEndpoint } from '../support/backend.ts'
+import { latch, sleep } from '../support/clock.ts'
+import { cookieOf } from '../support/cookies.ts'
+import { credentials, ddb, freshTable, scanAll } from '../support/dynamodb.ts'
+import { recordingFetch } from '../support/fetch.ts'
+import { dropTable, indexBuiltAfter } from '../support/users.ts'
 
 // A month ahead: items "expired" at NOW are still live in real time, so DynamoDB Local's own TTL
 // deletion (it runs every minute or so) never touches them during a test.
@@ -59,38 +52,19 @@ async function seed(table: string, items: Record<string, unknown>[]) {
   }
 }
 
-async function allItems(table: string) {
-  // biome-ignore lint/suspicious/noExplicitAny: DynamoDB JSON
-  const items: any[] = []
-  let start: unknown
-  do {
-    const page = await ddb('Scan', {
-      TableName: table,
-      ConsistentRead: true,
-      ...(start ? { ExclusiveStartKey: start } : {}),
-    })
-    items.push(...page.Items)
-    start = page.LastEvaluatedKey
-  } while (start)
-  return items
-}
-
 const opOf = (request: Request) => request.headers.get('x-amz-target')?.split('.').pop()
 
 /** A fetch that holds every DeleteItem until `release()`; the other calls pass. */
 function holdDeletes() {
-  let release!: () => void
-  const released = new Promise<void>((resolve) => {
-    release = resolve
-  })
+  const released = latch()
   const gate = {
     held: 0,
-    release,
+    release: released.open,
     fetch: (async (input, init) => {
       const request = new Request(input, init)
       if (opOf(request) === 'DeleteItem') {
         gate.held++
-        await released
+        await released.opened
       }
       return fetch(request)
     }) as typeof fetch,
@@ -98,25 +72,11 @@ function holdDeletes() {
     async waitFor(n: number) {
       for (let waited = 0; gate.held < n; waited += 10) {
         if (waited > 20_000) throw new Error(`only ${gate.held} of ${n} deletes arrived`)
-        await new Promise((r) => setTimeout(r, 10))
+        await sleep(10)
       }
     },
   }
   return gate
-}
-
-type Conn = Awaited<ReturnType<typeof freshTable>>
-
-/** An app on the real middleware: POST /set/:key stores key=key, GET /read shows the session. */
-function sessionApp(conn: Conn, maxAge?: number) {
-  const app = new Hono<SessionEnv>()
-  app.use(dynamoSession({ ...conn, secret: SECRET, ...(maxAge ? { maxAge } : {}) }))
-  app.post('/set/:key', (c) => {
-    c.get('session').set(c.req.param('key'), c.req.param('key'))
-    return c.text('ok')
-  })
-  app.get('/read', (c) => c.json({ isNew: c.get('session').isNew, data: c.get('session').data }))
-  return app
 }
 
 describe('createSessionTable', () => {
@@ -140,14 +100,14 @@ describe('createSessionTable', () => {
 
     // A second call finds the table and TTL in place, changes nothing and keeps the items.
     await ddb('PutItem', { TableName: table, Item: itemOf(TOTAL - 1) })
-    const counter = countingFetch()
+    const counter = recordingFetch()
     assert.deepEqual(await createSessionTable({ ...conn, fetch: counter.fetch }), {
       created: false,
       table,
       indexAdded: false,
     })
     assert.deepEqual(counter.ops(), ['CreateTable', 'DescribeTable', 'DescribeTimeToLive'])
-    assert.equal((await allItems(table)).length, 1)
+    assert.equal((await scanAll(table)).length, 1)
   })
 
   test('takes the table name and the connection from the environment', async () => {
@@ -204,7 +164,7 @@ describe('createSessionTable', () => {
   ] as const) {
     test(`an existing table with ${what} fails with KEY_SCHEMA saying what differs`, async () => {
       const conn = await foreignTable(keys.map((k) => [...k]))
-      const counter = countingFetch()
+      const counter = recordingFetch()
       await assert.rejects(
         createSessionTable({ ...conn, fetch: counter.fetch }),
         (error: DynamoSessionError) => {
@@ -259,12 +219,13 @@ describe('sweepExpiredSessions', () => {
     )
     let inFlight = 0
     let maxInFlight = 0
-    const counter = countingFetch(async (request) => {
-      const deleting = opOf(request as Request) === 'DeleteItem'
+    const counter = recordingFetch(async (input, init) => {
+      const request = new Request(input, init)
+      const deleting = opOf(request) === 'DeleteItem'
       if (deleting) maxInFlight = Math.max(maxInFlight, ++inFlight)
       try {
         // A turn of the event loop, so overlap shows even where DynamoDB answers at once.
-        if (deleting) await new Promise((r) => setTimeout(r, 1))
+        if (deleting) await sleep(1)
         return await fetch(request)
       } finally {
         if (deleting) inFlight--
@@ -304,7 +265,7 @@ describe('sweepExpiredSessions', () => {
     }
 
     // The 400 live items are all there, unchanged.
-    const left = await allItems(conn.table)
+    const left = await scanAll(conn.table)
     assert.equal(left.length, TOTAL - EXPIRED)
     left.sort((a, b) => a.id.S.localeCompare(b.id.S))
     assert.deepEqual(
@@ -322,10 +283,10 @@ describe('sweepExpiredSessions', () => {
 
   test('a session a request extends while the deletes are held is kept, and counted as kept', async () => {
     const conn = await freshTable('sweep-race')
-    const app = sessionApp(conn) // sessions of one day
+    const app = testApp(conn) // sessions of one day
     const cookies: string[] = []
     for (let i = 0; i < 3; i++) {
-      cookies.push(cookieOf(await app.request('/set/a', { method: 'POST' })))
+      cookies.push(cookieOf(await app.post('/set/a/a')))
     }
     // Two days ahead, all three sessions look expired to the Scan.
     const sweepNow = Math.floor(Date.now() / 1000) + 2 * 86400
@@ -335,8 +296,8 @@ describe('sweepExpiredSessions', () => {
 
     // Meanwhile a request through an app with three-day sessions changes the second session,
     // which moves its expiry past the sweep's now.
-    const longer = sessionApp(conn, 3 * 86400)
-    const res = await longer.request('/set/b', { method: 'POST', headers: { cookie: cookies[1] } })
+    const longer = testApp(conn, { maxAge: 3 * 86400 })
+    const res = await longer.post('/set/b/b', cookies[1])
     assert.equal(res.status, 200)
     const [extended] = await scanAll(conn.table).then((items) =>
       items.filter((item) => Number(item.expires.N) >= sweepNow),
@@ -347,11 +308,9 @@ describe('sweepExpiredSessions', () => {
     assert.deepEqual(await sweeping, { scanned: 3, deleted: 2, kept: 1 })
     const left = await scanAll(conn.table)
     assert.deepEqual(left, [extended])
-    const read = await longer.request('/read', { headers: { cookie: cookies[1] } })
-    assert.deepEqual(await read.json(), { isNew: false, data: { a: 'a', b: 'b' } })
+    assert.deepEqual(await longer.whoami(cookies[1]), { a: 'a', b: 'b' })
     for (const cookie of [cookies[0], cookies[2]]) {
-      const gone = await app.request('/read', { headers: { cookie } })
-      assert.equal((await gone.json()).isNew, true)
+      assert.equal(await app.whoami(cookie), null)
     }
   })
 
@@ -392,12 +351,12 @@ describe('sweepExpiredSessions', () => {
       sweepExpiredSessions({ ...conn, fetch: denied, now: NOW }),
       (error: DynamoSessionError) => error.code === 'ACCESS_DENIED',
     )
-    assert.equal((await allItems(conn.table)).length, 40)
+    assert.equal((await scanAll(conn.table)).length, 40)
   })
 
   test('an empty table costs one Scan and no write', async () => {
     const conn = await freshTable('empty')
-    const counter = countingFetch()
+    const counter = recordingFetch()
     assert.deepEqual(await sweepExpiredSessions({ ...conn, fetch: counter.fetch }), {
       scanned: 0,
       deleted: 0,
@@ -526,7 +485,7 @@ describe('table tool options are checked as dynamoSession() checks its own', () 
   for (const [tool, run, cases] of tools) {
     for (const [what, options, message] of cases) {
       test(`${tool}() refuses ${what} with INVALID_OPTIONS, before any call`, async () => {
-        const counter = countingFetch()
+        const counter = recordingFetch()
         const given =
           options && typeof options === 'object' && !('fetch' in options)
             ? { ...options, fetch: counter.fetch }

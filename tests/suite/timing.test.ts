@@ -2,30 +2,23 @@
 // the browser's devtools); without it, nothing is recorded.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { Hono } from 'hono'
 import { timing } from 'hono/timing'
-import { dynamoSession, type SessionEnv } from '../../src/index.ts'
-import { cookieOf, freshTable, SECRET } from '../helpers.ts'
+import { testApp } from '../support/app.ts'
+import { cookieOf } from '../support/cookies.ts'
+import { freshTable } from '../support/dynamodb.ts'
 
 const METRIC = /^session-(load|save);dur=\d+(\.\d)?$/
 
 async function app(withTiming: boolean) {
   const conn = await freshTable('timing')
-  const app = new Hono<SessionEnv<{ n: number }>>()
-  if (withTiming) app.use(timing())
-  app.use(dynamoSession<{ n: number }>({ ...conn, secret: SECRET }))
-  app.post('/', (c) => {
-    c.get('session').increment('n')
-    return c.text('ok')
-  })
-  return app
+  return testApp(conn, { use: withTiming ? [timing()] : [] })
 }
 
 describe('Server-Timing', () => {
   test('with timing(), session-load and session-save are recorded on every request', async () => {
     const a = await app(true)
-    const first = await a.request('/', { method: 'POST' })
-    const second = await a.request('/', { method: 'POST', headers: { cookie: cookieOf(first) } })
+    const first = await a.post('/increment/n')
+    const second = await a.post('/increment/n', cookieOf(first))
     for (const res of [first, second]) {
       const metrics = (res.headers.get('server-timing') ?? '').split(',')
       const ours = metrics.filter((m) => m.startsWith('session-'))
@@ -47,7 +40,7 @@ describe('Server-Timing', () => {
     const warn = console.warn
     console.warn = (...args: unknown[]) => warned.push(args)
     try {
-      const res = await a.request('/', { method: 'POST' })
+      const res = await a.post('/increment/n')
       assert.equal(res.status, 200)
       assert.equal(res.headers.get('server-timing'), null)
       assert.deepEqual(warned, [])

@@ -4,28 +4,33 @@
 // list shows of the browser (the User-Agent, cut to 256 characters, by default; at most 1 KB).
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { freshTable, scanAll } from '../helpers.ts'
-import { keyOf, patchItem, rawItem } from '../lifecycle.ts'
-import { Browser, tools, userApp } from '../users.ts'
+import { keyOf } from '../support/cookies.ts'
+import { freshTable, patchItem, rawItem, scanAll } from '../support/dynamodb.ts'
+import { Browser, tools, userApp } from '../support/users.ts'
 
 async function setup(options: Parameters<typeof userApp>[1] = {}) {
   const conn = await freshTable('bind')
-  const a = userApp(conn, options)
-  a.app.post('/bind', async (c) => {
-    const userId = (await c.req.json()).userId
-    const session = c.get('session')
-    session.regenerate({ userId })
-    return c.json({ userId: session.userId ?? null })
-  })
-  a.app.post('/regenerate', (c) => {
-    c.get('session').regenerate()
-    return c.json({ userId: c.get('session').userId ?? null })
-  })
-  a.app.post('/logout-then', (c) => {
-    const session = c.get('session')
-    session.regenerate({ userId: 'ada' })
-    session.destroy()
-    return c.json({ userId: session.userId ?? null })
+  // Before the test app's own routes: its POST /regenerate answers { id }, this one { userId }.
+  const a = userApp(conn, {
+    ...options,
+    routes: (app) => {
+      app.post('/bind', async (c) => {
+        const userId = (await c.req.json()).userId
+        const session = c.get('session')
+        session.regenerate({ userId })
+        return c.json({ userId: session.userId ?? null })
+      })
+      app.post('/regenerate', (c) => {
+        c.get('session').regenerate()
+        return c.json({ userId: c.get('session').userId ?? null })
+      })
+      app.post('/logout-then', (c) => {
+        const session = c.get('session')
+        session.regenerate({ userId: 'ada' })
+        session.destroy()
+        return c.json({ userId: session.userId ?? null })
+      })
+    },
   })
   return { conn, a }
 }

@@ -4,9 +4,10 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { createSessionTable, type DynamoSessionError } from '../../src/index.ts'
-import { testEndpoint } from '../env.ts'
-import { countingFetch, credentials, ddb } from '../helpers.ts'
-import { dropTable, indexBuiltAfter } from '../users.ts'
+import { testEndpoint } from '../support/backend.ts'
+import { credentials, ddb } from '../support/dynamodb.ts'
+import { recordingFetch } from '../support/fetch.ts'
+import { dropTable, indexBuiltAfter } from '../support/users.ts'
 
 const name = (prefix: string) =>
   `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
@@ -44,7 +45,7 @@ const expectedIndex = {
 describe('the user index', () => {
   test('createSessionTable() creates it with the table: uid, then created, projecting the list only', async () => {
     const conn = { table: name('uidx'), region: 'us-east-1', endpoint: testEndpoint(), credentials }
-    const counter = countingFetch()
+    const counter = recordingFetch()
     await createSessionTable({ ...conn, fetch: counter.fetch })
     const create = counter.calls[0].body
     assert.deepEqual(create.GlobalSecondaryIndexes, [expectedIndex])
@@ -58,7 +59,7 @@ describe('the user index', () => {
     try {
       await ddb('PutItem', { TableName: conn.table, Item: { id: { S: 'kept' }, data: { M: {} } } })
       const build = indexBuiltAfter(2)
-      const counter = countingFetch(build.fetch)
+      const counter = recordingFetch(build.fetch)
       const result = await createSessionTable({ ...conn, fetch: counter.fetch })
       assert.deepEqual(result, { created: false, table: conn.table, indexAdded: true })
       const update = counter.calls.find((c) => c.op === 'UpdateTable')?.body
@@ -81,7 +82,7 @@ describe('the user index', () => {
       assert.equal((await ddb('Scan', { TableName: conn.table })).Count, 1, 'the items are kept')
       // Run again: the index is there, nothing is changed.
       counter.reset()
-      const again = countingFetch(indexBuiltAfter(0).fetch)
+      const again = recordingFetch(indexBuiltAfter(0).fetch)
       assert.deepEqual(await createSessionTable({ ...conn, fetch: again.fetch }), {
         created: false,
         table: conn.table,
@@ -99,7 +100,7 @@ describe('the user index', () => {
       false,
     )
     try {
-      const counter = countingFetch(indexBuiltAfter(0).fetch)
+      const counter = recordingFetch(indexBuiltAfter(0).fetch)
       await createSessionTable({ ...conn, fetch: counter.fetch })
       const update = counter.calls.find((c) => c.op === 'UpdateTable')?.body
       assert.deepEqual(update.GlobalSecondaryIndexUpdates[0].Create.ProvisionedThroughput, {
@@ -116,7 +117,7 @@ describe('the user index', () => {
     const conn = await handMade()
     try {
       const built = indexBuiltAfter(0)
-      const counter = countingFetch(async (input, init) => {
+      const counter = recordingFetch(async (input, init) => {
         const request = new Request(input, init)
         const res = await built.fetch(request)
         if (!request.headers.get('x-amz-target')?.endsWith('UpdateTable')) return res
@@ -139,7 +140,7 @@ describe('the user index', () => {
 
   test('an UpdateTable refused for another reason fails with that error', async () => {
     const conn = await handMade()
-    const counter = countingFetch(async (input, init) => {
+    const counter = recordingFetch(async (input, init) => {
       const request = new Request(input, init)
       if (!request.headers.get('x-amz-target')?.endsWith('UpdateTable')) return fetch(request)
       return new Response(
@@ -196,7 +197,7 @@ describe('the user index', () => {
         AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }, ...definitions],
         GlobalSecondaryIndexes: [{ IndexName: 'user', ...index }],
       })
-      const counter = countingFetch()
+      const counter = recordingFetch()
       await assert.rejects(
         createSessionTable({ ...conn, fetch: counter.fetch }),
         (error: DynamoSessionError) => {

@@ -4,9 +4,9 @@
 // revoked browser can sign in again at once; a page view is still one GetItem.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { freshTable } from '../helpers.ts'
-import { keyOf } from '../lifecycle.ts'
-import { Browser, indexEntries, itemAt, tools, userApp } from '../users.ts'
+import { keyOf } from '../support/cookies.ts'
+import { freshTable } from '../support/dynamodb.ts'
+import { Browser, indexEntries, itemAt, tools, userApp } from '../support/users.ts'
 
 /** Three browsers of one app, signed in as `ada` one after the other (a second apart). */
 async function threeBrowsers() {
@@ -172,9 +172,9 @@ describe('revokeSessions()', () => {
 describe('a page view of a bound session', () => {
   test('is one consistent GetItem and no write', async () => {
     const { a, browsers } = await threeBrowsers()
-    const calls = a.gate.calls.length
+    const calls = a.calls.length
     assert.equal(await browsers[0].user(), 'ada')
-    const ops = a.gate.calls.slice(calls)
+    const ops = a.calls.slice(calls)
     assert.deepEqual(
       ops.map((c) => c.op),
       ['GetItem'],

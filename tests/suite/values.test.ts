@@ -1,25 +1,21 @@
 // Session values are JSON values: everything else is refused at once; JSON round-trips exactly.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { Hono } from 'hono'
-import { dynamoSession, type SessionEnv } from '../../src/index.ts'
-import { cookieOf, freshTable, SECRET } from '../helpers.ts'
+import type { Session } from '../../src/index.ts'
+import { type Data, testApp } from '../support/app.ts'
+import { cookieFrom, cookieOf } from '../support/cookies.ts'
+import { freshTable } from '../support/dynamodb.ts'
 
-type Data = Record<string, unknown>
-
+/** Runs a handler given by the test on the session, and answers what it returned, as JSON. */
 async function setup() {
   const conn = await freshTable('values')
-  const app = new Hono<SessionEnv<Data>>()
-  let handler: (s: import('../../src/index.ts').Session<Data>) => unknown = () => null
-  app.use(dynamoSession<Data>({ ...conn, secret: SECRET }))
-  app.all('/', async (c) => {
-    const result = await handler(c.get('session'))
-    return c.json(result ?? null)
-  })
+  const a = testApp(conn)
+  let handler: (s: Session<Data>) => unknown = () => null
+  a.app.all('/', async (c) => c.json((await handler(c.get('session'))) ?? null))
   const run = async (fn: typeof handler, cookie?: string) => {
     handler = fn
-    const res = await app.request('/', cookie ? { headers: { cookie } } : {})
-    return { res, body: await res.json(), cookie: res.headers.getSetCookie()[0]?.split(';')[0] }
+    const res = await a.get('/', cookie)
+    return { res, body: await res.json(), cookie: cookieFrom(res) }
   }
   return { run, conn }
 }

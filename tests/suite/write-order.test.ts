@@ -4,15 +4,16 @@
 // buried.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { freshTable, scanAll } from '../helpers.ts'
-import { codes, isEnd, isNewItem, live, loggedIn, makeApp, rawItem } from '../lifecycle.ts'
+import { loggedIn, testApp } from '../support/app.ts'
+import { freshTable, live, rawItem, scanAll } from '../support/dynamodb.ts'
+import { isEnd, isNewItem } from '../support/fetch.ts'
 
 const KB = 1024
 
 /** An app whose routes write more than one item, on a signed-in session. */
 async function signedIn(prefix: string) {
   const conn = await freshTable(prefix)
-  const a = makeApp(conn, { retry: { attempts: 2, timeoutMs: 30000, budgetMs: 60000 } })
+  const a = testApp(conn, { retry: { attempts: 2, timeoutMs: 30000, budgetMs: 60000 } })
   // Sign out, then write to the new session: a goodbye flash, or far too much.
   a.app.post('/signout-with/:size', (c) => {
     const session = c.get('session')
@@ -44,11 +45,11 @@ describe('write order', () => {
     test(`destroy() then a write whose new session ${what}: ${status}, and the old session is as it was`, async () => {
       const { conn, a, cookie } = await signedIn('order-destroy')
       const before = await rawItem(conn, cookie)
-      if (down) a.gate.failEvery(isNewItem, 'unavailable')
+      if (down) a.failEvery(isNewItem, 'unavailable')
       const res = await a.post(`/signout-with/${kb}`, cookie)
       assert.equal(res.status, status)
       assert.deepEqual(res.headers.getSetCookie(), [])
-      assert.deepEqual(codes(a), [code])
+      assert.deepEqual(a.codes(), [code])
       assert.deepEqual(await rawItem(conn, cookie), before, 'the old session was not ended')
       assert.deepEqual(await a.whoami(cookie), { user: 'ada' })
       assert.equal(live(await scanAll(conn.table)).length, 1, 'no orphan')
@@ -58,7 +59,7 @@ describe('write order', () => {
   test('a sign-in whose replay is too large (another request grew the session meanwhile): 500, and no live item is left behind', async () => {
     const { conn, a, cookie } = await signedIn('order-orphan')
     // The sign-in has written its new item (with the profile) and waits to end the old one.
-    const held = a.gate.hold(isEnd)
+    const held = a.hold(isEnd)
     const login = a.post('/login-with-profile', cookie)
     await held.reached
     assert.equal((await a.post('/grow', cookie)).status, 200)
@@ -66,7 +67,7 @@ describe('write order', () => {
     const res = await login
     assert.equal(res.status, 500)
     assert.deepEqual(res.headers.getSetCookie(), [])
-    assert.deepEqual(codes(a), ['TOO_LARGE'])
+    assert.deepEqual(a.codes(), ['TOO_LARGE'])
     const items = live(await scanAll(conn.table))
     assert.equal(items.length, 1, 'only the old session is live: the new item was buried')
     assert.deepEqual(Object.keys(items[0].data.M).sort(), ['blob', 'user'])

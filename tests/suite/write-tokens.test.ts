@@ -6,15 +6,18 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { MAX_TOKENS } from '../../src/store/tokens.ts'
-import { freshTable } from '../helpers.ts'
-import { cookieFrom, makeApp, rawItem, virtualClock } from '../lifecycle.ts'
+import { type TestApp, testApp } from '../support/app.ts'
+import { virtualClock } from '../support/clock.ts'
+import { cookieFrom } from '../support/cookies.ts'
+import { freshTable, rawItem } from '../support/dynamodb.ts'
+import { callOf } from '../support/fetch.ts'
 
 const tokensOf = (item: { w?: { M?: object } } | undefined) => Object.keys(item?.w?.M ?? {})
 
 describe('write tokens', () => {
   test(`a session changed 200 times in a row by plain sets keeps at most ${MAX_TOKENS} tokens`, async () => {
     const conn = await freshTable('tokens-set')
-    const a = makeApp(conn)
+    const a = testApp(conn)
     const cookie = cookieFrom(await a.post('/set/user/ada')) as string
     for (let i = 0; i < 200; i++) {
       assert.equal((await a.post(`/set/cart/${i}`, cookie)).status, 200)
@@ -33,7 +36,7 @@ describe('write tokens', () => {
     const conn = await freshTable('tokens-age')
     const clock = virtualClock()
     try {
-      const a = makeApp(conn, { retry: { budgetMs: 10_000 } })
+      const a = testApp(conn, { retry: { budgetMs: 10_000 } })
       const cookie = cookieFrom(await a.post('/set/user/ada')) as string
       const created = tokensOf(await rawItem(conn, cookie))
       assert.equal(created.length, 1, 'the new session carries the token of its first write')
@@ -57,5 +60,44 @@ describe('write tokens', () => {
     } finally {
       clock.restore()
     }
+  })
+
+  test('a long handler whose increment is retried after its reply was lost counts once, even when a later request wrote between', async () => {
+    const conn = await freshTable('r2window')
+    let lost = false
+    let other: TestApp | undefined
+    let cookie = ''
+    const a = testApp(conn, {
+      fetch: async (input, init) => {
+        const { op, body } = await callOf(input, init)
+        const names = Object.values(body?.ExpressionAttributeNames ?? {})
+        if (!other || lost || op !== 'UpdateItem' || !names.includes('n')) return fetch(input, init)
+        // The slow request's save: DynamoDB applies it, another request of the session writes,
+        // then the reply is lost and the client retries.
+        lost = true
+        const applied = await fetch(input, init)
+        assert.equal(applied.status, 200)
+        assert.equal((await other.post('/increment/n', cookie)).status, 200)
+        throw new TypeError('fetch failed: connection reset')
+      },
+    })
+    // A handler that takes a minute (a slow upstream call), by the clock the middleware reads.
+    const clock = virtualClock()
+    try {
+      a.app.post('/slow-increment', (c) => {
+        c.get('session').increment('n')
+        clock.advance(60)
+        return c.text('ok')
+      })
+      cookie = cookieFrom(await a.post('/increment/n')) as string
+      other = testApp(conn)
+      assert.equal((await a.post('/slow-increment', cookie)).status, 200)
+      assert.ok(lost)
+    } finally {
+      clock.restore()
+    }
+    // 1 (first request) + 1 (slow) + 1 (the request in between).
+    assert.equal((await a.whoami(cookie))?.n, 3)
+    assert.deepEqual(a.errors, [])
   })
 })

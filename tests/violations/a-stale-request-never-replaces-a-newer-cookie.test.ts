@@ -14,18 +14,21 @@
 // the rule can hold only if such answers carry no Set-Cookie at all.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { freshTable } from '../helpers.ts'
-import { CookieJar, isSave, makeApp, virtualClock } from '../lifecycle.ts'
+import { testApp } from '../support/app.ts'
+import { virtualClock } from '../support/clock.ts'
+import { CookieJar } from '../support/cookies.ts'
+import { freshTable } from '../support/dynamodb.ts'
+import { isSave } from '../support/fetch.ts'
 
 test('a change applied before a sign-in ended its session, answering after the sign-in, sets no cookie', async () => {
   const conn = await freshTable('violation-refresh')
-  const [tab1, tab2] = [makeApp(conn), makeApp(conn)]
+  const [tab1, tab2] = [testApp(conn), testApp(conn)]
   const jar = new CookieJar()
   jar.store(await tab1.post('/set/user/ada'))
   const clock = virtualClock()
   try {
     clock.advance(5) // the expiry moves: a change refreshes the cookie
-    const applied = tab2.gate.hold(isSave, 'after')
+    const applied = tab2.hold(isSave, 'after')
     const change = jar.send(tab2.app, '/set/cart/3', 'POST')
     await applied.reached
     assert.equal((await jar.send(tab1.app, '/login', 'POST')).status, 200)
@@ -42,7 +45,7 @@ test('a change applied before a sign-in ended its session, answering after the s
 
 test('a read through a cookie ended past the grace, answering after a sign-in, does not clear its cookie', async () => {
   const conn = await freshTable('violation-clear')
-  const [tab1, tab2, elsewhere] = [makeApp(conn), makeApp(conn), makeApp(conn)]
+  const [tab1, tab2, elsewhere] = [testApp(conn), testApp(conn), testApp(conn)]
   const jar = new CookieJar()
   jar.store(await tab1.post('/set/user/ada'))
   // Signed out from elsewhere (a revocation would do the same): the browser keeps its cookie.
@@ -50,7 +53,7 @@ test('a read through a cookie ended past the grace, answering after a sign-in, d
   const clock = virtualClock()
   try {
     clock.advance(61) // past the grace
-    const loaded = tab2.gate.hold((op) => op === 'GetItem', 'after')
+    const loaded = tab2.hold((op) => op === 'GetItem', 'after')
     const read = jar.send(tab2.app, '/read')
     await loaded.reached
     assert.equal((await jar.send(tab1.app, '/login', 'POST')).status, 200)

@@ -12,12 +12,14 @@
 // 396:2:1:6:5:5:5:7:7:9:9:9:10:10:10:10:10:10:11:10:12:13:13:13:13:13:13:13
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { freshTable } from '../helpers.ts'
-import { cookieFrom, isNewItem, isSave, loggedIn, makeApp } from '../lifecycle.ts'
+import { loggedIn, testApp } from '../support/app.ts'
+import { cookieFrom } from '../support/cookies.ts'
+import { freshTable } from '../support/dynamodb.ts'
+import { isNewItem, isSave } from '../support/fetch.ts'
 
 /** An app of the lifecycle tests with a route that flashes and one that shows the flash. */
 function tab(conn: Awaited<ReturnType<typeof freshTable>>) {
-  const a = makeApp(conn)
+  const a = testApp(conn)
   a.app.post('/flash/:v', (c) => {
     c.get('session').flash('notice', c.req.param('v'))
     return c.text('flashed')
@@ -31,12 +33,12 @@ test('a flash value shown by a read whose clean-up meets a concurrent sign-in is
   const [signInTab, flashTab, readTab] = [tab(conn), tab(conn), tab(conn)]
   const cookie = await loggedIn(signInTab)
   // The sign-in has loaded the session; its new item waits.
-  const signInHeld = signInTab.gate.hold(isNewItem)
+  const signInHeld = signInTab.hold(isNewItem)
   const signIn = signInTab.post('/login', cookie)
   await signInHeld.reached
   assert.equal((await flashTab.post('/flash/saved', cookie)).status, 200)
   // The read has loaded the flash; its clean-up waits while the sign-in moves the session.
-  const cleanUpHeld = readTab.gate.hold(isSave)
+  const cleanUpHeld = readTab.hold(isSave)
   const shown = readTab.get('/show', cookie)
   await cleanUpHeld.reached
   signInHeld.release()

@@ -8,11 +8,10 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, describe, test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { testEndpoint } from '../env.ts'
-import { ddb, freshTable, SECRET, scanAll } from '../helpers.ts'
-import { bundleWorker, type RunningWorker, startWorker } from '../workerd.ts'
+import { after, afterEach, before, describe, test } from 'node:test'
+import { bundleWorker, type RunningWorker, startWorker } from '../infra/workerd.ts'
+import { testEndpoint } from '../support/backend.ts'
+import { ddb, freshTable, SECRET, scanAll } from '../support/dynamodb.ts'
 
 /** The Node built-ins a bundle imports (`from "node:x"` or `import("node:x")`), sorted. */
 const nodeImports = (bundle: string) =>
@@ -61,25 +60,39 @@ describe('workerd', () => {
   let proxy: Awaited<ReturnType<typeof recordingProxy>>
   let table: string
 
+  /** The Worker's bindings: the table, a region, DynamoDB through the recording proxy, and `more`. */
+  const bindings = (more: Record<string, string>) => ({
+    SESSION_TABLE: table,
+    AWS_REGION: 'eu-west-3',
+    AWS_ENDPOINT_URL_DYNAMODB: proxy.url,
+    ...more,
+  })
+
   before(async () => {
     proxy = await recordingProxy()
     table = (await freshTable('workerd')).table
     worker = await startWorker({
       entry: 'tests/workerd/worker.ts',
-      bindings: {
-        SESSION_TABLE: table,
-        AWS_REGION: 'eu-west-3',
-        AWS_ENDPOINT_URL_DYNAMODB: proxy.url,
+      // What it logs is shown after each test, unless the test expected it (below).
+      quiet: true,
+      bindings: bindings({
         AWS_ACCESS_KEY_ID: 'AKIDFROMBINDINGS',
         AWS_SECRET_ACCESS_KEY: 'secret-from-bindings',
         AWS_SESSION_TOKEN: 'token-from-bindings',
         SESSION_SECRET: SECRET,
-      },
+      }),
     })
   })
   after(async () => {
     await worker?.stop()
     proxy?.server.close()
+  })
+  // The Worker's log up to here was expected and asserted by a test; the rest is shown as it is.
+  let expected = 0
+  afterEach(() => {
+    const unexpected = worker.output().slice(expected)
+    expected += unexpected.length
+    if (unexpected) process.stderr.write(unexpected)
   })
 
   const call = async (path: string, cookie?: string, body?: unknown) => {
@@ -173,6 +186,10 @@ describe('workerd', () => {
       ops(writes).filter((op) => op !== 'GetItem'),
       [],
     )
+    // The refusal is logged, in one line (the Worker gives no onError option).
+    const logged = await worker.waitForOutput(/SESSION_GONE/, expected)
+    assert.match(logged, /^DynamoSessionError SESSION_GONE: [^\n]*\n$/)
+    expected += logged.length
   })
 
   test('regenerate moves the data to a new id and leaves a tombstone over the old one', async () => {
@@ -214,14 +231,10 @@ describe('workerd', () => {
     process.env.AWS_SECRET_ACCESS_KEY = 'host-secret'
     const bare = await startWorker({
       entry: 'tests/workerd/worker.ts',
-      bindings: {
-        SESSION_TABLE: table,
-        AWS_REGION: 'eu-west-3',
-        AWS_ENDPOINT_URL_DYNAMODB: proxy.url,
-        // Empty values count as unset, as with environment variables.
-        AWS_ACCESS_KEY_ID: '',
-        SESSION_SECRET: SECRET,
-      },
+      // Its one log line is expected, and read below.
+      quiet: true,
+      // Empty values count as unset, as with environment variables.
+      bindings: bindings({ AWS_ACCESS_KEY_ID: '', SESSION_SECRET: SECRET }),
     })
     try {
       const mark = proxy.calls.length
@@ -233,9 +246,10 @@ describe('workerd', () => {
       assert.equal(res.status, 500)
       assert.equal(await res.text(), 'Internal Server Error')
       assert.deepEqual(ops(mark), [])
-      // workerd's console reaches this process through a pipe: wait for the line.
-      for (let i = 0; i < 50 && !/No AWS credentials/.test(bare.output()); i++) await sleep(100)
-      assert.match(bare.output(), /No AWS credentials.*AWS_ACCESS_KEY_ID/)
+      assert.match(
+        await bare.waitForOutput(/No AWS credentials/),
+        /No AWS credentials.*AWS_ACCESS_KEY_ID/,
+      )
     } finally {
       process.env = saved
       await bare.stop()
@@ -248,6 +262,8 @@ describe("a Worker's app.onError", () => {
   before(async () => {
     worker = await startWorker({
       entry: 'tests/workerd/onerror-worker.ts',
+      // The middleware logs each failure (the Worker gives no onError option): read below.
+      quiet: true,
       bindings: {
         SESSION_TABLE: (await freshTable('workerd-onerror')).table,
         AWS_REGION: 'us-east-1',
@@ -284,6 +300,18 @@ describe("a Worker's app.onError", () => {
     assert.equal(late.status, 409)
     assert.equal(late.headers.get('x-code'), 'SESSION_GONE')
     assert.deepEqual(late.headers.getSetCookie(), [], 'a refused change never touches the cookie')
+
+    // Each failure was logged by the middleware, and nothing else.
+    const logged = await worker.waitForOutput(/SESSION_GONE/)
+    // The first line of each error logged (its stack, fields and cause are indented).
+    const headlines = logged.split('\n').filter((line) => /^\w*(Error|Exception)\b/.test(line))
+    assert.equal(headlines.length, 3, logged)
+    assert.match(
+      headlines[0],
+      /^DynamoSessionError: DynamoDB PutItem at http:\/\/127\.0\.0\.1:9 failed/,
+    )
+    assert.match(headlines[1], /^DynamoSessionError: .*no-such-table-here/)
+    assert.match(headlines[2], /^DynamoSessionError SESSION_GONE: /)
   })
 })
 

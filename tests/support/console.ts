@@ -46,3 +46,11 @@ export async function withConsoleError<T>(
     capture.restore()
   }
 }
+
+/** The DynamoSessionError code of each captured line (an error's `code`, or a one-line 409's). */
+export const codesOf = (lines: Logged[]): string[] =>
+  lines.map((l) => {
+    const [first] = l.args
+    if (first instanceof Error && 'code' in first) return String(first.code)
+    return /DynamoSessionError (\w+):/.exec(l.text)?.[1] ?? l.text
+  })

@@ -6,11 +6,11 @@
 // - TEST_DYNAMODB_ENDPOINT set (npm test does): that DynamoDB Local.
 // - neither (plain `bun test`, `deno test -A`): a DynamoDB Local started here on first import,
 //   shared by every test file of the process, stopped by the runner's teardown
-//   (tests/bun-setup.ts) or when the process exits, also when a test fails (tests/dynamodb-local.ts
+//   (tests/bun-setup.ts) or when the process exits, also when a test fails (tests/infra/dynamodb-local.ts
 //   kills it on exit).
 
-import { memoryDynamoDB } from '../src/testing/index.ts'
-import { sharedDynamoDBLocal } from './dynamodb-local.ts'
+import { memoryDynamoDB } from '../../src/testing/index.ts'
+import { sharedDynamoDBLocal } from '../infra/dynamodb-local.ts'
 
 /** The in-memory DynamoDB's factory, for tests that want one of their own (tests/model). */
 export { memoryDynamoDB }

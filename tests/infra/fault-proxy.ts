@@ -13,6 +13,7 @@
 //   await proxy.close()
 
 import { createServer, type Server, type Socket } from 'node:net'
+import { sleep } from '../support/clock.ts'
 
 /** What the proxy does with a request instead of forwarding it. */
 export type Fault =
@@ -140,7 +141,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     } catch {
       // Answered as a 502 below, which the client treats as DynamoDB being unavailable.
     }
-    if (replyAfterMs) await new Promise((r) => setTimeout(r, replyAfterMs))
+    if (replyAfterMs) await sleep(replyAfterMs)
     if (loseReply) socket.destroy()
     else if (!socket.destroyed) answer(socket, status, text)
   }
@@ -185,7 +186,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       case 'hang':
         return
       case 'delay':
-        await new Promise((r) => setTimeout(r, fault.ms))
+        await sleep(fault.ms)
         return forward(headers, body, socket)
       case 'lose-reply':
         return forward(headers, body, socket, true)

@@ -1,8 +1,8 @@
-// The load generator of tests/load.ts, run as a child process so that the load comes from
+// The load generator of tests/infra/load.ts, run as a child process so that the load comes from
 // another process over loopback: autocannon alternates a read and an increment on every
 // connection and tallies the status codes of each kind. Prints one JSON line.
 //
-//   node --import tsx tests/load-client.ts '{"url":"http://127.0.0.1:PORT","cookie":"sid=…","amount":5000,"connections":50}'
+//   node --import tsx tests/infra/load-client.ts '{"url":"http://127.0.0.1:PORT","cookie":"sid=…","amount":5000,"connections":50}'
 import { createRequire } from 'node:module'
 
 /** The part of autocannon's API used here (it ships no types). */

@@ -21,7 +21,7 @@
 // (via tsx), Bun and Deno: it only imports `node:` modules. Run directly, it prints the endpoint
 // and serves until Ctrl-C:
 //
-//   node --import tsx tests/dynamodb-local.ts [--port 8000]
+//   node --import tsx tests/infra/dynamodb-local.ts [--port 8000]
 
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -29,11 +29,12 @@ import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { sleep } from '../support/clock.ts'
 
 /** The npm package whose tarball carries DynamoDB Local 1.25.1 in `package/emulator`. */
 export const DYNAMODB_LOCAL_PACKAGE = 'amplify-dynamodb-simulator@2.9.30'
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const CACHE_ROOT = join(REPO_ROOT, '.cache', 'dynamodb-local')
 /** Where the emulator folder (DynamoDBLocal.jar, DynamoDBLocal_lib/) is cached. */
 export const DYNAMODB_LOCAL_DIR: string = join(CACHE_ROOT, DYNAMODB_LOCAL_PACKAGE.replace('@', '-'))
@@ -124,33 +125,27 @@ function onSignal(signal: NodeJS.Signals): void {
 // (Listening does not change what happens next: the error still ends the process.)
 const denoEvents = 'Deno' in globalThis ? (['error', 'unhandledrejection'] as const) : []
 
-function installHandlers(): void {
-  if (handlersInstalled) return
-  handlersInstalled = true
-  process.on('exit', onExit)
-  for (const event of denoEvents) globalThis.addEventListener(event, onExit)
+/** Starts (or stops) listening for the exit, Deno's error events and the signals. */
+function listen(on: boolean): void {
+  if (handlersInstalled === on) return
+  handlersInstalled = on
+  const method = on ? 'on' : 'off'
+  process[method]('exit', onExit)
+  for (const event of denoEvents) {
+    if (on) globalThis.addEventListener(event, onExit)
+    else globalThis.removeEventListener(event, onExit)
+  }
   for (const signal of SIGNALS) {
     try {
-      process.on(signal, onSignal)
+      process[method](signal, onSignal)
     } catch {
       // some runtimes do not support listening to every signal
     }
   }
 }
 
-function uninstallHandlers(): void {
-  if (!handlersInstalled) return
-  handlersInstalled = false
-  process.off('exit', onExit)
-  for (const event of denoEvents) globalThis.removeEventListener(event, onExit)
-  for (const signal of SIGNALS) {
-    try {
-      process.off(signal, onSignal)
-    } catch {
-      // ignore
-    }
-  }
-}
+const installHandlers = (): void => listen(true)
+const uninstallHandlers = (): void => listen(false)
 
 function forget(child: ChildProcess): void {
   children.delete(child)
@@ -160,8 +155,6 @@ function forget(child: ChildProcess): void {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms))
 
 function run(
   command: string,

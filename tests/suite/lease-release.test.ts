@@ -5,9 +5,12 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import type { StandardSchemaV1 } from '../../src/index.ts'
-import { withConsoleError } from '../console.ts'
-import { freshTable } from '../helpers.ts'
-import { type Conn, cookieFrom, isLeaseTake, makeApp, patchItem, rawItem } from '../lifecycle.ts'
+import { type TestApp, testApp } from '../support/app.ts'
+import { codesOf, withConsoleError } from '../support/console.ts'
+import { cookieFrom, cookieOf } from '../support/cookies.ts'
+import { type Conn, freshTable, patchItem, rawItem } from '../support/dynamodb.ts'
+import { callOf, isLeaseTake, isRelease, spelled } from '../support/fetch.ts'
+import { behindFaultProxy } from '../support/proxied.ts'
 
 const now = () => Math.floor(Date.now() / 1000)
 
@@ -24,7 +27,7 @@ const schema: StandardSchemaV1<unknown, Record<string, unknown>> = {
 }
 
 function lockedApp(conn: Conn, onError: boolean) {
-  const a = makeApp(conn, {
+  const a = testApp(conn, {
     // A lease left behind would block the next request for a minute; it waits 300 ms at most.
     locking: { leaseMs: 60000, waitMs: 300 },
     schema,
@@ -37,29 +40,32 @@ function lockedApp(conn: Conn, onError: boolean) {
   return a
 }
 
-const takes = (a: ReturnType<typeof makeApp>, from = 0) =>
-  a.gate.calls.slice(from).filter((c) => isLeaseTake(c.op, c.body)).length
+const takes = (a: TestApp, from = 0) =>
+  a.calls.slice(from).filter((c) => isLeaseTake(c.op, c.body)).length
 
 /** The item holds no lease, and the next request with `cookie` takes it at once. */
-async function assertReleased(a: ReturnType<typeof makeApp>, conn: Conn, cookie: string) {
+async function assertReleased(a: TestApp, conn: Conn, cookie: string) {
   const item = await rawItem(conn, cookie)
   assert.equal(item?.lease, undefined, 'the item holds no lease')
   assert.equal(item?.leaseOwner, undefined)
-  const from = a.gate.calls.length
+  const from = a.calls.length
   const res = await a.get('/read', cookie)
   assert.equal(res.status, 200, 'the next request is not locked out')
   assert.equal(takes(a, from), 1, 'the next request took the lease at its first attempt')
 }
 
-/** Paths that leave the session stored; `arrange` puts the item in a state, `act` sends a request. */
+/**
+ * Paths that leave the session stored; `arrange` puts the item in a state, `act` sends a request;
+ * `reported`: the store errors the request and the read after it report (to `onError`, or logged
+ * without it), an unreadable item once for each.
+ */
 const paths: {
   name: string
   seed?: string
   arrange?: (conn: Conn, cookie: string) => Promise<void>
-  act: (a: ReturnType<typeof makeApp>, cookie: string) => Response | Promise<Response>
+  act: (a: TestApp, cookie: string) => Response | Promise<Response>
   status: number
-  /** The code the middleware logs, without onError (a read of the item logs it again). */
-  logs?: string
+  reported?: string[]
 }[] = [
   {
     name: 'an item past its expiry',
@@ -80,21 +86,21 @@ const paths: {
     arrange: (conn, cookie) => patchItem(conn, cookie, 'REMOVE created'),
     act: (a, cookie) => a.get('/read', cookie),
     status: 200,
-    logs: 'INVALID_DATA',
+    reported: ['INVALID_DATA', 'INVALID_DATA'],
   },
   {
     name: 'an item that fails the schema',
     seed: 'mallory',
     act: (a, cookie) => a.get('/read', cookie),
     status: 200,
-    logs: 'INVALID_DATA',
+    reported: ['INVALID_DATA', 'INVALID_DATA'],
   },
   {
     name: 'an item that fails the schema, and a handler that writes',
     seed: 'mallory',
     act: (a, cookie) => a.post('/set/theme/dark', cookie),
     status: 200,
-    logs: 'INVALID_DATA',
+    reported: ['INVALID_DATA', 'INVALID_DATA'],
   },
   {
     name: 'a handler that throws',
@@ -105,7 +111,7 @@ const paths: {
     name: 'a save that fails (TOO_LARGE)',
     act: (a, cookie) => a.post('/huge', cookie),
     status: 500,
-    logs: 'TOO_LARGE',
+    reported: ['TOO_LARGE'],
   },
   {
     name: 'a read-only request',
@@ -143,16 +149,16 @@ describe('every lease is given back', () => {
         const cookie = cookieFrom(await a.post(`/set/user/${p.seed ?? 'ada'}`))
         assert.ok(cookie)
         await p.arrange?.(conn, cookie)
-        const from = a.gate.calls.length
+        const from = a.calls.length
         const { lines } = await withConsoleError(async () => {
           const res = await p.act(a, cookie)
           assert.equal(res.status, p.status)
           assert.ok(takes(a, from) >= 1, 'the request went for the lease')
           await assertReleased(a, conn, cookie)
         })
-        const logged = new Set(lines.map((l) => l.text.split(':')[0]))
-        const expected = !onError && p.logs ? [`DynamoSessionError ${p.logs}`] : []
-        assert.deepEqual([...logged], expected, 'without onError, the middleware logs the error')
+        // With onError, it is told; without, the same errors are logged.
+        assert.deepEqual(onError ? a.codes() : codesOf(lines), p.reported ?? [])
+        assert.deepEqual(onError ? lines : a.codes(), [])
       })
     }
   }
@@ -183,5 +189,86 @@ describe('every lease is given back', () => {
     await assertReleased(a, conn, next)
     assert.equal((await a.post('/logout', next)).status, 200)
     assert.equal((await rawItem(conn, next))?.lease, undefined)
+  })
+})
+
+describe('a lease is given back with the request that took it', () => {
+  const locking = { leaseMs: 60000, waitMs: 300 }
+
+  test('a request that changes keys gives the lease back with its write', async () => {
+    const conn = await freshTable('lease-write')
+    const a = testApp(conn, { locking: { leaseMs: 20_000, waitMs: 300 } })
+    const cookie = cookieOf(await a.post('/set/seed/1'))
+    assert.equal((await a.post('/increment/n', cookie)).status, 200)
+    const item = await rawItem(conn, cookie)
+    assert.equal(item.lease, undefined, 'lease attribute left on the item')
+    // The next request of the session is not locked out.
+    assert.equal((await a.post('/increment/n', cookie)).status, 200)
+    assert.equal((await a.whoami(cookie))?.n, 2)
+  })
+
+  test('a handler that throws gives the lease back', async () => {
+    const conn = await freshTable('lock-throw')
+    const a = testApp(conn, { locking })
+    const cookie = cookieOf(await a.post('/set/seed/1'))
+    const res = await a.post('/throw', cookie)
+    assert.equal(res.status, 500)
+    assert.equal(a.thrown.length, 1, 'the error reached app.onError')
+    assert.equal((await rawItem(conn, cookie)).lease, undefined)
+    // With the 60 s lease still held this would wait 300 ms and answer 503.
+    assert.equal((await a.post('/rmw', cookie)).status, 200)
+  })
+
+  test('a save that fails gives the lease back, and the session is unchanged', async () => {
+    const conn = await freshTable('lock-savefail')
+    const options = { locking, retry: { attempts: 2, budgetMs: 1000 } }
+    await behindFaultProxy(conn, options, async ({ a, proxy, cookie }) => {
+      // Only the save fails: the lease is taken and given back by UpdateItems of other shapes.
+      proxy.inject(
+        { kind: 'status', status: 500 },
+        {
+          match: (op, body) =>
+            op === 'UpdateItem' && spelled(body, 'UpdateExpression').startsWith('SET data.'),
+        },
+      )
+      const res = await a.post('/rmw', cookie)
+      assert.equal(res.status, 503)
+      assert.deepEqual(a.codes(), ['UNAVAILABLE'])
+      const item = await rawItem(conn, cookie)
+      assert.equal(item.lease, undefined, 'the lease was given back')
+      assert.equal(item.data.M.n, undefined, 'the failed change was not stored')
+      proxy.clear()
+      assert.equal((await a.post('/rmw', cookie)).status, 200)
+      assert.equal((await rawItem(conn, cookie)).data.M.n.N, '1')
+    })
+  })
+
+  test('a read-only request gives the lease back', async () => {
+    const conn = await freshTable('lock-read')
+    const a = testApp(conn, { locking })
+    const cookie = cookieOf(await a.post('/set/seed/1'))
+    assert.equal((await a.get('/read', cookie)).status, 200)
+    assert.equal((await rawItem(conn, cookie)).lease, undefined)
+  })
+
+  test('a read-only request whose lease release hangs still answers 200 within about one budgetMs', async () => {
+    const conn = await freshTable('lockrelease')
+    const cookie = cookieOf(await testApp(conn).post('/set/seed/1'))
+    const budgetMs = 800
+    const a = testApp(conn, {
+      locking: { leaseMs: 10_000, waitMs: 5_000 },
+      retry: { attempts: 3, timeoutMs: 5_000, budgetMs },
+      fetch: async (input, init) => {
+        const { op, body } = await callOf(input, init)
+        if (isRelease(op, body)) return new Promise(() => {})
+        return fetch(input, init)
+      },
+    })
+    const started = performance.now()
+    const res = await a.get('/read', cookie)
+    const ms = performance.now() - started
+    assert.equal(res.status, 200, 'a lease not given back expires after leaseMs: no error')
+    assert.ok(ms < budgetMs * 1.6, `answered after ${Math.round(ms)} ms (budget ${budgetMs})`)
+    assert.deepEqual(a.errors, [])
   })
 })

@@ -23,6 +23,7 @@ import { resolve } from 'node:path'
 import type { Readable } from 'node:stream'
 import { build } from 'esbuild'
 import { Miniflare } from 'miniflare'
+import { sleep } from '../support/clock.ts'
 
 /** The compatibility date the pinned workerd (1.20260426.x) supports; later dates fail. */
 export const DEFAULT_COMPATIBILITY_DATE = '2026-04-01'
@@ -35,6 +36,11 @@ export interface WorkerOptions {
   compatibilityDate?: string
   /** Compatibility flags; none by default (the library must not need `nodejs_compat`). */
   compatibilityFlags?: string[]
+  /**
+   * Keep the Worker's console to `output()` instead of also showing it: for a test that expects
+   * the Worker to log errors, and asserts what it logged. @default false
+   */
+  quiet?: boolean
 }
 
 export interface RunningWorker {
@@ -46,8 +52,14 @@ export interface RunningWorker {
    * Set-Cookie headers on a 3xx reach the test.
    */
   dispatch(path: string, init?: RequestInit): Promise<Response>
-  /** What the Worker wrote to its console so far (stdout and stderr), also shown as it comes. */
+  /** What the Worker wrote to its console so far (stdout and stderr), also shown as it comes unless `quiet`. */
   output(): string
+  /**
+   * What the Worker logged from offset `from` of `output()` on, once it matches `pattern`: its
+   * console reaches this process through a pipe, so a line may come after the response. Gives up
+   * (and answers what there is) after `timeoutMs`.
+   */
+  waitForOutput(pattern: RegExp, from?: number, timeoutMs?: number): Promise<string>
   stop(): Promise<void>
 }
 
@@ -108,7 +120,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       ] as const) {
         stream.on('data', (chunk: Buffer) => {
           output += chunk.toString()
-          echo.write(chunk)
+          if (!options.quiet) echo.write(chunk)
         })
       }
     },
@@ -133,6 +145,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       return dispatchFetch(new URL(path, url).href, { redirect: 'manual', ...init })
     },
     output: () => output,
+    async waitForOutput(pattern, from = 0, timeoutMs = 5000) {
+      for (let waited = 0; !pattern.test(output.slice(from)) && waited < timeoutMs; waited += 50) {
+        await sleep(50)
+      }
+      return output.slice(from)
+    },
     stop() {
       stopped ??= mf.dispose()
       return stopped

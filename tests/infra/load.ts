@@ -1,13 +1,13 @@
 // The load run shared by tests/node/load.test.ts (correctness) and bench/load.ts (speed): a Node
 // HTTP server (@hono/node-server) with the middleware, loaded over loopback from a child process
-// (tests/load-client.ts, autocannon) with reads and increments of one session, half each.
+// (tests/infra/load-client.ts, autocannon) with reads and increments of one session, half each.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
-import { type DynamoSessionOptions, dynamoSession, type SessionEnv } from '../src/index.ts'
+import { type DynamoSessionOptions, dynamoSession, type SessionEnv } from '../../src/index.ts'
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const CLIENT = fileURLToPath(new URL('load-client.ts', import.meta.url))
 
 export interface LoadResult {

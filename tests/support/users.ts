@@ -1,72 +1,34 @@
-// Helpers for the per-user session tests: browsers with their own User-Agent and cookies, an app
-// whose sign-in binds the user, the user tools wired to the test table, and a user index that
-// lags the table on demand (on any backend: DynamoDB Local's index follows every write at once).
-import { Hono } from 'hono'
-import { HTTPException } from 'hono/http-exception'
-import {
-  type DynamoSessionError,
-  type DynamoSessionOptions,
-  dynamoSession,
-  listSessions,
-  revokeSession,
-  revokeSessions,
-  type SessionEnv,
-} from '../src/index.ts'
-import { ddb, SECRET } from './helpers.ts'
-import { type Body, type Conn, CookieJar, gatedFetch } from './lifecycle.ts'
+// Helpers for the per-user session tests: browsers with their own User-Agent and cookies, the test
+// app with a sign-in that binds the user, the user tools wired to the test table, and a user index
+// that lags the table on demand (on any backend: DynamoDB Local's index follows every write at once).
+import { listSessions, revokeSession, revokeSessions } from '../../src/index.ts'
+import { type TestApp, type TestAppOptions, testApp } from './app.ts'
+import { CookieJar } from './cookies.ts'
+import { type Conn, ddb } from './dynamodb.ts'
+import { type Body, type RecordingFetch, recordingFetch } from './fetch.ts'
 
-type Env = SessionEnv<Record<string, unknown>>
-
-/** An app whose `POST /login/:user` binds the session to the user, as a sign-in does. */
-export function userApp(conn: Conn, options: Partial<DynamoSessionOptions> = {}) {
-  const gate = gatedFetch()
-  const errors: DynamoSessionError[] = []
-  let pause: (() => Promise<void>) | undefined
-  const app = new Hono<Env>()
-  app.use(
-    dynamoSession({
-      ...conn,
-      secret: SECRET,
-      fetch: gate.fetch,
-      retry: { timeoutMs: 30000, budgetMs: 60000 },
-      onError: (e) => {
-        errors.push(e)
-      },
-      ...options,
-    }),
-  )
-  app.post('/login/:user', (c) => {
-    const session = c.get('session')
-    session.set('name', c.req.param('user'))
-    session.regenerate({ userId: c.req.param('user') })
-    return c.json({ handle: session.handle })
-  })
-  app.post('/logout', (c) => {
-    c.get('session').destroy()
-    return c.text('bye')
-  })
-  app.post('/set/:key/:value', async (c) => {
-    if (pause) await pause()
-    c.get('session').set(c.req.param('key'), c.req.param('value'))
-    return c.text('ok')
-  })
-  app.get('/me', (c) => {
-    const s = c.get('session')
-    return c.json({ userId: s.userId ?? null, handle: s.handle, isNew: s.isNew, data: s.data })
-  })
-  app.onError((e, c) => (e instanceof HTTPException ? e.getResponse() : c.text('failed', 500)))
-  return {
-    app,
-    gate,
-    errors,
-    /** Makes the handler of /set wait for this first (undefined to stop). */
-    pauseWith(fn: (() => Promise<void>) | undefined) {
-      pause = fn
+/**
+ * The test app (tests/support/app.ts) with `POST /login/:user`, which binds the session to the
+ * user as a sign-in does, and `GET /me`: what the session says of its user.
+ */
+export function userApp(conn: Conn, options: TestAppOptions = {}): TestApp {
+  return testApp(conn, {
+    ...options,
+    routes: (app) => {
+      options.routes?.(app)
+      app.post('/login/:user', (c) => {
+        const session = c.get('session')
+        session.set('name', c.req.param('user'))
+        session.regenerate({ userId: c.req.param('user') })
+        return c.json({ handle: session.handle })
+      })
+      app.get('/me', (c) => {
+        const s = c.get('session')
+        return c.json({ userId: s.userId ?? null, handle: s.handle, isNew: s.isNew, data: s.data })
+      })
     },
-  }
+  })
 }
-
-export type UserApp = ReturnType<typeof userApp>
 
 /** What `GET /me` says. */
 export interface Me {
@@ -80,7 +42,7 @@ export interface Me {
 export class Browser {
   readonly jar: CookieJar = new CookieJar()
   constructor(
-    readonly a: UserApp,
+    readonly a: TestApp,
     readonly userAgent: string,
   ) {}
 
@@ -191,10 +153,10 @@ export function laggingIndex(inner: typeof fetch = (i, n) => fetch(i, n)) {
   }
 }
 
-/** A fetch that holds chosen calls (`gatedFetch`) in front of a lagging index. */
-export function gatedLagging() {
+/** A fetch that records and holds chosen calls (`recordingFetch`) in front of a lagging index. */
+export function gatedLagging(): { lag: ReturnType<typeof laggingIndex>; gate: RecordingFetch } {
   const lag = laggingIndex()
-  const gate = gatedFetch(lag.fetch)
+  const gate = recordingFetch(lag.fetch)
   return { lag, gate }
 }
 

@@ -1,9 +1,9 @@
 // Run by tests/suite/onerror.test.ts under `deno run` without --allow-env:
-//   deno run --no-prompt --allow-net=127.0.0.1 tests/deno-no-env.ts <env|options> '<options JSON>'
+//   deno run --no-prompt --allow-net=127.0.0.1 tests/infra/deno-no-env.ts <env|options> '<options JSON>'
 // `env` leaves the secret to the environment (which Deno refuses to read); `options` gives every
 // option, so the environment is never read. Prints { status, body, logged } as JSON.
 import { Hono } from 'hono'
-import { dynamoSession, type SessionEnv } from '../src/index.ts'
+import { dynamoSession, type SessionEnv } from '../../src/index.ts'
 
 const [mode, json] = process.argv.slice(2)
 const { secret, ...connection } = JSON.parse(json)
