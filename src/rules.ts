@@ -47,7 +47,7 @@ export type CookieChange = { id: string; expires: number } | 'clear'
 
 /** What the save phase does: each variant carries everything its write and its cookie need. */
 export type Plan =
-  /** Nothing to write; a read through a cookie ended past the grace clears it. */
+  /** Nothing to write; a sign-out of no live session clears the cookie. */
   | { op: 'none'; cookie?: 'clear' }
   /** A change through a cookie naming a session ended within the grace: 409, nothing written. */
   | { op: 'refuse' }
@@ -98,9 +98,9 @@ export function plan(
     if (graced && changes.changed && !changes.end) return { op: 'refuse' }
     const item = fresh()
     if (item) return { op: 'create', id, item, cookie: { id, expires: item.expires } }
-    return changes.end === 'destroy' || (found.ended !== undefined && !graced)
-      ? { op: 'none', cookie: 'clear' }
-      : { op: 'none' }
+    // A read never clears a dead cookie: answering after a sign-in through the same cookie, the
+    // clear would sign the browser out.
+    return changes.end === 'destroy' ? { op: 'none', cookie: 'clear' } : { op: 'none' }
   }
   const { stored } = found
   const current = { key: found.key, stored }
