@@ -43,7 +43,7 @@ function bulkApp(conn: Conn) {
 }
 
 describe('bounded retries end in CONTENDED', () => {
-  test('a regenerate() whose old session is changed before each of its 4 attempts: 503 CONTENDED, no cookie, no new item left', async () => {
+  test('a regenerate() whose old session is changed before each of its 4 attempts: 503 CONTENDED, no cookie, no new session left', async () => {
     const conn = await freshTable('contended-regenerate')
     const a = testApp(conn)
     const other = testApp(conn)
@@ -58,20 +58,29 @@ describe('bounded retries end in CONTENDED', () => {
     assert.equal(res.headers.get('retry-after'), '1')
     assert.deepEqual(res.headers.getSetCookie(), [], 'no cookie: the login did not happen')
     assert.deepEqual(a.codes(), ['CONTENDED'])
-    // The new item is written at each attempt: first as new, then rewritten over its own version.
+    // The new item is written at each attempt: first as new, then rewritten over its own version;
+    // the old one is ended under the version read at each attempt; the new item is buried once.
+    const toOld =
+      (match: Match): Match =>
+      (op, body) =>
+        match(op, body) && body.Item.id.S === before.id.S
     const writesNewItem: Match = (op, body) =>
-      op === 'PutItem' && !!body?.Item?.data && body.Item.id?.S !== before.id.S
-    assert.equal(a.calls.filter((c) => isNewItem(c.op, c.body)).length, 1)
-    assert.equal(a.calls.filter((c) => writesNewItem(c.op, c.body)).length, ATTEMPTS)
-    assert.equal(a.calls.filter((c) => isEnd(c.op, c.body)).length, ATTEMPTS)
+      op === 'PutItem' && !!body?.Item?.data && !body.Item.end && body.Item.id?.S !== before.id.S
+    const count = (match: Match) => a.calls.filter((c) => match(c.op, c.body)).length
+    assert.equal(count(isNewItem), 1)
+    assert.equal(count(writesNewItem), ATTEMPTS)
+    assert.equal(count(toOld(isEnd)), ATTEMPTS)
+    assert.equal(count(isEnd), ATTEMPTS + 1, 'and the new item is buried')
 
-    // The old session lives on, as the other requests left it; the new item was deleted.
+    // The old session lives on, as the other requests left it; the new item is a tombstone.
     const items = await scanAll(conn.table)
-    assert.equal(items.length, 1, 'no new item is left behind')
-    assert.equal(live(items).length, 1)
-    assert.equal(items[0].id.S, before.id.S)
+    assert.equal(items.length, 2)
+    const [old] = live(items)
+    assert.equal(live(items).length, 1, 'no new session is left behind')
+    assert.equal(old.id.S, before.id.S)
+    assert.ok(items.find((i) => i.id.S !== before.id.S)?.end, 'the new item is buried')
     assert.deepEqual(await a.whoami(cookie), { user: 'ada', other: '3' })
-    assert.equal(Number(items[0].v.N), Number(before.v.N) + ATTEMPTS, 'only the other writes')
+    assert.equal(Number(old.v.N), Number(before.v.N) + ATTEMPTS, 'only the other writes')
   })
 
   test('a whole-item write whose session is changed before each of its 4 attempts: 503 CONTENDED, the session as the other request left it', async () => {
