@@ -99,7 +99,7 @@ describe('dynamo-session sessions', { concurrency: 4 }, () => {
       assert.equal(stdout, '')
       assert.ok(stderr.startsWith(`dynamo-session: table "${table}" has no index "user"`), stderr)
       assert.ok(stderr.includes(`npx @dynamo-session/hono create-table --table ${table}`), stderr)
-      // DynamoDB Local builds the index in its own time (tests/users.ts): through a proxy that
+      // DynamoDB Local builds the index in its own time (tests/support/users.ts): through a proxy that
       // reports it built, create-table adds it and says so.
       const proxy = await builtAtOnceProxy()
       try {

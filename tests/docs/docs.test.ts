@@ -35,6 +35,7 @@ import { fileURLToPath } from 'node:url'
 import { type FencedBlock, fencedBlocks } from '../examples/markdown.ts'
 import { freePort } from '../infra/dynamodb-local.ts'
 import { packTarball } from '../package/pack.ts'
+import { sleep } from '../support/clock.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -153,7 +154,7 @@ async function listening(port: number, child: ChildProcess, log: string, ms = 60
       socket.once('error', () => done(false))
     })
     if (open) return
-    await new Promise((r) => setTimeout(r, 200))
+    await sleep(200)
   }
   throw new Error(`nothing listened on ${port} within ${ms} ms:\n${readFileSync(log, 'utf8')}`)
 }

@@ -58,6 +58,7 @@ describe('concurrency', () => {
     assert.deepEqual(
       responses.map((r) => r.status),
       range(200).map(() => 200),
+      [...one.errors, ...two.errors].map((e) => `${e.code}: ${e.message}`).join('\n'),
     )
     assert.equal((await two.whoami(cookie))?.n, 200)
   })

@@ -1,4 +1,4 @@
-// Faults between the library and DynamoDB, injected by a local proxy (tests/fault-proxy.ts) or by
+// Faults between the library and DynamoDB, injected by a local proxy (tests/infra/fault-proxy.ts) or by
 // stopping a DynamoDB Local of this file's own: each checks the response and what is stored.
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'

@@ -195,7 +195,7 @@ describe('createSessionTable', () => {
   test('an existing table keyed by id without TTL gets TTL on expires', async () => {
     const conn = await foreignTable([['id', 'S', 'HASH']])
     try {
-      // The user index it also gets is built in DynamoDB Local's own time (tests/users.ts).
+      // The user index it also gets is built in DynamoDB Local's own time (tests/support/users.ts).
       assert.deepEqual(await createSessionTable({ ...conn, fetch: indexBuiltAfter(0).fetch }), {
         created: false,
         table: conn.table,
