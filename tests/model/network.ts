@@ -6,6 +6,7 @@
 // DynamoDB's order is the scheduler's.
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type fc from 'fast-check'
+import { sleep } from '../support/clock.ts'
 import { isEnd, isLeaseTake, isNewItem, isSave } from '../support/fetch.ts'
 import { type Backend, rawHeaders } from './backends.ts'
 import type { Fault } from './history.ts'
@@ -107,7 +108,7 @@ export function network(o: NetworkOptions) {
     }
     const answer = await deliver(headers, op, body)
     // Half the client's timeout: the timer fires once nothing else can move.
-    if (kind === 'slow') await new Promise((r) => setTimeout(r, SETTINGS.retry.timeoutMs / 2))
+    if (kind === 'slow') await sleep(SETTINGS.retry.timeoutMs / 2)
     if (kind === 'lost') throw new TypeError('fetch failed: the reply was lost')
     if (kind === 'lost500') return json(500, { __type: 'InternalServerError', message: 'lost' })
     await gate(`${who} ${name} replied ${answer.status}`)

@@ -6,6 +6,7 @@
 import type fc from 'fast-check'
 import type { Hono } from 'hono'
 import type { Env } from '../support/app.ts'
+import { sleep } from '../support/clock.ts'
 import { CookieJar, keyOf } from '../support/cookies.ts'
 import type { Conn } from '../support/dynamodb.ts'
 import { modelApp, routeOf } from './app.ts'
@@ -133,7 +134,7 @@ async function send(run: Run, b: number, tab: number, cmd: Command, final: boole
 async function runTab(run: Run, b: number, tab: number, commands: Command[]) {
   for (const cmd of commands) {
     if (cmd.op === 'pause') {
-      await new Promise((r) => setTimeout(r, cmd.seconds * 1000))
+      await sleep(cmd.seconds * 1000)
       continue
     }
     await run.s.schedule(Promise.resolve(), `b${b}/t${tab} sends ${describeCommand(cmd)}`)
