@@ -203,6 +203,7 @@ describe('exactly-once writes', () => {
       clock.advance(5)
       const res = await a.post('/touch', cookie)
       assert.ok(lost.lost())
+      assert.equal(lost.status(), 200, 'DynamoDB applied it')
       assert.equal(res.status, 200)
       assert.deepEqual(a.codes(), [])
       assert.equal(res.headers.getSetCookie().length, 1)

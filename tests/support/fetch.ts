@@ -149,20 +149,21 @@ export function recordingFetch(
 /**
  * A fetch that lets DynamoDB apply the first call matching `match`, then fails it as `fail` says
  * (by default a 500, as if the reply were lost); every other call passes to the global fetch.
- * `lost()` tells whether it has struck.
+ * `lost()` tells whether it has struck; `status()`, what DynamoDB answered to the call it struck.
  */
 export function replyLostOnce(
   match: Match,
   fail: () => Response = () => new Response('{"__type":"InternalServerError"}', { status: 500 }),
-): { fetch: typeof fetch; lost(): boolean } {
-  let struck = false
+): { fetch: typeof fetch; lost(): boolean; status(): number | undefined } {
+  let status: number | undefined
   return {
-    lost: () => struck,
+    lost: () => status !== undefined,
+    status: () => status,
     fetch: async (input, init) => {
       const call = await callOf(input, init)
       const res = await fetch(input, init)
-      if (struck || !match(call.op, call.body)) return res
-      struck = true
+      if (status !== undefined || !match(call.op, call.body)) return res
+      status = res.status
       await res.arrayBuffer()
       return fail()
     },
