@@ -185,36 +185,33 @@ export function problemOf(
   return test(value as never) ? undefined : `must be ${allowed}, got ${show(value)}`
 }
 
-/** Edit distance with adjacent transpositions (optimal string alignment). */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i && j ? 0 : i + j)),
+/**
+ * True when `b` is `a` with at most one edit: a character added, dropped or changed, or two
+ * neighbours swapped (the typos people make).
+ */
+function oneEditApart(a: string, b: string): boolean {
+  let i = 0
+  while (i < a.length && a[i] === b[i]) i++
+  const x = a.slice(i)
+  const y = b.slice(i)
+  return (
+    x.slice(1) === y ||
+    x === y.slice(1) ||
+    x.slice(1) === y.slice(1) ||
+    (x[0] === y[1] && x[1] === y[0] && x.slice(2) === y.slice(2))
   )
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(
-        d[i - 1][j] + 1,
-        d[i][j - 1] + 1,
-        d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
-        i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1] ? d[i - 2][j - 2] + 1 : 9,
-      )
-    }
-  }
-  return d[a.length][b.length]
 }
 
-/** The candidate closest to `word` (letter case aside), if it is close enough to be a typo of it. */
+/**
+ * The candidate `word` is a typo of (letter case aside): the first that matches it, else the
+ * first one edit away.
+ */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined
-  let bestDistance = Number.POSITIVE_INFINITY
-  for (const candidate of candidates) {
-    const d = distance(word.toLowerCase(), candidate.toLowerCase())
-    if (d < bestDistance && d <= Math.max(1, Math.floor(candidate.length / 3))) {
-      best = candidate
-      bestDistance = d
-    }
-  }
-  return best
+  const lower = word.toLowerCase()
+  return (
+    candidates.find((c) => c.toLowerCase() === lower) ??
+    candidates.find((c) => oneEditApart(lower, c.toLowerCase()))
+  )
 }
 
 /**
