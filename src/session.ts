@@ -188,10 +188,9 @@ export class SessionState<
     // A deep copy: objects handed out by get() and changed in place must not change what was
     // loaded, or set() would compare them with themselves and write nothing. A schema's output is
     // copied too (a schema may hand out one default object to every request), but only its plain
-    // objects and arrays: class instances it made (a Date, a URL) stay whole.
-    this.#view = (
-      view && view !== stored?.data ? plainCopy(view) : structuredClone(view ?? {})
-    ) as Record<string, JsonValue>
+    // objects and arrays: class instances it made (a Date, a URL) stay whole. Stored data holds
+    // only plain objects and arrays.
+    this.#view = plainCopy(view ?? {}) as Record<string, JsonValue>
     this.expiresAt = expiresAt
   }
 
