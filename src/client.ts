@@ -75,7 +75,7 @@ export const regionEndpoint = (region: string): string => `https://dynamodb.${re
 
 /** What every message about a call starts with: the operation, table, region and endpoint. */
 const callOf = (operation: string, table: string | undefined, c: ClientConfig) =>
-  `DynamoDB ${operation} on table "${table}" (region ${c.region}, endpoint ${c.endpoint})`
+  `DynamoDB ${operation} on table "${table}" in ${c.region} at ${c.endpoint}`
 
 /** Turns DynamoDB's error answer into a `DynamoSessionError`. */
 export function parseError(
@@ -110,7 +110,7 @@ export function parseError(
       : code === 'ACCESS_DENIED'
         ? `. Check the credentials and that the IAM policy allows dynamodb:${operation}`
         : code === 'KEY_SCHEMA'
-          ? `. The table's key must be id (S, HASH) alone: use another table, or create one with create-table`
+          ? '. Its key must be id (S, HASH) alone: use a table made by create-table'
           : ''
   return new DynamoSessionError(
     code,
@@ -136,13 +136,13 @@ function networkError(
   timedOut: number | undefined,
 ): DynamoSessionError {
   const reason = reasonOf(cause)
-  const unresolved = /NOTFOUND|DNS/i.test(reason ?? '')
-  const hint = unresolved
+  // The reason names the failure (ENOTFOUND, ECONNREFUSED); the hint is its likely fix.
+  const hint = /NOTFOUND|DNS/i.test(reason ?? '')
     ? config.endpoint === regionEndpoint(config.region)
-      ? `: the endpoint's host does not resolve; is "${config.region}" a region AWS has?`
-      : ": the endpoint's host does not resolve"
+      ? `; is "${config.region}" an AWS region?`
+      : "; check the endpoint's host"
     : /REFUSED/i.test(reason ?? '')
-      ? ': connection refused; is DynamoDB running there?'
+      ? '; is DynamoDB running there?'
       : ''
   return new DynamoSessionError(
     timedOut === undefined ? 'NETWORK' : 'TIMEOUT',
@@ -238,7 +238,7 @@ export function createClient(config: ClientConfig): Send {
       last ??
       new DynamoSessionError(
         'TIMEOUT',
-        `${callOf(operation, table, config)}: retry.budgetMs (${budgetMs} ms) ran out for this request`,
+        `${callOf(operation, table, config)}: retry.budgetMs (${budgetMs} ms) ran out`,
       )
     )
   }
