@@ -56,7 +56,7 @@ export function applyChanges(
     if (typeof current !== 'number') {
       throw new DynamoSessionError(
         'NOT_A_NUMBER',
-        `increment("${k}"): another request stored a ${typeof current} there; nothing saved`,
+        `increment("${k}"): another request stored a ${typeof current}; nothing saved`,
       )
     }
     put(data, k, current + changes.increment[k])

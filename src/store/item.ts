@@ -168,7 +168,7 @@ export function sessionItem(id: string, s: SessionContent): Item {
   if (size > MAX_ITEM_BYTES) {
     throw new DynamoSessionError(
       'TOO_LARGE',
-      `session of ${size} bytes is over DynamoDB's 400 KB item limit (${MAX_ITEM_BYTES} bytes); nothing saved`,
+      `session of ${size} bytes is over the 400 KB (${MAX_ITEM_BYTES} bytes) item limit; nothing saved`,
     )
   }
   return item

@@ -108,7 +108,7 @@ export async function waitForLease(
     if (Date.now() + delay > deadline) {
       throw new DynamoSessionError(
         'LOCK_TIMEOUT',
-        `lease held past locking.waitMs (${waitMs} ms) or the request's retry.budgetMs`,
+        `lease held past locking.waitMs (${waitMs} ms) or retry.budgetMs`,
       )
     }
     await table.sleep(delay)

@@ -36,12 +36,12 @@ const MAX_OPERATORS = 290
 export const gone = (): DynamoSessionError =>
   new DynamoSessionError(
     'SESSION_GONE',
-    'session ended by another request (logout or login) or expired; nothing saved',
+    'session ended meanwhile (logout, login or expiry); nothing saved',
   )
 
 /** The session kept changing under a write that needs it unchanged (503). */
 export const contended = (): DynamoSessionError =>
-  new DynamoSessionError('CONTENDED', 'session kept changing under this write; nothing saved')
+  new DynamoSessionError('CONTENDED', 'session kept changing; nothing saved')
 
 /** A failed condition: the item as it is now (`{}` for none) and the attempts the call made. */
 interface Refused {
@@ -158,7 +158,7 @@ function checkLease(current: RawItem, lease: string | undefined): void {
   if (lease && current.leaseOwner?.S !== lease) {
     throw new DynamoSessionError(
       'LOCK_LOST',
-      'lease expired (locking.leaseMs) and was taken by another request; nothing saved',
+      'lease taken by another request after locking.leaseMs; nothing saved',
     )
   }
 }
