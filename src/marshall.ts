@@ -40,7 +40,7 @@ export function whyNotJson(value: unknown, seen: unknown[] = []): string | undef
   if (typeof value !== 'object') {
     return `${typeof value === 'bigint' ? 'a BigInt' : typeof value} is not a JSON value`
   }
-  if (seen.includes(value)) return 'it contains a circular reference'
+  if (seen.includes(value)) return 'a circular reference'
   const array = Array.isArray(value)
   const proto = Object.getPrototypeOf(value)
   if (!array && proto !== Object.prototype && proto !== null) {

@@ -127,7 +127,7 @@ const keyName = (key: PropertyKey): string => {
 function checkJson(what: string, key: string, value: unknown): void {
   if (value === undefined) {
     throw new TypeError(
-      `${what}("${key}"): undefined is not a JSON value; use session.delete("${key}") to remove a key`,
+      `${what}("${key}"): undefined is not a JSON value; use session.delete("${key}")`,
     )
   }
   const why = whyNotJson(value)
@@ -254,7 +254,7 @@ export class SessionState<
       (!whole && (!inNumberRange(by) || !inNumberRange(sum)))
     ) {
       throw new TypeError(
-        `increment("${name}", ${by}): by and the result must be numbers within DynamoDB's range (1e-130 to 1e126)`,
+        `increment("${name}", ${by}): by and the sum must be within DynamoDB's range (1e-130 to 1e126)`,
       )
     }
     put(this.#view, name, sum)
@@ -321,7 +321,7 @@ export class SessionState<
   #mutable(): void {
     if (this.#sealed) {
       throw new TypeError(
-        'session already saved: change it before the response is returned, not in a streamed body',
+        'session already saved: change it before returning the response, not in a streamed body',
       )
     }
   }
