@@ -90,15 +90,12 @@ const BOOL: Rule = [(v) => typeof v === 'boolean', 'true or false']
 const FUNCTION: Rule = [(v) => typeof v === 'function', 'a function']
 const SECONDS = int(1, 'seconds')
 const MILLISECONDS = int(1, 'milliseconds')
-const STATIC_CREDENTIALS: Rule = [
-  (v: Credentials) =>
-    typeof v?.accessKeyId === 'string' &&
-    v.accessKeyId &&
-    typeof v.secretAccessKey === 'string' &&
-    v.secretAccessKey &&
-    ['string', 'undefined'].includes(typeof v.sessionToken),
-  '{ accessKeyId, secretAccessKey, sessionToken? } with non-empty strings',
-]
+const isStaticCredentials = (v: Credentials) =>
+  typeof v?.accessKeyId === 'string' &&
+  v.accessKeyId &&
+  typeof v.secretAccessKey === 'string' &&
+  v.secretAccessKey &&
+  ['string', 'undefined'].includes(typeof v.sessionToken)
 
 /** The connection options whose values come from the environment when not given. */
 type FromEnvironment = 'table' | 'region' | 'endpoint'
@@ -117,7 +114,7 @@ const CONNECTION: Record<FromEnvironment | 'fetch' | `retry.${keyof RetryOptions
 const RULES: Record<OptionPath, Rule> = {
   ...CONNECTION,
   credentials: [
-    (v: Credentials) => typeof v === 'function' || STATIC_CREDENTIALS[0](v as never),
+    (v: Credentials) => typeof v === 'function' || isStaticCredentials(v),
     '{ accessKeyId, secretAccessKey, sessionToken? } or a function returning it',
   ],
   'cookie.name': text(
@@ -356,7 +353,10 @@ export function checkToolOptions(
   const own = toolRules()
   const rules: Partial<Record<string, Rule>> = {
     ...CONNECTION,
-    credentials: STATIC_CREDENTIALS,
+    credentials: [
+      isStaticCredentials,
+      '{ accessKeyId, secretAccessKey, sessionToken? } with non-empty strings',
+    ],
     env: [(v) => v && typeof v === 'object', 'an object of environment variables'],
   }
   for (const name of extra) rules[name] = own[name]
