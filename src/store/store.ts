@@ -130,11 +130,7 @@ export const createItem = (
  * and cannot keep. Its version is past any rewrite of a sign-in, so no late one lands on it.
  */
 export async function buryItem(table: SessionTable, key: string, now: number): Promise<void> {
-  await table.send('PutItem', {
-    TableName: table.name,
-    Item: tombstone(key, now, 1000, {}, 0),
-    ReturnConsumedCapacity: 'TOTAL',
-  })
+  await write(table, 'PutItem', { Item: tombstone(key, now, 1000, {}, 0) }, new Expression())
 }
 
 /** The flash entries of this request's `flash()` calls, named by its stamp. */
