@@ -205,7 +205,11 @@ export async function endItem(
   return found.session
 }
 
-/** Ends a session (a sign-out), re-reading while other requests write it. */
+/**
+ * Ends a session, re-reading while other requests write it. A sign-in passes its new key `to` and
+ * `before`, which writes its new item from the session as it now is before each attempt; a
+ * sign-out does not.
+ */
 export async function endSession(
   table: SessionTable,
   key: string,
@@ -214,10 +218,13 @@ export async function endSession(
   now: number,
   keepMs: number,
   lease?: string,
+  to?: string,
+  before?: (base: StoredSession, attempt: number) => Promise<void>,
 ): Promise<void> {
   let base = stored
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const ended = await endItem(table, key, base, stamp, now, keepMs, lease)
+    await before?.(base, attempt)
+    const ended = await endItem(table, key, base, stamp, now, keepMs, lease, to)
     if (ended === true) return
     base = ended
   }
@@ -381,22 +388,28 @@ export async function moveSession(
   bury: (key: string) => Promise<void>,
 ): Promise<void> {
   const flash = flashEntries(changes.flash, stamp)
-  let base = from.stored
   let v = 0
   try {
-    for (; v < ATTEMPTS; v++) {
-      const item = {
-        ...to.item,
-        data: applyChanges(base.data, changes),
-        flash: keptFlash(base, from.stored, flash),
-      }
-      // Each rewrite has its own token: an earlier one being there proves nothing of this one.
-      await putNew(table, to.key, item, stamp.token + v, stamp.at, v)
-      const ended = await endItem(table, from.key, base, stamp, now, keepMs, lease, to.key)
-      if (ended === true) return
-      base = ended
-    }
-    throw contended()
+    await endSession(
+      table,
+      from.key,
+      from.stored,
+      stamp,
+      now,
+      keepMs,
+      lease,
+      to.key,
+      (base, attempt) => {
+        v = attempt
+        const item = {
+          ...to.item,
+          data: applyChanges(base.data, changes),
+          flash: keptFlash(base, from.stored, flash),
+        }
+        // Each rewrite has its own token: an earlier one being there proves nothing of this one.
+        return putNew(table, to.key, item, stamp.token + v, stamp.at, v)
+      },
+    )
   } catch (error) {
     if (v || !(error instanceof DynamoSessionError && error.code === 'TOO_LARGE')) {
       await bury(to.key)
