@@ -61,7 +61,7 @@ export async function write(
       answer: await table.send(op, {
         TableName: table.name,
         ...input,
-        ...x.input(),
+        ...x.input,
         ReturnConsumedCapacity: 'TOTAL',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
