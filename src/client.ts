@@ -70,6 +70,28 @@ export const backoff = (attempt: number): number =>
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
+/**
+ * Rejects with a TIMEOUT error after `ms`, whatever the promise does, calling `onTimeout` then
+ * (to abort what the promise waits for).
+ */
+export function within<T>(
+  promise: T | Promise<T>,
+  ms: number,
+  what: string,
+  onTimeout?: () => void,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        onTimeout?.()
+        reject(new DynamoSessionError('TIMEOUT', `${what} did not settle within ${ms} ms`))
+      }, ms)
+    }),
+  ]).finally(() => clearTimeout(timer))
+}
+
 /** The endpoint DynamoDB has in a region. */
 export const regionEndpoint = (region: string): string => `https://dynamodb.${region}.amazonaws.com`
 
@@ -162,18 +184,9 @@ export function createClient(config: ClientConfig): Send {
 
   async function attempt(operation: string, body: string, table: string | undefined, ms: number) {
     const controller = new AbortController()
-    // A fetch that ignores the signal is still cut off at the timeout.
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        controller.abort()
-        reject(new Error('timeout'))
-      }, ms)
-    })
-    timeout.catch(() => {})
     let status = 0
-    let text: string
-    try {
+    let text = ''
+    const exchange = async () => {
       const signed = await new AwsV4Signer({
         ...config.credentials,
         url: config.endpoint,
@@ -187,12 +200,13 @@ export function createClient(config: ClientConfig): Send {
         region: config.region,
         cache,
       }).sign()
-      const response = await Promise.race([
-        config.fetch(signed.url, { ...signed, signal: controller.signal }),
-        timeout,
-      ])
+      const response = await config.fetch(signed.url, { ...signed, signal: controller.signal })
       status = response.status
-      text = await Promise.race([response.text(), timeout])
+      text = await response.text()
+    }
+    try {
+      // A fetch that ignores the signal is still cut off at the timeout.
+      await within(exchange(), ms, operation, () => controller.abort())
       if (status < 300) return JSON.parse(text)
     } catch (cause) {
       // A reset, a refused connection, a truncated answer or the timeout: all worth a retry.
@@ -203,8 +217,6 @@ export function createClient(config: ClientConfig): Send {
         cause,
         controller.signal.aborted ? ms : undefined,
       )
-    } finally {
-      clearTimeout(timer)
     }
     throw parseError(status, text, operation, table, config)
   }

@@ -10,6 +10,7 @@ import {
   regionEndpoint,
   type Send,
   sleep,
+  within,
 } from './client.ts'
 import { DynamoSessionError } from './errors.ts'
 
@@ -97,20 +98,6 @@ export function resolveConnection(
     credentials: creds,
     fetch: o.fetch ?? globalFetch,
   }
-}
-
-/** Rejects with a TIMEOUT error after `ms`, whatever the promise does. */
-export function within<T>(promise: T | Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new DynamoSessionError('TIMEOUT', `${what} did not settle within ${ms} ms`)),
-        ms,
-      )
-    }),
-  ]).finally(() => clearTimeout(timer))
 }
 
 /**

@@ -5,8 +5,8 @@
  * to its time, and a take is accepted only if it was sent after the floor: a take that lands
  * after its request gave up, or after its own release, never holds the lease.
  */
+import { within } from '../client.ts'
 import type { RequestTable, SessionTable } from '../connection.ts'
-import { within } from '../connection.ts'
 import { DynamoSessionError } from '../errors.ts'
 import { Expression, live, releasing } from './expressions.ts'
 import { type Item, keyOf, N } from './item.ts'
