@@ -10,7 +10,6 @@ import {
   type JsonValue,
   mapSize,
   toAttribute,
-  toAttributeMap,
 } from '../marshall.ts'
 
 /** DynamoDB's item size limit, in bytes. */
@@ -96,11 +95,17 @@ const tokensOf = (w: RawItem[string]): Record<string, number> =>
  */
 export function parseItem(item: Record<string, unknown> | undefined, now: number): ItemState {
   const raw = (item ?? {}) as RawItem
-  const { data, flash, expires, v, w } = raw
-  if (!(Number(expires?.N) > now)) return ABSENT
+  const { data, flash, v, w } = raw
+  const expires = Number(raw.expires?.N)
+  if (!(expires > now)) return ABSENT
   if (raw.end) {
-    const at = Number(expires?.N) - TOMBSTONE_SECONDS
-    return { state: 'ended', at, moved: raw.end.S === 'm', to: raw.to?.S, w: tokensOf(w) }
+    return {
+      state: 'ended',
+      at: expires - TOMBSTONE_SECONDS,
+      moved: raw.end.S === 'm',
+      to: raw.to?.S,
+      w: tokensOf(w),
+    }
   }
   try {
     const entries = flash ? fromAttributeMap(flash.M as Item) : {}
@@ -113,7 +118,7 @@ export function parseItem(item: Record<string, unknown> | undefined, now: number
           : Object.fromEntries(
               Object.entries(entries).map(([k, x]) => ['0'.repeat(STAMP_LENGTH) + k, x]),
             ),
-        expires: Number(expires?.N),
+        expires,
         created: Number((raw.created as { N: string }).N),
         // A session stored before handles (0.2) is named by its key's start: stable, and no
         // more use for forging a cookie than the key itself.
@@ -147,17 +152,14 @@ export interface SessionContent extends Identity {
 
 /** The whole item of a session; refused over DynamoDB's limit before it is sent. */
 export function sessionItem(id: string, s: SessionContent): Item {
-  const data = toAttributeMap(s.data)
-  const flash = toAttributeMap(s.flash)
-  const w = toAttributeMap(s.w)
   const item: Item = {
     ...keyOf(id),
-    data: { M: data },
-    flash: { M: flash },
+    data: toAttribute(s.data),
+    flash: toAttribute(s.flash),
     expires: N(s.expires),
     created: N(s.created),
     v: N(s.v),
-    w: { M: w },
+    w: toAttribute(s.w),
     wf: N(s.wf),
     h: { S: s.handle },
   }
@@ -201,7 +203,7 @@ export const tombstone = (
   end: { S: moved ? 'm' : '1' },
   expires: N(now + TOMBSTONE_SECONDS),
   v: N(v),
-  w: { M: toAttributeMap(w) },
+  w: toAttribute(w),
   wf: N(wf),
   ...(moved && { to: { S: moved.to } }),
   ...(moved?.uid && { uid: { S: moved.uid }, created: N(moved.created) }),
