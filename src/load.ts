@@ -8,7 +8,7 @@ import { asSessionError, DynamoSessionError } from './errors.ts'
 import type { RequestContext } from './request.ts'
 import type { Found } from './rules.ts'
 import { type ItemState, parseItem, type StoredSession } from './store/item.ts'
-import { Lease, releaseLease, waitForLease } from './store/lease.ts'
+import { type Lease, releaseLease, waitForLease } from './store/lease.ts'
 import { getItem } from './store/store.ts'
 import { newStamp } from './store/tokens.ts'
 
@@ -45,7 +45,7 @@ async function read(
   if (!r.s.locking) return { item: await getItem(table, key, r.s.consistentRead) }
   const { token } = newStamp()
   const { item, held } = await waitForLease(table, key, token, r.s.locking, r.background)
-  return { item, lease: held ? new Lease(key, token) : undefined }
+  return { item, lease: held ? { key, token, held } : undefined }
 }
 
 /** The load phase. */

@@ -24,6 +24,7 @@ import { type CookieChange, expiryAfterLoad, plan } from './rules.ts'
 import { saveSession } from './save.ts'
 import { type JsonCompatible, type Session, SessionState } from './session.ts'
 import { checkSecrets, type Settings, settingsOf } from './settings.ts'
+import { giveBack } from './store/lease.ts'
 import { tokenKeepMs } from './store/tokens.ts'
 
 /**
@@ -272,9 +273,7 @@ export function sessionMiddleware<
     c.set(s.contextKey as never, session as never)
 
     /** Gives back a lease no write released. */
-    const release = async () => {
-      if (lease) await lease.release(await r.table(), r.background)
-    }
+    const release = () => giveBack(lease, r.table, r.background)
     let threw = true
     try {
       await next()

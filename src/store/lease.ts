@@ -8,7 +8,7 @@
 import { within } from '../client.ts'
 import type { RequestTable, SessionTable } from '../connection.ts'
 import { DynamoSessionError } from '../errors.ts'
-import { Expression, live, releasing } from './expressions.ts'
+import { Expression, leaseHeld, live, releasing } from './expressions.ts'
 import { type Item, keyOf, N } from './item.ts'
 import { write } from './store.ts'
 
@@ -62,9 +62,7 @@ export async function releaseLease(
 ): Promise<void> {
   const x = new Expression()
   const { set, remove } = releasing(x)
-  const owner = x.path('leaseOwner')
-  const ours = `${owner} = ${x.value({ S: token })}`
-  const lease = x.path('lease')
+  const ours = leaseHeld(x, token)
   await write(
     table,
     'UpdateItem',
@@ -73,7 +71,7 @@ export async function releaseLease(
       UpdateExpression: `SET ${set} REMOVE ${remove}`,
       ConditionExpression: own
         ? ours
-        : `attribute_not_exists(${owner}) OR ${ours} OR ${lease} < ${x.value(N(Date.now()))}`,
+        : `attribute_not_exists(${x.path('leaseOwner')}) OR ${ours} OR ${x.path('lease')} < ${x.value(N(Date.now()))}`,
     },
     x,
   )
@@ -115,28 +113,23 @@ export async function waitForLease(
   }
 }
 
-/** A lease this request holds: given back once, by the save's own write or by `release()`. */
-export class Lease {
+/** A lease this request holds, until a write gives it back with its own (`held` false). */
+export interface Lease {
   readonly key: string
   readonly token: string
-  #held = true
+  held: boolean
+}
 
-  constructor(key: string, token: string) {
-    this.key = key
-    this.token = token
-  }
-
-  /** A write that ended or released the lease on its own (the save's write, a tombstone). */
-  released(): void {
-    this.#held = false
-  }
-
-  /** Gives the lease back unless a write did: within the budget left, else in the background. */
-  async release(table: RequestTable, background: (work: Promise<unknown>) => void): Promise<void> {
-    if (!this.#held) return
-    this.#held = false
-    const done = releaseLease(table.raw, this.key, this.token).catch(() => {})
-    if (table.left() > 0) await within(done, table.left(), 'release').catch(() => background(done))
-    else background(done)
-  }
+/** Gives a lease back unless a write did: within the budget left, else in the background. */
+export async function giveBack(
+  lease: Lease | undefined,
+  table: () => Promise<RequestTable>,
+  background: (work: Promise<unknown>) => void,
+): Promise<void> {
+  if (!lease?.held) return
+  lease.held = false
+  const t = await table()
+  const done = releaseLease(t.raw, lease.key, lease.token).catch(() => {})
+  if (t.left() > 0) await within(done, t.left(), 'release').catch(() => background(done))
+  else background(done)
 }
