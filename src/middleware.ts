@@ -123,8 +123,12 @@ function signerOf(i: Instance, vars: EnvRecord): CookieSigner | undefined {
   return i.signer.signer
 }
 
-/** Logs a store error: transient ones at most once per code per minute; a 409 in one line. */
-function log(i: Instance, e: DynamoSessionError): void {
+/**
+ * Reports a store error to `onError` (with what it returns), or logs it: transient ones at most
+ * once per code per minute, a 409 in one line.
+ */
+function report(i: Instance, c: Context, e: DynamoSessionError): unknown {
+  if (i.s.onError) return i.s.onError(e, c)
   const now = Date.now()
   if (e.transient && now - (i.logged.get(e.code) ?? -LOG_EVERY_MS) < LOG_EVERY_MS) return
   i.logged.set(e.code, now)
@@ -154,8 +158,7 @@ function contextOf(i: Instance, c: Context, vars: EnvRecord, now: number): Reque
       return table
     },
     report: async (e) => {
-      if (s.onError) await s.onError(e, c)
-      else log(i, e)
+      await report(i, c, e)
     },
     background: (work) => {
       try {
@@ -192,7 +195,7 @@ async function fail(
   outer: [string, string][],
 ): Promise<void> {
   const e = asSessionError(error)
-  const custom = i.s.onError ? await i.s.onError(e, c) : log(i, e)
+  const custom = await report(i, c, e)
   c.res = undefined
   c.res = custom instanceof Response ? custom : e.getResponse()
   for (const [k, v] of outer) c.header(k, v, { append: k === 'set-cookie' })
@@ -263,13 +266,15 @@ export function sessionMiddleware<
     time('session-load', started)
 
     const { found, lease } = loaded
-    const live = found.state === 'live' ? found : undefined
-    const session = new SessionState<Data, Flash>(
-      live ? live.id : newId(),
-      live ? live.stored : null,
-      live ? new Date(expiryAfterLoad(live.stored, now, s) * 1000) : null,
-      loaded.view,
-    )
+    const session =
+      found.state === 'live'
+        ? new SessionState<Data, Flash>(
+            found.id,
+            found.stored,
+            new Date(expiryAfterLoad(found.stored, now, s) * 1000),
+            loaded.view,
+          )
+        : new SessionState<Data, Flash>(newId(), null, null)
     c.set(s.contextKey as never, session as never)
 
     /** Gives back a lease no write released. */
