@@ -117,13 +117,6 @@ export const sorted = <V>(map: Record<string, V>): Record<string, V> => {
   return out
 }
 
-const keyName = (key: PropertyKey): string => {
-  if (typeof key !== 'string' || key === '') {
-    throw new TypeError(`session keys must be non-empty strings, got ${String(key)}`)
-  }
-  return key
-}
-
 function checkJson(what: string, key: string, value: unknown): void {
   if (value === undefined) {
     throw new TypeError(
@@ -133,9 +126,6 @@ function checkJson(what: string, key: string, value: unknown): void {
   const why = whyNotJson(value)
   if (why) throw new TypeError(`${what}("${key}"): ${why}`)
 }
-
-const notANumber = (key: string, value: unknown) =>
-  new TypeError(`increment("${key}"): stored value is a ${typeof value}, not a number`)
 
 /** Copies plain objects and arrays deeply; anything else is kept as it is. */
 const plainCopy = (v: unknown): unknown =>
@@ -242,7 +232,9 @@ export class SessionState<
     const stored = this.#end === 'destroy' ? undefined : this.#stored?.data
     const raw = this.#dirty.has(name) || !stored ? current : own(stored, name) ? stored[name] : 0
     if (typeof current !== 'number' || typeof raw !== 'number') {
-      throw notANumber(name, typeof raw !== 'number' ? raw : current)
+      throw new TypeError(
+        `increment("${name}"): stored value is a ${typeof raw !== 'number' ? typeof raw : typeof current}, not a number`,
+      )
     }
     const sum = current + by
     // A number outside DynamoDB's range is stored as binary, which DynamoDB cannot add to: it is
@@ -326,9 +318,13 @@ export class SessionState<
     }
   }
 
+  /** The name of a key a change is made to, once the session may still change. */
   #key(key: PropertyKey): string {
     this.#mutable()
-    return keyName(key)
+    if (typeof key !== 'string' || key === '') {
+      throw new TypeError(`session keys must be non-empty strings, got ${String(key)}`)
+    }
+    return key
   }
 
   /** What this request changed. Keys set to the value they were loaded with are not changes. */
