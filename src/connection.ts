@@ -76,16 +76,12 @@ export function resolveConnection(
   if (!region) {
     throw missing('region', 'No AWS region: pass region or set AWS_REGION (or AWS_DEFAULT_REGION)')
   }
-  const creds =
-    credentials ??
-    (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-      ? {
-          accessKeyId: env.AWS_ACCESS_KEY_ID,
-          secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-          sessionToken: env.AWS_SESSION_TOKEN || undefined,
-        }
-      : undefined)
-  if (!creds?.accessKeyId || !creds.secretAccessKey) {
+  const creds = credentials ?? {
+    accessKeyId: env.AWS_ACCESS_KEY_ID as string,
+    secretAccessKey: env.AWS_SECRET_ACCESS_KEY as string,
+    sessionToken: env.AWS_SESSION_TOKEN || undefined,
+  }
+  if (!creds.accessKeyId || !creds.secretAccessKey) {
     throw missing(
       'credentials',
       'No AWS credentials: pass credentials or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
