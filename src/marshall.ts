@@ -84,15 +84,23 @@ export function toAttributeMap(
 
 /** Unmarshals an attribute value; throws on a type this library never writes. */
 export function fromAttribute(attribute: AttributeValue): JsonValue {
-  const a = attribute as Partial<Record<string, unknown>>
-  if (a.S !== undefined) return a.S as string
-  if (a.N !== undefined) return Number(a.N)
-  if (a.BOOL !== undefined) return a.BOOL as boolean
-  if (a.NULL !== undefined) return null
-  if (a.M !== undefined) return fromAttributeMap(a.M as Record<string, AttributeValue>)
-  if (a.L !== undefined) return (a.L as AttributeValue[]).map(fromAttribute)
-  if (a.B !== undefined) return Number(atob(a.B as string))
-  throw new TypeError(`unsupported attribute type ${Object.keys(a).join(',')}`)
+  const [type, v] = (Object.entries(attribute)[0] ?? []) as [string?, unknown?]
+  switch (type) {
+    case 'S':
+    case 'BOOL':
+      return v as string | boolean
+    case 'N':
+      return Number(v)
+    case 'NULL':
+      return null
+    case 'M':
+      return fromAttributeMap(v as Record<string, AttributeValue>)
+    case 'L':
+      return (v as AttributeValue[]).map(fromAttribute)
+    case 'B':
+      return Number(atob(v as string))
+  }
+  throw new TypeError(`unsupported attribute type ${type}`)
 }
 
 /** Unmarshals a map attribute's entries into a plain object. */
