@@ -5,6 +5,7 @@
  */
 import { isWellFormedId, readCookies, storedKey } from './cookie.ts'
 import { asSessionError, DynamoSessionError } from './errors.ts'
+import { plainCopy } from './marshall.ts'
 import type { RequestContext } from './request.ts'
 import type { Found } from './rules.ts'
 import { parseItem, type StoredSession } from './store/item.ts'
@@ -26,7 +27,7 @@ async function validate(
   schema: NonNullable<RequestContext['s']['schema']>,
   stored: StoredSession,
 ): Promise<Record<string, unknown>> {
-  const result = await schema['~standard'].validate(structuredClone(stored.data))
+  const result = await schema['~standard'].validate(plainCopy(stored.data))
   if (result.issues) {
     throw new DynamoSessionError(
       'INVALID_DATA',

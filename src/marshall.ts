@@ -55,6 +55,17 @@ export function whyNotJson(value: unknown, seen: unknown[] = []): string | undef
   }
 }
 
+/**
+ * Copies plain objects and arrays deeply; anything else is kept as it is (a JSON value is copied
+ * whole).
+ */
+export const plainCopy = <T>(v: T): T =>
+  (Array.isArray(v)
+    ? v.map(plainCopy)
+    : v && Object.getPrototypeOf(v) === Object.prototype
+      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plainCopy(x)]))
+      : v) as T
+
 /** Marshals a JSON value (already checked with `whyNotJson`). */
 export function toAttribute(value: JsonValue): AttributeValue {
   if (value === null) return { NULL: true }

@@ -4,7 +4,7 @@
  */
 import { own, put, type SessionChanges } from './changes.ts'
 import { newId } from './cookie.ts'
-import { inNumberRange, type JsonValue, whyNotJson } from './marshall.ts'
+import { inNumberRange, type JsonValue, plainCopy, whyNotJson } from './marshall.ts'
 import { MAX_USER_ID } from './settings.ts'
 
 /**
@@ -126,14 +126,6 @@ function checkJson(what: string, key: string, value: unknown): void {
   const why = whyNotJson(value)
   if (why) throw new TypeError(`${what}("${key}"): ${why}`)
 }
-
-/** Copies plain objects and arrays deeply; anything else is kept as it is. */
-const plainCopy = (v: unknown): unknown =>
-  Array.isArray(v)
-    ? v.map(plainCopy)
-    : v && Object.getPrototypeOf(v) === Object.prototype
-      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plainCopy(x)]))
-      : v
 
 /** The `Session` implementation; the middleware reads `changes()` after the handler ran. */
 export class SessionState<
@@ -269,7 +261,7 @@ export class SessionState<
     for (const entry of Object.keys(this.#stored?.flash ?? {})) {
       if (entry.slice(STAMP) === key && !(found && found > entry)) found = entry
     }
-    return (found && structuredClone((this.#stored as Loaded).flash[found])) as Flash[K] | undefined
+    return (found && plainCopy((this.#stored as Loaded).flash[found])) as Flash[K] | undefined
   }
 
   regenerate(options?: { userId?: string }): void {
