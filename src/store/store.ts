@@ -179,20 +179,13 @@ export async function endItem(
   to?: string,
 ): Promise<true | StoredSession> {
   const x = new Expression()
-  const { w, floor } = tokensAfter(stored.w ?? {}, stamp, keepMs)
+  const { w, wf } = tokensAfter(stored, stamp, keepMs)
   const { uid, created } = stored
   const r = await write(
     table,
     'PutItem',
     {
-      Item: tombstone(
-        key,
-        now,
-        stored.v + 1,
-        w,
-        Math.max(stored.wf, floor ?? 0),
-        to ? { to, uid, created } : undefined,
-      ),
+      Item: tombstone(key, now, stored.v + 1, w, wf, to ? { to, uid, created } : undefined),
       ConditionExpression: all(versioned(x, stored.v), live(x, now), lease && leaseHeld(x, lease)),
     },
     x,
@@ -312,7 +305,7 @@ function wholeItem(
   stamp: Stamp,
   flash: Record<string, JsonValue>,
 ): Item {
-  const { w, floor } = tokensAfter(stored.w ?? {}, stamp, u.keepMs)
+  const { w, wf } = tokensAfter(stored, stamp, u.keepMs)
   const item = sessionItem(key, {
     ...stored,
     data: applyChanges(stored.data, u.changes),
@@ -320,7 +313,7 @@ function wholeItem(
     expires: u.expires ?? stored.expires,
     v: stored.v + 1,
     w,
-    wf: Math.max(stored.wf, floor ?? 0),
+    wf,
   })
   // Written whole, the lease is released by its absence; the floor keeps late takes out.
   if (u.lease) item.lf = N(Date.now())
@@ -340,7 +333,6 @@ function perKeyUpdate(
 ): [update: string, condition: string] | undefined {
   const { set, remove, increment } = u.changes
   const value = (v: JsonValue) => x.value(toAttribute(v))
-  const stamped = stampUpdate(x, stored, stamp, u.keepMs)
   const sets = Object.keys(set).map((k) => `${x.path('data', k)} = ${value(set[k])}`)
   const removes = remove.map((k) => x.path('data', k))
   for (const k of Object.keys(increment)) {
@@ -356,11 +348,10 @@ function perKeyUpdate(
     sets.push(release.set)
     removes.push(release.remove)
   }
-  sets.push(...stamped.sets)
-  removes.push(...stamped.removes)
+  const condition = stampUpdate(x, stored, stamp, u.keepMs, sets, removes)
   const update = `SET ${sets.join(', ')} ${removes.length ? `REMOVE ${removes.join(', ')} ` : ''}ADD ${x.path('v')} ${x.value(N(1))}`
   return update.length < MAX_EXPRESSION && Object.keys(increment).length * 2 < MAX_OPERATORS
-    ? [update, stamped.condition]
+    ? [update, condition]
     : undefined
 }
 

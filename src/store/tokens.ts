@@ -37,18 +37,20 @@ export interface TokenSet {
   pruned: string[]
   /** The new floor, when tokens are pruned: one past the newest pruned. */
   floor: number | undefined
+  /** The item's floor after this write: the new one, or the one it had. */
+  wf: number
 }
 
 /**
  * The token policy, in one place: every write adds its token; tokens older than `keepMs`, and
  * all but the newest `MAX_TOKENS` older than this write, are pruned.
  */
-export function tokensAfter(w: Record<string, number>, stamp: Stamp, keepMs: number): TokenSet {
+export function tokensAfter(stored: StoredSession, stamp: Stamp, keepMs: number): TokenSet {
   const kept: Record<string, number> = {}
   const pruned: string[] = []
   let floor: number | undefined
   let n = 0
-  for (const [token, at] of Object.entries(w).sort((a, b) => b[1] - a[1])) {
+  for (const [token, at] of Object.entries(stored.w ?? {}).sort((a, b) => b[1] - a[1])) {
     // Tokens as new as this write's are never pruned by it: their writes may be in flight.
     if (at >= stamp.at || (++n < MAX_TOKENS && at >= stamp.at - keepMs)) kept[token] = at
     else {
@@ -57,31 +59,31 @@ export function tokensAfter(w: Record<string, number>, stamp: Stamp, keepMs: num
     }
   }
   kept[stamp.token] = stamp.at
-  return { w: kept, pruned, floor }
+  return { w: kept, pruned, floor, wf: Math.max(stored.wf, floor ?? 0) }
 }
 
 /**
- * The parts of a per-key UpdateItem that carry the stamp: the token set, stale tokens removed,
- * the floor raised; and the condition that the token is new and the floor below it.
+ * Adds the parts of a per-key UpdateItem that carry the stamp to its `sets` and `removes`: the
+ * token set, stale tokens removed, the floor raised.
+ * @returns the condition that the token is new and the floor below it
  */
 export function stampUpdate(
   x: Expression,
   stored: StoredSession,
   stamp: Stamp,
   keepMs: number,
-): { sets: string[]; removes: string[]; condition: string } {
-  const { pruned, floor } = tokensAfter(stored.w ?? {}, stamp, keepMs)
+  sets: string[],
+  removes: string[],
+): string {
+  const { pruned, floor } = tokensAfter(stored, stamp, keepMs)
   const own = x.path('w', stamp.token)
-  const sets = [`${own} = ${x.value(N(stamp.at))}`]
+  sets.push(`${own} = ${x.value(N(stamp.at))}`)
   const wf = x.path('wf')
   // Raising the floor is conditioned on it: concurrent writers never lower it.
   const limit = x.value(N(floor ?? stamp.at))
   if (floor !== undefined) sets.push(`${wf} = ${limit}`)
-  return {
-    sets,
-    removes: pruned.map((t) => x.path('w', t)),
-    condition: `attribute_not_exists(${own}) AND ${wf} <= ${limit}`,
-  }
+  for (const t of pruned) removes.push(x.path('w', t))
+  return `attribute_not_exists(${own}) AND ${wf} <= ${limit}`
 }
 
 /** True when the item shows that a write with this stamp was applied. */
