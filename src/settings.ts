@@ -121,9 +121,9 @@ const RULES: Record<OptionPath, Rule> = {
     /^[!#$%&'*+\-.^_`|~\w]+$/,
     "a cookie name (letters, digits and !#$%&'*+-.^_`|~)",
   ),
-  'cookie.path': text(/^\/[^\u0000-\u001f\u007f;]*$/, "a path starting with '/'"),
+  'cookie.path': text(/^\/[^\0-\x1f\x7f;]*$/, "a path starting with '/'"),
   // Cookie attribute values may not hold control characters or `;`.
-  'cookie.domain': text(/^[^\u0000-\u001f\u007f;]*$/, 'a domain name'),
+  'cookie.domain': text(/^[^\0-\x1f\x7f;]*$/, 'a domain name'),
   'cookie.secure': BOOL,
   'cookie.httpOnly': BOOL,
   'cookie.sameSite': text(/^(strict|lax|none)$/i, "'Strict', 'Lax' or 'None'"),
@@ -135,7 +135,7 @@ const RULES: Record<OptionPath, Rule> = {
   consistentRead: BOOL,
   schema: [
     (v: StandardSchemaV1) => typeof v?.['~standard']?.validate === 'function',
-    'a Standard Schema (zod, valibot, arktype…)',
+    'a Standard Schema (zod, valibot, arktype...)',
   ],
   locking: [
     (v) => typeof v === 'boolean' || typeof v === 'object',
@@ -250,30 +250,37 @@ function checkGiven(
 
 /** Checks a secret or list of secrets, from the options or SESSION_SECRET. */
 export function checkSecrets(value: unknown, name = 'secret'): readonly string[] {
-  const list = Array.isArray(value) ? value : [value]
-  if (!list.length) check(false, 'dynamoSession', name, 'a non-empty array', show(value))
+  const many = Array.isArray(value)
+  const list = many ? value : [value]
+  check(list.length, 'dynamoSession', name, 'a non-empty array', show(value))
   list.forEach((secret, i) => {
     check(
       typeof secret === 'string' && secret.length >= MIN_SECRET_LENGTH,
       'dynamoSession',
-      Array.isArray(value) ? `${name}[${i}]` : name,
-      `a string of at least ${MIN_SECRET_LENGTH} characters${Array.isArray(value) ? '' : ', or an array of them (the first signs)'}`,
+      many ? `${name}[${i}]` : name,
+      `a string of at least ${MIN_SECRET_LENGTH} characters${many ? '' : ', or an array of them (the first signs)'}`,
       typeof secret === 'string' ? `a string of ${secret.length} characters` : show(secret),
     )
   })
   return list as string[]
 }
 
+/** Settings by option name, as the loop that fills them sees them. */
+type ByName = Record<string, Record<string, unknown>>
+
 /** Applies defaults and checks every option; throws INVALID_OPTIONS naming the option. */
 export function settingsOf(options: DynamoSessionOptions = {}): Settings {
   const where = 'dynamoSession'
-  const flat = checkGiven(where, options, RULES)
-  const group = <K extends (typeof GROUPS)[number]>(name: K) => {
-    const out: Record<string, unknown> = { ...DEFAULTS[name] }
-    for (const k in out) out[k] = flat[`${name}.${k}`] ?? out[k]
-    return out as unknown as Settings[K] & object
+  // The defaults, then each option given (a group's members one by one).
+  const s = { ...DEFAULTS } as unknown as Settings & ByName
+  for (const name of GROUPS) s[name] = { ...DEFAULTS[name] } as never
+  for (const [path, value] of Object.entries(checkGiven(where, options, RULES))) {
+    const [name, key] = path.split('.')
+    if (value === undefined) continue
+    if (key) s[name][key] = value
+    else if (name !== 'locking') s[name] = value as ByName[string]
   }
-  const cookie = group('cookie')
+  const { cookie, maxAge } = s
   cookie.sameSite =
     `${cookie.sameSite[0].toUpperCase()}${cookie.sameSite.slice(1).toLowerCase()}` as CookieAttributes['sameSite']
   // Browsers drop these cookies otherwise.
@@ -292,21 +299,17 @@ export function settingsOf(options: DynamoSessionOptions = {}): Settings {
     "free of the __Host- prefix unless path is '/' and there is no domain",
     show(cookie.name),
   )
-  const out: Record<string, unknown> = { ...DEFAULTS }
-  for (const name in flat)
-    if (!name.includes('.') && flat[name] !== undefined) out[name] = flat[name]
-  const maxAge = out.maxAge as number
-  const touchAfter = (out.touchAfter as number | undefined) ?? Math.round(maxAge / 10)
-  check(touchAfter <= maxAge, where, 'touchAfter', `at most maxAge (${maxAge})`, String(touchAfter))
-  const secret = (options as DynamoSessionOptions).secret
-  return {
-    ...(out as unknown as Settings),
-    cookie,
-    touchAfter,
-    secrets: secret === undefined ? undefined : checkSecrets(secret),
-    retry: group('retry'),
-    locking: (options as DynamoSessionOptions).locking ? group('locking') : undefined,
-  }
+  s.touchAfter ??= Math.round(maxAge / 10)
+  check(
+    s.touchAfter <= maxAge,
+    where,
+    'touchAfter',
+    `at most maxAge (${maxAge})`,
+    String(s.touchAfter),
+  )
+  if (!options.locking) s.locking = undefined
+  s.secrets = options.secret === undefined ? undefined : checkSecrets(options.secret)
+  return s
 }
 
 /** Options some table tools take besides the connection; each tool names those it takes. */
