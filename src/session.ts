@@ -133,8 +133,8 @@ export class SessionState<
   Flash extends object = Record<string, JsonValue>,
 > implements Session<Data, Flash>
 {
-  readonly isNew: boolean
-  expiresAt: Date | null
+  declare readonly isNew: boolean
+  declare expiresAt: Date | null
   #id: string
   /** What the handler sees: the schema's output, or a copy of the stored data. */
   #view: Record<string, JsonValue>
