@@ -128,12 +128,17 @@ export interface CookieAttributes {
 
 /** A Set-Cookie header value; `maxAge` 0 clears the cookie. */
 export function serializeCookie(value: string, maxAge: number, a: CookieAttributes): string {
-  let cookie = `${a.name}=${value}; Max-Age=${maxAge}; Path=${a.path}`
-  if (maxAge <= 0) cookie += '; Expires=Thu, 01 Jan 1970 00:00:00 GMT'
-  if (a.domain) cookie += `; Domain=${a.domain}`
-  if (a.secure) cookie += '; Secure'
-  if (a.httpOnly) cookie += '; HttpOnly'
-  cookie += `; SameSite=${a.sameSite}`
-  if (a.partitioned) cookie += '; Partitioned'
-  return cookie
+  return [
+    `${a.name}=${value}`,
+    `Max-Age=${maxAge}`,
+    `Path=${a.path}`,
+    maxAge <= 0 && 'Expires=Thu, 01 Jan 1970 00:00:00 GMT',
+    a.domain && `Domain=${a.domain}`,
+    a.secure && 'Secure',
+    a.httpOnly && 'HttpOnly',
+    `SameSite=${a.sameSite}`,
+    a.partitioned && 'Partitioned',
+  ]
+    .filter(Boolean)
+    .join('; ')
 }
