@@ -12,6 +12,7 @@ import { toAttribute } from '../marshall.ts'
 import { all, Expression, leaseHeld, live, releasing, versioned } from './expressions.ts'
 import {
   type Item,
+  type ItemState,
   isLegacy,
   keyOf,
   N,
@@ -149,14 +150,19 @@ const keptFlash = (now: StoredSession, read: StoredSession, own: Record<string, 
   return Object.assign(flash, own)
 }
 
-/** How a write saw the lease: refused when another request took it over. */
-function checkLease(current: RawItem, lease: string | undefined): void {
+/**
+ * The live session a refused write met, when its version or stamp refused it.
+ * @throws SESSION_GONE when it has ended or expired, LOCK_LOST when another request took the lease
+ */
+function liveOf(found: ItemState, current: RawItem, lease: string | undefined): StoredSession {
+  if (found.state !== 'live') throw gone()
   if (lease && current.leaseOwner?.S !== lease) {
     throw new DynamoSessionError(
       'LOCK_LOST',
       'lease taken by another request after locking.leaseMs; nothing saved',
     )
   }
+  return found.session
 }
 
 /**
@@ -193,9 +199,7 @@ export async function endItem(
   if (!('current' in r) || applied(r.current, stamp)) return true
   const found = parseItem(r.current, now)
   if (found.state === 'ended' && !found.moved && !to) return true
-  if (found.state !== 'live') throw gone()
-  checkLease(r.current, lease)
-  return found.session
+  return liveOf(found, r.current, lease)
 }
 
 /**
@@ -283,17 +287,14 @@ export async function updateItem(
         )
     if (!('current' in r)) return 'live'
     if (applied(r.current, stamp)) return r.current.end ? 'ended' : 'live'
-    const found = parseItem(r.current, u.now)
-    if (found.state !== 'live') throw gone()
-    checkLease(r.current, u.lease)
+    stored = liveOf(parseItem(r.current, u.now), r.current, u.lease)
     if (attempt >= ATTEMPTS) throw contended()
-    if (perKey && belowFloor(found.session, stamp)) {
+    if (perKey && belowFloor(stored, stamp)) {
       // Refused for good: a first attempt was never applied and goes again with a new time;
       // after a retry, whether one was applied can no longer be told.
       if (r.attempts > 1) throw contended()
-      stamp = { ...stamp, at: Math.max(Date.now(), found.session.wf) }
+      stamp = { ...stamp, at: Math.max(Date.now(), stored.wf) }
     }
-    stored = found.session
   }
 }
 
