@@ -63,16 +63,10 @@ export type ItemState =
   | { state: 'live'; session: StoredSession }
   /**
    * A tombstone: the session ended at `at` (epoch seconds), `moved` by a sign-in (to the key
-   * `to`, on tombstones written since 0.3) or else by a sign-out or revocation; `w` are its
-   * writes' tokens.
+   * `to`, on tombstones written since 0.3) or else by a sign-out or revocation (its writes' tokens
+   * are read from the item itself, by `applied()`).
    */
-  | {
-      state: 'ended'
-      at: number
-      moved: boolean
-      to: string | undefined
-      w: Record<string, number>
-    }
+  | { state: 'ended'; at: number; moved: boolean; to: string | undefined }
   /** No item, or an expired one. */
   | { state: 'absent' }
 
@@ -83,10 +77,6 @@ export const keyOf = (id: string): Item => ({ id: { S: id } })
 
 /** A number attribute value. */
 export const N = (n: number): AttributeValue => ({ N: String(n) })
-
-/** The tokens of an item's `w` attribute, by their time. */
-const tokensOf = (w: RawItem[string]): Record<string, number> =>
-  fromAttributeMap(w?.M ?? {}) as Record<string, number>
 
 /**
  * Reads an item. Expired items are absent even before TTL deletes them (it can lag by days).
@@ -104,7 +94,6 @@ export function parseItem(item: Record<string, unknown> | undefined, now: number
       at: expires - TOMBSTONE_SECONDS,
       moved: raw.end.S === 'm',
       to: raw.to?.S,
-      w: tokensOf(w),
     }
   }
   try {
@@ -126,7 +115,7 @@ export function parseItem(item: Record<string, unknown> | undefined, now: number
         uid: raw.uid?.S,
         device: raw.device && fromAttribute(raw.device as AttributeValue),
         v: v ? Number(v.N) : 0,
-        w: w && tokensOf(w),
+        w: w && (fromAttributeMap(w.M as Item) as Record<string, number>),
         wf: Number(raw.wf?.N ?? 0),
       },
     }
