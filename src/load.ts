@@ -11,7 +11,6 @@ import type { Found } from './rules.ts'
 import { parseItem, type StoredSession } from './store/item.ts'
 import { type Lease, releaseLease, waitForLease } from './store/lease.ts'
 import { getItem } from './store/store.ts'
-import { newStamp } from './store/tokens.ts'
 
 /** What the load phase hands the handler and the save. */
 export interface Loaded {
@@ -44,9 +43,7 @@ async function read(
 ): Promise<{ item: Record<string, unknown> | undefined; lease?: Lease }> {
   const table = await r.table()
   if (!r.s.locking) return { item: await getItem(table, key, r.s.consistentRead) }
-  const { token } = newStamp()
-  const { item, held } = await waitForLease(table, key, token, r.s.locking, r.background)
-  return { item, lease: held ? { key, token, held } : undefined }
+  return waitForLease(table, key, r.s.locking, r.background)
 }
 
 /** The load phase. */

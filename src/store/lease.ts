@@ -11,6 +11,10 @@ import { DynamoSessionError } from '../errors.ts'
 import { Expression, leaseHeld, live, releasing } from './expressions.ts'
 import { type Item, keyOf, N } from './item.ts'
 import { write } from './store.ts'
+import { newStamp } from './tokens.ts'
+
+/** An item as a take found it, with the lease when the take got it. */
+type Taken = { item: Item | undefined; lease?: Lease }
 
 /**
  * Takes the lease on a live item and returns it, in one conditional UpdateItem: 'held' when
@@ -22,7 +26,7 @@ async function takeLease(
   key: string,
   token: string,
   leaseMs: number,
-): Promise<{ item: Item | undefined; held: boolean } | 'held'> {
+): Promise<Taken | 'held'> {
   const now = Date.now()
   const x = new Expression()
   const lease = x.path('lease')
@@ -42,11 +46,11 @@ async function takeLease(
     },
     x,
   )
-  if (!('current' in r)) return { item: r.answer.Attributes, held: true }
+  if (!('current' in r)) return { item: r.answer.Attributes, lease: { key, token, held: true } }
   const { current } = r
   // Refused on a live item: another request holds the lease (or released it after we sent).
   if (current.data && !current.end && Number(current.expires?.N) > now / 1000) return 'held'
-  return { item: current.data || current.end ? (current as Item) : undefined, held: false }
+  return { item: current.data || current.end ? (current as Item) : undefined }
 }
 
 /**
@@ -80,16 +84,16 @@ export async function releaseLease(
 /**
  * Takes the lease, waiting while another request holds it, up to `waitMs` and within the
  * request's budget. A take that failed may still land: it is refused for good in the background.
- * @returns the item, and whether this request now holds the lease on it
+ * @returns the item, and the lease when this request now holds it
  * @throws LOCK_TIMEOUT when the lease stayed held past `waitMs` or the budget
  */
 export async function waitForLease(
   table: RequestTable,
   key: string,
-  token: string,
   { leaseMs, waitMs }: { leaseMs: number; waitMs: number },
   background: (work: Promise<unknown>) => void,
-): Promise<{ item: Item | undefined; held: boolean }> {
+): Promise<Taken> {
+  const { token } = newStamp()
   const deadline = Date.now() + Math.min(waitMs, table.left())
   for (let attempt = 1; ; attempt++) {
     let got: Awaited<ReturnType<typeof takeLease>>
