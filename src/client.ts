@@ -42,9 +42,13 @@ export type Send = (
   // biome-ignore lint/suspicious/noExplicitAny: DynamoDB answers are JSON shaped by the operation
 ) => Promise<any>
 
-/** DynamoDB's error types (and messages) by the code they get; the first match wins. */
+/**
+ * The code of a DynamoDB error answer, by its status, type and message (`429 ThrottlingException
+ * Rate exceeded`); the first match wins, else `DYNAMODB`.
+ */
 const CODES: [RegExp, DynamoSessionErrorCode][] = [
-  [/Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded/, 'THROTTLED'],
+  [/^5/, 'UNAVAILABLE'],
+  [/^429|Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded/, 'THROTTLED'],
   [/ResourceNotFound/, 'TABLE_NOT_FOUND'],
   [/ConditionalCheckFailed/, 'CONDITION_FAILED'],
   [
@@ -54,6 +58,7 @@ const CODES: [RegExp, DynamoSessionErrorCode][] = [
   // DynamoDB says this of a table whose key is not `id` alone: every key sent is `id`.
   [/key element does not match the schema|required keys was not given/, 'KEY_SCHEMA'],
   [/incorrect data type/, 'NOT_A_NUMBER'],
+  [/^403/, 'ACCESS_DENIED'],
 ]
 
 /** The failures a call is retried on: DynamoDB busy or out of reach. */
@@ -117,13 +122,8 @@ export function parseError(
     item = json.Item
   } catch {}
   type = type.slice(type.lastIndexOf('#') + 1)
-  const code: DynamoSessionErrorCode =
-    status === 429
-      ? 'THROTTLED'
-      : status >= 500
-        ? 'UNAVAILABLE'
-        : (CODES.find(([pattern]) => pattern.test(`${type} ${detail}`))?.[1] ??
-          (status === 403 ? 'ACCESS_DENIED' : 'DYNAMODB'))
+  const code =
+    CODES.find(([pattern]) => pattern.test(`${status} ${type} ${detail}`))?.[1] ?? 'DYNAMODB'
   const endpoint =
     config.endpoint === regionEndpoint(config.region) ? '' : ` --endpoint ${config.endpoint}`
   const fix =
