@@ -56,6 +56,15 @@ export function whyNotJson(value: unknown, seen: unknown[] = []): string | undef
 }
 
 /**
+ * A new object of the entries `f` makes of each of `object`'s own entries. (fromEntries defines
+ * keys, so `__proto__` stays an ordinary key.)
+ */
+export const mapEntries = <V, W>(
+  object: Record<string, V>,
+  f: (entry: [string, V]) => [string, W],
+): Record<string, W> => Object.fromEntries(Object.entries(object).map(f))
+
+/**
  * Copies plain objects and arrays deeply; anything else is kept as it is (a JSON value is copied
  * whole).
  */
@@ -63,7 +72,7 @@ export const plainCopy = <T>(v: T): T =>
   (Array.isArray(v)
     ? v.map(plainCopy)
     : v && Object.getPrototypeOf(v) === Object.prototype
-      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plainCopy(x)]))
+      ? mapEntries(v, ([k, x]) => [k, plainCopy(x)])
       : v) as T
 
 /** Marshals a JSON value (already checked with `whyNotJson`). */
@@ -85,7 +94,6 @@ export function toAttribute(value: JsonValue): AttributeValue {
 export function toAttributeMap(
   object: Record<string, JsonValue | undefined>,
 ): Record<string, AttributeValue> {
-  // fromEntries defines keys, so `__proto__` stays an ordinary key.
   return Object.fromEntries(
     Object.entries(object)
       .filter(([, v]) => v !== undefined)
@@ -116,7 +124,7 @@ export function fromAttribute(attribute: AttributeValue): JsonValue {
 
 /** Unmarshals a map attribute's entries into a plain object. */
 export function fromAttributeMap(map: Record<string, AttributeValue>): Record<string, JsonValue> {
-  return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, fromAttribute(v)]))
+  return mapEntries(map, ([k, v]) => [k, fromAttribute(v)])
 }
 
 /** UTF-8 length of a string, without allocating. */

@@ -8,6 +8,7 @@ import {
   fromAttribute,
   fromAttributeMap,
   type JsonValue,
+  mapEntries,
   mapSize,
   toAttribute,
 } from '../marshall.ts'
@@ -102,11 +103,7 @@ export function parseItem(item: Record<string, unknown> | undefined, now: number
       state: 'live',
       session: {
         data: fromAttributeMap(data?.M as Item),
-        flash: v
-          ? entries
-          : Object.fromEntries(
-              Object.entries(entries).map(([k, x]) => ['0'.repeat(STAMP_LENGTH) + k, x]),
-            ),
+        flash: v ? entries : mapEntries(entries, ([k, x]) => ['0'.repeat(STAMP_LENGTH) + k, x]),
         expires,
         created: Number((raw.created as { N: string }).N),
         // A session stored before handles (0.2) is named by its key's start: stable, and no

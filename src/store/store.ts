@@ -8,7 +8,7 @@ import { applyChanges, type SessionChanges } from '../changes.ts'
 import type { SessionTable } from '../connection.ts'
 import { DynamoSessionError } from '../errors.ts'
 import type { JsonValue } from '../marshall.ts'
-import { toAttribute } from '../marshall.ts'
+import { mapEntries, toAttribute } from '../marshall.ts'
 import { all, Expression, leaseHeld, live, releasing, versioned } from './expressions.ts'
 import {
   type Item,
@@ -140,7 +140,7 @@ export const flashEntries = (
   stamp: Stamp,
 ): Record<string, JsonValue> => {
   const prefix = `${stamp.at.toString(36).padStart(9, '0')}${stamp.token}`.slice(0, STAMP_LENGTH)
-  return Object.fromEntries(Object.entries(flash).map(([k, v]) => [prefix + k, v]))
+  return mapEntries(flash, ([k, v]) => [prefix + k, v])
 }
 
 /** The flash entries a session keeps: those stored now, but those this request read, and its own. */
