@@ -5,11 +5,9 @@
 
 const encoder = /* @__PURE__ */ new TextEncoder()
 
-/** Base64url without padding. */
+/** Base64url without padding, of a short array (ids, digests and signatures are 32 bytes). */
 export function base64url(bytes: Uint8Array): string {
-  let binary = ''
-  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i])
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
 
 /** 32 random bytes (256 bits) encode to 43 base64url characters. */
