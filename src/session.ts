@@ -111,11 +111,8 @@ const STAMP = 17
 const newHandle = (): string => newId().slice(0, 16)
 
 /** The keys of a map in one order on every backend: sorted by code unit. */
-export const sorted = <V>(map: Record<string, V>): Record<string, V> => {
-  const out: Record<string, V> = {}
-  for (const k of Object.keys(map).sort()) put(out, k, map[k])
-  return out
-}
+export const sorted = <V>(map: Record<string, V>): Record<string, V> =>
+  Object.fromEntries(Object.keys(map).sort().map((k) => [k, map[k]]))
 
 function checkJson(what: string, key: string, value: unknown): void {
   if (value === undefined) {

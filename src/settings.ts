@@ -7,6 +7,7 @@ import type { Credentials, RetryOptions } from './client.ts'
 import { ENVIRONMENT, type EnvRecord } from './connection.ts'
 import type { CookieAttributes } from './cookie.ts'
 import { DynamoSessionError } from './errors.ts'
+import { plainCopy } from './marshall.ts'
 import type {
   CookieOptions,
   CredentialsOption,
@@ -271,9 +272,8 @@ type ByName = Record<string, Record<string, unknown>>
 /** Applies defaults and checks every option; throws INVALID_OPTIONS naming the option. */
 export function settingsOf(options: DynamoSessionOptions = {}): Settings {
   const where = 'dynamoSession'
-  // The defaults, then each option given (a group's members one by one).
-  const s = { ...DEFAULTS } as unknown as Settings & ByName
-  for (const name of GROUPS) s[name] = { ...DEFAULTS[name] } as never
+  // A deep copy of the defaults, then each option given (a group's members one by one).
+  const s = plainCopy(DEFAULTS) as unknown as Settings & ByName
   for (const [path, value] of Object.entries(checkGiven(where, options, RULES))) {
     const [name, key] = path.split('.')
     if (value === undefined) continue
