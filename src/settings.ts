@@ -164,8 +164,15 @@ const invalid = (where: string, option: string, message: string): never => {
   throw new DynamoSessionError('INVALID_OPTIONS', `${where}: ${message}`, { option })
 }
 
-/** Fails unless `ok`, with "<where>: <name> must be <allowed>, got <value>". */
-function check(ok: unknown, where: string, name: string, allowed: string, shown: string): void {
+/** Fails unless `ok`, with "<where>: <name> must be <allowed>, got <value as shown>". */
+function check(
+  ok: unknown,
+  where: string,
+  name: string,
+  allowed: string,
+  value: unknown,
+  shown = show(value),
+): void {
   if (!ok) invalid(where, name, `${name} must be ${allowed}, got ${shown}`)
 }
 
@@ -222,14 +229,14 @@ function checkGiven(
   given: unknown,
   rules: Partial<Record<string, Rule>>,
 ): Record<string, unknown> {
-  check(given && typeof given === 'object', where, 'options', 'an object', show(given))
+  check(given && typeof given === 'object', where, 'options', 'an object', given)
   const flat: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(given as object)) {
     if (
       (GROUPS as readonly string[]).includes(key) &&
       (key !== 'locking' || typeof value === 'object')
     ) {
-      check(value && typeof value === 'object', where, key, 'an object', show(value))
+      check(value && typeof value === 'object', where, key, 'an object', value)
       for (const k in value) flat[`${key}.${k}`] = value[k as never]
     } else flat[key] = value
   }
@@ -243,8 +250,7 @@ function checkGiven(
         name,
         `unknown option ${name}${guess ? ` (did you mean ${guess}?)` : ''}; allowed: ${known.join(', ')}`,
       )
-    } else if (value !== undefined)
-      check(rule[0](value as never), where, name, rule[1], show(value))
+    } else if (value !== undefined) check(rule[0](value as never), where, name, rule[1], value)
   }
   return flat
 }
@@ -253,14 +259,15 @@ function checkGiven(
 export function checkSecrets(value: unknown, name = 'secret'): readonly string[] {
   const many = Array.isArray(value)
   const list = many ? value : [value]
-  check(list.length, 'dynamoSession', name, 'a non-empty array', show(value))
+  check(list.length, 'dynamoSession', name, 'a non-empty array', value)
   list.forEach((secret, i) => {
     check(
       typeof secret === 'string' && secret.length >= MIN_SECRET_LENGTH,
       'dynamoSession',
       many ? `${name}[${i}]` : name,
       `a string of at least ${MIN_SECRET_LENGTH} characters${many ? '' : ', or an array of them (the first signs)'}`,
-      typeof secret === 'string' ? `a string of ${secret.length} characters` : show(secret),
+      secret,
+      typeof secret === 'string' ? `a string of ${secret.length} characters` : undefined,
     )
   })
   return list as string[]
@@ -290,23 +297,17 @@ export function settingsOf(options: DynamoSessionOptions = {}): Settings {
     where,
     'cookie.secure',
     "true with sameSite 'None', partitioned or a __Host-/__Secure- name",
-    String(cookie.secure),
+    cookie.secure,
   )
   check(
     !cookie.name.startsWith('__Host-') || (cookie.path === '/' && !cookie.domain),
     where,
     'cookie.name',
     "free of the __Host- prefix unless path is '/' and there is no domain",
-    show(cookie.name),
+    cookie.name,
   )
   s.touchAfter ??= Math.round(maxAge / 10)
-  check(
-    s.touchAfter <= maxAge,
-    where,
-    'touchAfter',
-    `at most maxAge (${maxAge})`,
-    String(s.touchAfter),
-  )
+  check(s.touchAfter <= maxAge, where, 'touchAfter', `at most maxAge (${maxAge})`, s.touchAfter)
   if (!options.locking) s.locking = undefined
   s.secrets = options.secret === undefined ? undefined : checkSecrets(options.secret)
   return s
@@ -374,7 +375,7 @@ export function checkToolOptions(
   const flat = checkGiven(tool, options, rules)
   for (const name of extra) {
     if (REQUIRED.includes(name) && flat[name] === undefined) {
-      check(false, tool, name, own[name][1], 'undefined')
+      check(false, tool, name, own[name][1], undefined)
     }
   }
   for (const name of ['table', 'region', 'endpoint'] as const) {
