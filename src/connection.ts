@@ -81,7 +81,7 @@ export function resolveConnection(
     secretAccessKey: env.AWS_SECRET_ACCESS_KEY as string,
     sessionToken: env.AWS_SESSION_TOKEN || undefined,
   }
-  if (!creds.accessKeyId || !creds.secretAccessKey) {
+  if (!hasKeys(creds)) {
     throw missing(
       'credentials',
       'No AWS credentials: pass credentials or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
@@ -95,6 +95,10 @@ export function resolveConnection(
     fetch: o.fetch ?? globalFetch,
   }
 }
+
+/** Credentials with an access key id and a secret access key, both non-empty strings. */
+export const hasKeys = (c: Credentials | undefined): boolean =>
+  [c?.accessKeyId, c?.secretAccessKey].every((v) => v && typeof v === 'string')
 
 /**
  * Calls a credentials function within `ms` and checks what it returns. What it throws is
@@ -116,7 +120,7 @@ export async function callCredentials<C>(
       { cause, status: isNetworkFailure(cause) ? 503 : undefined },
     )
   }
-  if (![got?.accessKeyId, got?.secretAccessKey].every((v) => v && typeof v === 'string')) {
+  if (!hasKeys(got)) {
     throw missing(
       'credentials',
       'credentials function returned no { accessKeyId, secretAccessKey }',

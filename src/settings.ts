@@ -4,7 +4,7 @@
  * reads. Setup mistakes fail here, with a sentence that names the option.
  */
 import type { Credentials, RetryOptions } from './client.ts'
-import { ENVIRONMENT, type EnvRecord } from './connection.ts'
+import { ENVIRONMENT, type EnvRecord, hasKeys } from './connection.ts'
 import type { CookieAttributes } from './cookie.ts'
 import { DynamoSessionError } from './errors.ts'
 import { plainCopy } from './marshall.ts'
@@ -92,11 +92,7 @@ const FUNCTION: Rule = [(v) => typeof v === 'function', 'a function']
 const SECONDS = int(1, 'seconds')
 const MILLISECONDS = int(1, 'milliseconds')
 const isStaticCredentials = (v: Credentials) =>
-  typeof v?.accessKeyId === 'string' &&
-  v.accessKeyId &&
-  typeof v.secretAccessKey === 'string' &&
-  v.secretAccessKey &&
-  ['string', 'undefined'].includes(typeof v.sessionToken)
+  hasKeys(v) && ['string', 'undefined'].includes(typeof v.sessionToken)
 
 /** The connection options whose values come from the environment when not given. */
 type FromEnvironment = 'table' | 'region' | 'endpoint'
