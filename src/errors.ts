@@ -133,7 +133,7 @@ export class DynamoSessionError extends HTTPException {
     const s = this.status
     return new Response(
       s === 503 ? 'Service Unavailable' : s === 409 ? 'Conflict' : 'Internal Server Error',
-      { status: s, headers: s === 503 ? { 'Retry-After': '1' } : {} },
+      { status: s, headers: s === 503 ? { 'Retry-After': '1' } : undefined },
     )
   }
 }

@@ -82,7 +82,7 @@ export function plan(
   const data = applyChanges({}, changes)
   // What a new session holds: written only when it holds something.
   const item: NewItem | undefined =
-    Object.keys(data).length + Object.keys(changes.flash).length || userId
+    Object.keys({ ...data, ...changes.flash }).length || userId
       ? {
           data,
           flash: changes.flash,

@@ -345,8 +345,7 @@ export class SessionState<
       touch: this.#touch,
       changed:
         this.#end !== undefined ||
-        Object.keys(set).length + remove.length > 0 ||
-        Object.keys(increment).length + Object.keys(this.#flashOut).length > 0,
+        remove.length + Object.keys({ ...set, ...increment, ...this.#flashOut }).length > 0,
     }
   }
 }
