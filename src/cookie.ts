@@ -117,7 +117,7 @@ export function readCookies(header: string | undefined, name: string): string[] 
 export interface CookieAttributes {
   name: string
   path: string
-  domain: string | undefined
+  domain?: string
   secure: boolean
   httpOnly: boolean
   sameSite: 'Strict' | 'Lax' | 'None'

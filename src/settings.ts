@@ -45,7 +45,6 @@ export const DEFAULTS: Pick<
   cookie: {
     name: 'sid',
     path: '/',
-    domain: undefined,
     secure: true,
     httpOnly: true,
     sameSite: 'Lax',
