@@ -147,7 +147,8 @@ export function clientCache(
   const clients = new Map<string, Send>()
   return (conn, retry) => {
     const { region, endpoint, credentials: k } = conn
-    const key = `${region}\n${endpoint}\n${k.accessKeyId}\n${k.secretAccessKey}\n${k.sessionToken ?? ''}`
+    // join() writes an absent session token as ''.
+    const key = [region, endpoint, k.accessKeyId, k.secretAccessKey, k.sessionToken].join('\n')
     let send = clients.get(key)
     if (!send) {
       send = make({ ...conn, retry })
