@@ -130,7 +130,8 @@ export function serializeCookie(value: string, maxAge: number, a: CookieAttribut
     `${a.name}=${value}`,
     `Max-Age=${maxAge}`,
     `Path=${a.path}`,
-    maxAge <= 0 && 'Expires=Thu, 01 Jan 1970 00:00:00 GMT',
+    // The epoch, as ECMAScript's toUTCString() writes it: Thu, 01 Jan 1970 00:00:00 GMT.
+    maxAge <= 0 && `Expires=${new Date(0).toUTCString()}`,
     a.domain && `Domain=${a.domain}`,
     a.secure && 'Secure',
     a.httpOnly && 'HttpOnly',
