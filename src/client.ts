@@ -132,7 +132,7 @@ export function parseError(
       : code === 'ACCESS_DENIED'
         ? `. Check the credentials and that the IAM policy allows dynamodb:${operation}`
         : code === 'KEY_SCHEMA'
-          ? '. Its key must be id (S, HASH) alone: use a table made by create-table'
+          ? '. Its key must be id (S, HASH) alone, as create-table makes it'
           : ''
   return new DynamoSessionError(
     code,

@@ -7,7 +7,10 @@ const encoder = /* @__PURE__ */ new TextEncoder()
 
 /** Base64url without padding, of a short array (ids, digests and signatures are 32 bytes). */
 export function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '')
 }
 
 /** 32 random bytes (256 bits) encode to 43 base64url characters. */

@@ -112,7 +112,11 @@ const newHandle = (): string => newId().slice(0, 16)
 
 /** The keys of a map in one order on every backend: sorted by code unit. */
 export const sorted = <V>(map: Record<string, V>): Record<string, V> =>
-  Object.fromEntries(Object.keys(map).sort().map((k) => [k, map[k]]))
+  Object.fromEntries(
+    Object.keys(map)
+      .sort()
+      .map((k) => [k, map[k]]),
+  )
 
 function checkJson(what: string, key: string, value: unknown): void {
   if (value === undefined) {
@@ -302,7 +306,7 @@ export class SessionState<
   #mutable(): void {
     if (this.#sealed) {
       throw new TypeError(
-        'session already saved: change it before returning the response, not in a streamed body',
+        'session already saved: change it before the response, not in a streamed body',
       )
     }
   }

@@ -298,7 +298,7 @@ export function settingsOf(options: DynamoSessionOptions = {}): Settings {
     !cookie.name.startsWith('__Host-') || (cookie.path === '/' && !cookie.domain),
     where,
     'cookie.name',
-    "free of the __Host- prefix unless path is '/' and there is no domain",
+    "free of the __Host- prefix unless path is '/' without domain",
     cookie.name,
   )
   s.touchAfter ??= Math.round(maxAge / 10)
