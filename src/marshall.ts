@@ -29,6 +29,9 @@ export const inNumberRange = (n: number): boolean => {
   return a === 0 || (a >= 1e-130 && a < 1e126)
 }
 
+/** How many arrays and objects a value may hold one inside the other (DynamoDB allows 31 levels). */
+const MAX_NESTING = 30
+
 /**
  * Describes why `value` is not a JSON value, or returns undefined when it is one.
  * Plain objects only: class instances, Dates and Maps are refused rather than silently flattened.
@@ -40,7 +43,9 @@ export function whyNotJson(value: unknown, seen: unknown[] = []): string | undef
   if (typeof value !== 'object') {
     return `${typeof value === 'bigint' ? 'a BigInt' : typeof value} is not a JSON value`
   }
-  if (seen.includes(value)) return 'a circular reference'
+  if (seen.includes(value)) return 'it contains a circular reference'
+  // The session's `data` (or `flash`) map is one of the 31 levels DynamoDB allows.
+  if (seen.length >= MAX_NESTING) return `it nests more than ${MAX_NESTING} arrays and objects`
   const array = Array.isArray(value)
   const proto = Object.getPrototypeOf(value)
   if (!array && proto !== Object.prototype && proto !== null) {

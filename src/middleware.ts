@@ -92,6 +92,19 @@ interface Instance {
   logged: Map<string, number>
 }
 
+/** The process's environment (Node, Bun, Deno), or `{}` on Workers. */
+const processEnv = (): EnvRecord =>
+  (globalThis as { process?: { env?: EnvRecord } }).process?.env ?? {}
+
+/** SESSION_SECRET from the process's environment at start, or nothing where it cannot be read. */
+function startEnv(): EnvRecord {
+  try {
+    return { SESSION_SECRET: processEnv().SESSION_SECRET }
+  } catch {
+    return {}
+  }
+}
+
 /**
  * The environment, read only when an option is left to it: the Workers bindings (`c.env`) over
  * the process's variables (Node, Bun, Deno).
@@ -100,8 +113,7 @@ function readEnv(i: Instance, c: Context): EnvRecord {
   const { s } = i
   if (s.secrets && s.region && s.table && s.endpoint && s.credentials) return {}
   try {
-    const process = (globalThis as { process?: { env?: EnvRecord } }).process
-    return { ...process?.env, ...(typeof c.env === 'object' ? (c.env as EnvRecord) : {}) }
+    return { ...processEnv(), ...(typeof c.env === 'object' ? (c.env as EnvRecord) : {}) }
   } catch (cause) {
     throw new DynamoSessionError(
       'MISSING_CONFIG',
@@ -124,15 +136,18 @@ function signerOf(i: Instance, vars: EnvRecord): CookieSigner | undefined {
 }
 
 /**
- * Reports a store error to `onError` (with what it returns), or logs it: transient ones at most
- * once per code per minute, a 409 in one line.
+ * Reports a store error to `onError` (with what it returns), or logs it in one line, its message
+ * naming the fix: a transient one at most once per code per minute, any other at most once per
+ * message per minute (a misconfiguration fails every request alike).
  */
 function report(i: Instance, c: Context, e: DynamoSessionError): unknown {
   if (i.s.onError) return i.s.onError(e, c)
   const now = Date.now()
-  if (e.transient && now - (i.logged.get(e.code) ?? -LOG_EVERY_MS) < LOG_EVERY_MS) return
-  i.logged.set(e.code, now)
-  console.error(e.status === 409 ? `DynamoSessionError ${e.code}: ${e.message}` : e)
+  const line = `DynamoSessionError ${e.code}: ${e.message}`
+  const key = e.transient ? e.code : line
+  if (now - (i.logged.get(key) ?? -LOG_EVERY_MS) < LOG_EVERY_MS) return
+  i.logged.set(key, now)
+  console.error(line)
 }
 
 /** The request context: the table is connected on first use, with the request's time budget. */
@@ -245,6 +260,9 @@ export function sessionMiddleware<
     signer: s.secrets && { signer: new CookieSigner(s.secrets) },
     logged: new Map(),
   }
+  // A SESSION_SECRET already in the process's environment is checked now: a bad one stops the
+  // app at start. One from a Worker's env is checked on its first request.
+  if (!s.secrets) signerOf(i, startEnv())
 
   return async function dynamoSession(c, next) {
     // hono/timing's metrics, when the app uses timing(): the phases show in Server-Timing.

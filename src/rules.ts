@@ -47,7 +47,7 @@ export type CookieChange = { id: string; expires: number } | 'clear'
 
 /** What the save phase does: each variant carries everything its write and its cookie need. */
 export type Plan =
-  /** Nothing to write; a read through a cookie ended past the grace clears it. */
+  /** Nothing to write; a sign-out of no live session clears the cookie. */
   | { op: 'none'; cookie?: 'clear' }
   /** A change through a cookie naming a session ended within the grace: 409, nothing written. */
   | { op: 'refuse' }
@@ -96,8 +96,9 @@ export function plan(
     const graced = found.ended !== undefined && now - found.ended < GRACE_SECONDS
     if (graced && changes.changed && !changes.end) return { op: 'refuse' }
     if (item) return { op: 'create', id, item, cookie: { id, expires: item.expires } }
-    const clear = changes.end === 'destroy' || (found.ended !== undefined && !graced)
-    return { op: 'none', cookie: clear ? 'clear' : undefined }
+    // A read never clears a dead cookie: answering after a sign-in through the same cookie, the
+    // clear would sign the browser out.
+    return changes.end === 'destroy' ? { op: 'none', cookie: 'clear' } : { op: 'none' }
   }
   const { stored } = found
   const current = { key: found.key, stored }

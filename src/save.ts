@@ -9,7 +9,15 @@ import { asSessionError } from './errors.ts'
 import type { RequestContext } from './request.ts'
 import type { CookieChange, Plan } from './rules.ts'
 import type { Lease } from './store/lease.ts'
-import { buryItem, createItem, endSession, gone, moveSession, updateItem } from './store/store.ts'
+import {
+  buryItem,
+  clearMovedFlash,
+  createItem,
+  endSession,
+  gone,
+  moveSession,
+  updateItem,
+} from './store/store.ts'
 import { newStamp } from './store/tokens.ts'
 
 /**
@@ -74,7 +82,14 @@ export async function saveSession(
       // A touch or a flash clean-up that fails loses nothing the handler did.
       if (changes.changed) throw error
       const e = asSessionError(error)
+      const shown = Object.keys(p.current.stored.flash)
       if (e.code !== 'SESSION_GONE') await r.report(e)
+      else if (shown.length) {
+        // Ended under the clean-up: a sign-in may have carried the values it showed over.
+        await clearMovedFlash(table, p.current.key, shown, now).catch((f) =>
+          r.report(asSessionError(f)),
+        )
+      }
       return
     }
   }

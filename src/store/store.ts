@@ -298,6 +298,36 @@ export async function updateItem(
   }
 }
 
+/**
+ * Removes the flash values a read showed from where a sign-in moved the session while the read's
+ * clean-up was under way (the move carried them over), following each tombstone to the item it
+ * names: a value shown once is never shown again.
+ */
+export async function clearMovedFlash(
+  table: SessionTable,
+  key: string,
+  shown: string[],
+  now: number,
+): Promise<void> {
+  let found = parseItem(await getItem(table, key, true), now)
+  for (let hop = 0; hop < ATTEMPTS && found.state === 'ended' && found.to; hop++) {
+    const x = new Expression()
+    const removes = shown.map((k) => x.path('flash', k)).join(', ')
+    const r = await write(
+      table,
+      'UpdateItem',
+      {
+        Key: keyOf(found.to),
+        UpdateExpression: `REMOVE ${removes} ADD ${x.path('v')} ${x.value(N(1))}`,
+        ConditionExpression: live(x, now),
+      },
+      x,
+    )
+    if (!('current' in r)) return
+    found = parseItem(r.current, now)
+  }
+}
+
 /** The whole item after this request's changes, replayed on `stored`. */
 function wholeItem(
   key: string,

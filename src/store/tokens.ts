@@ -19,8 +19,15 @@ export interface Stamp {
 /** A new stamp, for the writes of one save (or one lease). */
 export const newStamp = (): Stamp => ({ token: newId().slice(0, 8), at: Date.now() })
 
-/** Tokens an item keeps at most: a busy session's item does not grow with its writes. */
+/** Tokens an item keeps beyond the recent ones: a busy session's item does not grow with its writes. */
 export const MAX_TOKENS = 16
+
+/**
+ * Tokens of writes sent less than this before a write are never pruned by it, however many: those
+ * writes may still be in flight (many concurrent requests on one session), and a floor past them
+ * would refuse them.
+ */
+export const RECENT_MS = 2000
 
 /**
  * How long a token is kept: while a retry of its write may still come (the retry budget), with
@@ -43,7 +50,7 @@ export interface TokenSet {
 
 /**
  * The token policy, in one place: every write adds its token; tokens older than `keepMs`, and
- * all but the newest `MAX_TOKENS` older than this write, are pruned.
+ * all but the newest `MAX_TOKENS` sent more than `RECENT_MS` before this write, are pruned.
  */
 export function tokensAfter(stored: StoredSession, stamp: Stamp, keepMs: number): TokenSet {
   const kept: Record<string, number> = {}
@@ -52,7 +59,8 @@ export function tokensAfter(stored: StoredSession, stamp: Stamp, keepMs: number)
   let n = 0
   for (const [token, at] of Object.entries(stored.w ?? {}).sort((a, b) => b[1] - a[1])) {
     // Tokens as new as this write's are never pruned by it: their writes may be in flight.
-    if (at >= stamp.at || (++n < MAX_TOKENS && at >= stamp.at - keepMs)) kept[token] = at
+    if (at >= stamp.at - RECENT_MS || (++n < MAX_TOKENS && at >= stamp.at - keepMs))
+      kept[token] = at
     else {
       pruned.push(token)
       floor ??= at + 1

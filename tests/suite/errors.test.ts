@@ -142,6 +142,43 @@ describe('errors', () => {
     }
   })
 
+  test('a SESSION_SECRET too short in the process environment stops the app at start', () => {
+    const saved = process.env.SESSION_SECRET
+    process.env.SESSION_SECRET = 'short'
+    try {
+      assert.throws(
+        () => dynamoSession({ table: 'sessions' }),
+        (e: DynamoSessionError) =>
+          e.code === 'INVALID_OPTIONS' &&
+          e.option === 'SESSION_SECRET' &&
+          /at least 32 characters/.test(e.message),
+      )
+    } finally {
+      if (saved === undefined) delete process.env.SESSION_SECRET
+      else process.env.SESSION_SECRET = saved
+    }
+  })
+
+  test('a SESSION_SECRET too short in a Worker env fails each request with 500, logged in one line once', async () => {
+    const conn = await freshTable('short-secret')
+    const app = new Hono()
+    app.use(dynamoSession({ ...conn }))
+    app.get('/', (c) => c.text('ok'))
+    const { result, lines } = await withConsoleError(async () => {
+      const statuses: number[] = []
+      for (let n = 0; n < 3; n++)
+        statuses.push((await app.request('/', {}, { SESSION_SECRET: 'short' })).status)
+      return statuses
+    })
+    assert.deepEqual(result, [500, 500, 500])
+    assert.equal(lines.length, 1, 'a misconfiguration is logged once, not on every request')
+    assert.equal(typeof lines[0].args[0], 'string', 'one line, no stack trace')
+    assert.match(
+      lines[0].text,
+      /^DynamoSessionError INVALID_OPTIONS: .*SESSION_SECRET.*32 characters/,
+    )
+  })
+
   test('connection settings come from the environment when options leave them out', async () => {
     const conn = await freshTable('fromenv')
     const saved = { ...process.env }

@@ -59,6 +59,31 @@ describe('values', () => {
     })
   }
 
+  test('a value of 30 nested arrays and objects is stored and read back; 31 are refused at set()', async () => {
+    const { run } = await setup()
+    const nested = (levels: number): unknown => {
+      let v: unknown = 1
+      for (let i = 0; i < levels; i++) v = i % 2 ? [v] : { v }
+      return v
+    }
+    const deepest = nested(30)
+    const stored = await run((s) => s.set('deep', deepest))
+    assert.equal(stored.res.status, 200)
+    assert.ok(stored.cookie, 'the session was written')
+    const read = await run((s) => s.get('deep'), stored.cookie)
+    assert.deepEqual(read.body, deepest)
+    const refused = await run((s) => {
+      try {
+        s.set('deeper', nested(31))
+        return 'no error'
+      } catch (error) {
+        return (error as Error).message
+      }
+    }, stored.cookie)
+    assert.equal(refused.res.status, 200)
+    assert.match(refused.body, /"deeper".*more than 30 arrays and objects/)
+  })
+
   test('a circular structure is refused', async () => {
     const { run } = await setup()
     const { body } = await run((s) => {

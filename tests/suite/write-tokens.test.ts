@@ -1,23 +1,31 @@
 // Write tokens (the `w` map) are what makes every write exactly-once: a retry of a write DynamoDB
 // already applied finds its token and is recognised; a late duplicate finds its token, or a floor
 // (`wf`) above its time, and changes nothing. They must not make a busy session's item grow: a
-// write keeps at most MAX_TOKENS tokens and removes those older than the retry budget plus 5 s,
-// raising the floor past them.
+// write keeps the tokens of writes sent in the last RECENT_MS (they may still be in flight) and at
+// most MAX_TOKENS older ones, removes those older than the retry budget plus 5 s, and raises the
+// floor past what it removes.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { MAX_TOKENS } from '../../src/store/tokens.ts'
+import { MAX_TOKENS, RECENT_MS } from '../../src/store/tokens.ts'
 import { freshTable } from '../helpers.ts'
-import { cookieFrom, makeApp, rawItem, virtualClock } from '../lifecycle.ts'
+import { cookieFrom, isSave, loggedIn, makeApp, rawItem, virtualClock } from '../lifecycle.ts'
 
 const tokensOf = (item: { w?: { M?: object } } | undefined) => Object.keys(item?.w?.M ?? {})
 
 describe('write tokens', () => {
-  test(`a session changed 200 times in a row by plain sets keeps at most ${MAX_TOKENS} tokens`, async () => {
+  test(`a session changed 200 times, ${RECENT_MS / 1000 + 1} s apart, keeps at most ${MAX_TOKENS} tokens`, async () => {
     const conn = await freshTable('tokens-set')
-    const a = makeApp(conn)
+    // A budget long enough that the cap, not the age, prunes.
+    const a = makeApp(conn, { retry: { timeoutMs: 30_000, budgetMs: 120_000 } })
     const cookie = cookieFrom(await a.post('/set/user/ada')) as string
-    for (let i = 0; i < 200; i++) {
-      assert.equal((await a.post(`/set/cart/${i}`, cookie)).status, 200)
+    const clock = virtualClock()
+    try {
+      for (let i = 0; i < 200; i++) {
+        clock.advance(RECENT_MS / 1000 + 1)
+        assert.equal((await a.post(`/set/cart/${i}`, cookie)).status, 200)
+      }
+    } finally {
+      clock.restore()
     }
     const item = await rawItem(conn, cookie)
     assert.equal(item?.data.M.cart.S, '199')
@@ -27,6 +35,25 @@ describe('write tokens', () => {
     const times = Object.values(item.w.M as Record<string, { N: string }>).map((t) => Number(t.N))
     assert.ok(Number(item.wf.N) > 0, 'the floor rose')
     assert.ok(Number(item.wf.N) <= Math.min(...times), 'no kept token lies below the floor')
+  })
+
+  test(`a change whose first attempt is lost while ${MAX_TOKENS + 4} others land is applied once by its retry`, async () => {
+    // Many requests on one session at once: the tokens of writes sent moments ago are never
+    // pruned, so no floor refuses the retry of a write still in flight (it would fail CONTENDED).
+    const conn = await freshTable('tokens-recent')
+    const [slow, busy] = [makeApp(conn), makeApp(conn)]
+    const cookie = await loggedIn(slow)
+    const first = slow.gate.hold(isSave)
+    const change = slow.post('/increment/n', cookie)
+    await first.reached
+    for (let i = 0; i < MAX_TOKENS + 4; i++) {
+      assert.equal((await busy.post('/increment/n', cookie)).status, 200)
+    }
+    first.lose()
+    const res = await change
+    assert.equal(res.status, 200, `answered ${res.status} (${slow.errors.map((e) => e.code)})`)
+    const item = await rawItem(conn, cookie)
+    assert.equal(item?.data.M.n.N, String(MAX_TOKENS + 5), 'every increment counted once')
   })
 
   test('every write carries a token; one older than the retry budget plus 5 s is removed by a later write', async () => {

@@ -1,15 +1,8 @@
-// Found by the model test (tests/model/), and not yet fixed, so out of the default run
-// (`node --import tsx --test tests/violations/*.test.ts` runs it): a flash value a request showed is
-// shown again after a concurrent sign-in.
+// A flash value is shown at most once, even when the read that showed it cleans up after a
+// concurrent sign-in moved the session (and carried the value over): the clean-up follows the
+// sign-in's tombstone to the new item. Found by the model test (tests/model/), seed 400.
 //
-// docs/guarantees.md: "a consumed flash value is never delivered again"; "Consuming removes
-// exactly the values the request read". A sign-in loads the session; another tab flashes a value
-// (200); a third tab shows it (200) but its clean-up lands after the sign-in ended the session, so
-// it is refused and ignored (a read is not failed for its clean-up); the sign-in, whose end met
-// the flash's write, replayed on a fresh read and carried the value over ("replays carry every
-// value flashed meanwhile"). The next request through the new session shows it a second time.
-// Model seed: npm run model -- --backend memory --locking off --seed 400 --path
-// 396:2:1:6:5:5:5:7:7:9:9:9:10:10:10:10:10:10:11:10:12:13:13:13:13:13:13:13
+// docs/guarantees.md: "a consumed flash value is never delivered again".
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { freshTable } from '../helpers.ts'
