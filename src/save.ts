@@ -81,14 +81,14 @@ export async function saveSession(
     } catch (error) {
       // A touch or a flash clean-up that fails loses nothing the handler did.
       if (changes.changed) throw error
-      const e = asSessionError(error)
       const shown = Object.keys(p.current.stored.flash)
-      if (e.code !== 'SESSION_GONE') await r.report(e)
-      else if (shown.length) {
-        // Ended under the clean-up: a sign-in may have carried the values it showed over.
-        await clearMovedFlash(table, p.current.key, shown, now).catch((f) =>
-          r.report(asSessionError(f)),
-        )
+      // Reported: the failure, or when the session had ended under the clean-up (a sign-in may
+      // have carried the values it showed over), a failure to clear them where they went.
+      try {
+        if (asSessionError(error).code !== 'SESSION_GONE') throw error
+        if (shown.length) await clearMovedFlash(table, p.current.key, shown, now)
+      } catch (e) {
+        await r.report(asSessionError(e))
       }
       return
     }
