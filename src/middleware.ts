@@ -297,14 +297,15 @@ export function sessionMiddleware<
 
     /** Gives back a lease no write released. */
     const release = () => giveBack(lease, r.table, r.background)
-    let threw = true
     try {
       await next()
-      threw = false
-    } finally {
+    } catch (error) {
+      // A handler that threw saves nothing: the session is sealed and its lease given back.
       session.seal()
-      if (threw) await release()
+      await release()
+      throw error
     }
+    session.seal()
 
     const saveStarted = performance.now()
     try {
