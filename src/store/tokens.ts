@@ -23,11 +23,12 @@ export const newStamp = (): Stamp => ({ token: newId().slice(0, 8), at: Date.now
 export const MAX_TOKENS = 16
 
 /**
- * Tokens of writes sent less than this before a write are never pruned by it, however many: those
- * writes may still be in flight (many concurrent requests on one session), and a floor past them
- * would refuse them.
+ * Tokens of writes sent less than this before a write are kept by it beyond `MAX_TOKENS`, up to
+ * `MAX_RECENT` in all: those writes may still be in flight (many concurrent requests on one
+ * session), and a floor past them would refuse them.
  */
-export const RECENT_MS = 2000
+export const RECENT_MS = 1000
+export const MAX_RECENT = 64
 
 /**
  * How long a token is kept: while a retry of its write may still come (the retry budget), with
@@ -49,8 +50,9 @@ export interface TokenSet {
 }
 
 /**
- * The token policy, in one place: every write adds its token; tokens older than `keepMs`, and
- * all but the newest `MAX_TOKENS` sent more than `RECENT_MS` before this write, are pruned.
+ * The token policy, in one place: every write adds its token and keeps those as new as its own;
+ * of the older ones it keeps the newest `MAX_TOKENS` (`MAX_RECENT` of those sent less than
+ * `RECENT_MS` before it), none older than `keepMs`, and raises the floor past the rest.
  */
 export function tokensAfter(stored: StoredSession, stamp: Stamp, keepMs: number): TokenSet {
   const kept: Record<string, number> = {}
@@ -59,8 +61,8 @@ export function tokensAfter(stored: StoredSession, stamp: Stamp, keepMs: number)
   let n = 0
   for (const [token, at] of Object.entries(stored.w ?? {}).sort((a, b) => b[1] - a[1])) {
     // Tokens as new as this write's are never pruned by it: their writes may be in flight.
-    if (at >= stamp.at - RECENT_MS || (++n < MAX_TOKENS && at >= stamp.at - keepMs))
-      kept[token] = at
+    const room = at >= stamp.at - RECENT_MS ? MAX_RECENT : MAX_TOKENS
+    if (at >= stamp.at || (++n < room && at >= stamp.at - keepMs)) kept[token] = at
     else {
       pruned.push(token)
       floor ??= at + 1
