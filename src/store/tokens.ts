@@ -31,6 +31,12 @@ export const RECENT_MS = 1000
 export const MAX_RECENT = 64
 
 /**
+ * Tokens are pruned this many at a time: a write that prunes raises the floor under a condition
+ * that concurrent pruners contend on, so most writes leave the few stale tokens for a later one.
+ */
+export const PRUNE_BATCH = 8
+
+/**
  * How long a token is kept: while a retry of its write may still come (the retry budget), with
  * room for clocks that differ between instances. Older tokens are pruned, and the floor rises
  * past them so their late duplicates are still refused.
@@ -52,7 +58,8 @@ export interface TokenSet {
 /**
  * The token policy, in one place: every write adds its token and keeps those as new as its own;
  * of the older ones it keeps the newest `MAX_TOKENS` (`MAX_RECENT` of those sent less than
- * `RECENT_MS` before it), none older than `keepMs`, and raises the floor past the rest.
+ * `RECENT_MS` before it), none older than `keepMs`; once `PRUNE_BATCH` are past that, it removes
+ * them and raises the floor past them.
  */
 export function tokensAfter(stored: StoredSession, stamp: Stamp, keepMs: number): TokenSet {
   const kept: Record<string, number> = {}
@@ -69,6 +76,9 @@ export function tokensAfter(stored: StoredSession, stamp: Stamp, keepMs: number)
     }
   }
   kept[stamp.token] = stamp.at
+  if (pruned.length < PRUNE_BATCH) {
+    return { w: { ...stored.w, ...kept }, pruned: [], floor: undefined, wf: stored.wf }
+  }
   return { w: kept, pruned, floor, wf: Math.max(stored.wf, floor ?? 0) }
 }
 
