@@ -50,7 +50,7 @@ export interface TokenSet {
   /** Tokens this write removes. */
   pruned: string[]
   /** The new floor, when tokens are pruned: one past the newest pruned. */
-  floor: number | undefined
+  floor?: number
   /** The item's floor after this write: the new one, or the one it had. */
   wf: number
 }
@@ -77,7 +77,7 @@ export function tokensAfter(stored: StoredSession, stamp: Stamp, keepMs: number)
   }
   kept[stamp.token] = stamp.at
   if (pruned.length < PRUNE_BATCH) {
-    return { w: { ...stored.w, ...kept }, pruned: [], floor: undefined, wf: stored.wf }
+    return { w: { ...stored.w, ...kept }, pruned: [], wf: stored.wf }
   }
   return { w: kept, pruned, floor, wf: Math.max(stored.wf, floor ?? 0) }
 }
