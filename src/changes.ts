@@ -3,7 +3,7 @@
  * on stored data (a new item of a sign-in, a whole-item write on a fresh read).
  */
 import { DynamoSessionError } from './errors.ts'
-import type { JsonValue } from './marshall.ts'
+import { type JsonValue, plainCopy } from './marshall.ts'
 
 /** What a request changed, for the store to write. */
 export interface SessionChanges {
@@ -48,7 +48,7 @@ export function applyChanges(
   base: Record<string, JsonValue>,
   changes: DataChanges,
 ): Record<string, JsonValue> {
-  const data = structuredClone(base)
+  const data = plainCopy(base)
   for (const k of changes.remove) delete data[k]
   for (const k of Object.keys(changes.set)) put(data, k, changes.set[k])
   for (const k of Object.keys(changes.increment)) {
@@ -56,7 +56,7 @@ export function applyChanges(
     if (typeof current !== 'number') {
       throw new DynamoSessionError(
         'NOT_A_NUMBER',
-        `increment("${k}"): another request stored a ${typeof current} there; nothing saved`,
+        `increment("${k}"): another request stored a ${typeof current}; nothing saved`,
       )
     }
     put(data, k, current + changes.increment[k])

@@ -42,9 +42,13 @@ export type Send = (
   // biome-ignore lint/suspicious/noExplicitAny: DynamoDB answers are JSON shaped by the operation
 ) => Promise<any>
 
-/** DynamoDB's error types (and messages) by the code they get; the first match wins. */
+/**
+ * The code of a DynamoDB error answer, by its status, type and message (`429 ThrottlingException
+ * Rate exceeded`); the first match wins, else `DYNAMODB`.
+ */
 const CODES: [RegExp, DynamoSessionErrorCode][] = [
-  [/Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded/, 'THROTTLED'],
+  [/^5/, 'UNAVAILABLE'],
+  [/^429|Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded/, 'THROTTLED'],
   [/ResourceNotFound/, 'TABLE_NOT_FOUND'],
   [/ConditionalCheckFailed/, 'CONDITION_FAILED'],
   [
@@ -54,6 +58,7 @@ const CODES: [RegExp, DynamoSessionErrorCode][] = [
   // DynamoDB says this of a table whose key is not `id` alone: every key sent is `id`.
   [/key element does not match the schema|required keys was not given/, 'KEY_SCHEMA'],
   [/incorrect data type/, 'NOT_A_NUMBER'],
+  [/^403/, 'ACCESS_DENIED'],
 ]
 
 /** The failures a call is retried on: DynamoDB busy or out of reach. */
@@ -70,12 +75,34 @@ export const backoff = (attempt: number): number =>
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
+/**
+ * Rejects with a TIMEOUT error after `ms`, whatever the promise does, calling `onTimeout` then
+ * (to abort what the promise waits for).
+ */
+export function within<T>(
+  promise: T | Promise<T>,
+  ms: number,
+  what: string,
+  onTimeout?: () => void,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        onTimeout?.()
+        reject(new DynamoSessionError('TIMEOUT', `${what} did not settle within ${ms} ms`))
+      }, ms)
+    }),
+  ]).finally(() => clearTimeout(timer))
+}
+
 /** The endpoint DynamoDB has in a region. */
 export const regionEndpoint = (region: string): string => `https://dynamodb.${region}.amazonaws.com`
 
 /** What every message about a call starts with: the operation, table, region and endpoint. */
 const callOf = (operation: string, table: string | undefined, c: ClientConfig) =>
-  `DynamoDB ${operation} on table "${table}" (region ${c.region}, endpoint ${c.endpoint})`
+  `DynamoDB ${operation} on table "${table}" in ${c.region} at ${c.endpoint}`
 
 /** Turns DynamoDB's error answer into a `DynamoSessionError`. */
 export function parseError(
@@ -95,13 +122,8 @@ export function parseError(
     item = json.Item
   } catch {}
   type = type.slice(type.lastIndexOf('#') + 1)
-  const code: DynamoSessionErrorCode =
-    status === 429
-      ? 'THROTTLED'
-      : status >= 500
-        ? 'UNAVAILABLE'
-        : (CODES.find(([pattern]) => pattern.test(`${type} ${detail}`))?.[1] ??
-          (status === 403 ? 'ACCESS_DENIED' : 'DYNAMODB'))
+  const code =
+    CODES.find(([pattern]) => pattern.test(`${status} ${type} ${detail}`))?.[1] ?? 'DYNAMODB'
   const endpoint =
     config.endpoint === regionEndpoint(config.region) ? '' : ` --endpoint ${config.endpoint}`
   const fix =
@@ -110,7 +132,7 @@ export function parseError(
       : code === 'ACCESS_DENIED'
         ? `. Check the credentials and that the IAM policy allows dynamodb:${operation}`
         : code === 'KEY_SCHEMA'
-          ? `. The table's key must be id (S, HASH) alone: use another table, or create one with create-table`
+          ? '. Its key must be id (S, HASH) alone, as create-table makes it'
           : ''
   return new DynamoSessionError(
     code,
@@ -136,13 +158,13 @@ function networkError(
   timedOut: number | undefined,
 ): DynamoSessionError {
   const reason = reasonOf(cause)
-  const unresolved = /NOTFOUND|DNS/i.test(reason ?? '')
-  const hint = unresolved
+  // The reason names the failure (ENOTFOUND, ECONNREFUSED); the hint is its likely fix.
+  const hint = /NOTFOUND|DNS/i.test(reason ?? '')
     ? config.endpoint === regionEndpoint(config.region)
-      ? `: the endpoint's host does not resolve; is "${config.region}" a region AWS has?`
-      : ": the endpoint's host does not resolve"
+      ? `; is "${config.region}" an AWS region?`
+      : "; check the endpoint's host"
     : /REFUSED/i.test(reason ?? '')
-      ? ': connection refused; is DynamoDB running there?'
+      ? '; is DynamoDB running there?'
       : ''
   return new DynamoSessionError(
     timedOut === undefined ? 'NETWORK' : 'TIMEOUT',
@@ -162,18 +184,9 @@ export function createClient(config: ClientConfig): Send {
 
   async function attempt(operation: string, body: string, table: string | undefined, ms: number) {
     const controller = new AbortController()
-    // A fetch that ignores the signal is still cut off at the timeout.
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        controller.abort()
-        reject(new Error('timeout'))
-      }, ms)
-    })
-    timeout.catch(() => {})
     let status = 0
-    let text: string
-    try {
+    let text = ''
+    const exchange = async () => {
       const signed = await new AwsV4Signer({
         ...config.credentials,
         url: config.endpoint,
@@ -187,12 +200,13 @@ export function createClient(config: ClientConfig): Send {
         region: config.region,
         cache,
       }).sign()
-      const response = await Promise.race([
-        config.fetch(signed.url, { ...signed, signal: controller.signal }),
-        timeout,
-      ])
+      const response = await config.fetch(signed.url, { ...signed, signal: controller.signal })
       status = response.status
-      text = await Promise.race([response.text(), timeout])
+      text = await response.text()
+    }
+    try {
+      // A fetch that ignores the signal is still cut off at the timeout.
+      await within(exchange(), ms, operation, () => controller.abort())
       if (status < 300) return JSON.parse(text)
     } catch (cause) {
       // A reset, a refused connection, a truncated answer or the timeout: all worth a retry.
@@ -203,8 +217,6 @@ export function createClient(config: ClientConfig): Send {
         cause,
         controller.signal.aborted ? ms : undefined,
       )
-    } finally {
-      clearTimeout(timer)
     }
     throw parseError(status, text, operation, table, config)
   }
@@ -238,7 +250,7 @@ export function createClient(config: ClientConfig): Send {
       last ??
       new DynamoSessionError(
         'TIMEOUT',
-        `${callOf(operation, table, config)}: retry.budgetMs (${budgetMs} ms) ran out for this request`,
+        `${callOf(operation, table, config)}: retry.budgetMs (${budgetMs} ms) ran out`,
       )
     )
   }

@@ -10,6 +10,7 @@ import {
   regionEndpoint,
   type Send,
   sleep,
+  within,
 } from './client.ts'
 import { DynamoSessionError } from './errors.ts'
 
@@ -75,16 +76,12 @@ export function resolveConnection(
   if (!region) {
     throw missing('region', 'No AWS region: pass region or set AWS_REGION (or AWS_DEFAULT_REGION)')
   }
-  const creds =
-    credentials ??
-    (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-      ? {
-          accessKeyId: env.AWS_ACCESS_KEY_ID,
-          secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-          sessionToken: env.AWS_SESSION_TOKEN || undefined,
-        }
-      : undefined)
-  if (!creds?.accessKeyId || !creds.secretAccessKey) {
+  const creds = credentials ?? {
+    accessKeyId: env.AWS_ACCESS_KEY_ID as string,
+    secretAccessKey: env.AWS_SECRET_ACCESS_KEY as string,
+    sessionToken: env.AWS_SESSION_TOKEN || undefined,
+  }
+  if (!hasKeys(creds)) {
     throw missing(
       'credentials',
       'No AWS credentials: pass credentials or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
@@ -99,19 +96,9 @@ export function resolveConnection(
   }
 }
 
-/** Rejects with a TIMEOUT error after `ms`, whatever the promise does. */
-export function within<T>(promise: T | Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new DynamoSessionError('TIMEOUT', `${what} did not settle within ${ms} ms`)),
-        ms,
-      )
-    }),
-  ]).finally(() => clearTimeout(timer))
-}
+/** Credentials with an access key id and a secret access key, both non-empty strings. */
+export const hasKeys = (c: Credentials | undefined): boolean =>
+  [c?.accessKeyId, c?.secretAccessKey].every((v) => v && typeof v === 'string')
 
 /**
  * Calls a credentials function within `ms` and checks what it returns. What it throws is
@@ -133,7 +120,7 @@ export async function callCredentials<C>(
       { cause, status: isNetworkFailure(cause) ? 503 : undefined },
     )
   }
-  if (![got?.accessKeyId, got?.secretAccessKey].every((v) => v && typeof v === 'string')) {
+  if (!hasKeys(got)) {
     throw missing(
       'credentials',
       'credentials function returned no { accessKeyId, secretAccessKey }',
@@ -160,7 +147,8 @@ export function clientCache(
   const clients = new Map<string, Send>()
   return (conn, retry) => {
     const { region, endpoint, credentials: k } = conn
-    const key = `${region}\n${endpoint}\n${k.accessKeyId}\n${k.secretAccessKey}\n${k.sessionToken ?? ''}`
+    // join() writes an absent session token as ''.
+    const key = [region, endpoint, k.accessKeyId, k.secretAccessKey, k.sessionToken].join('\n')
     let send = clients.get(key)
     if (!send) {
       send = make({ ...conn, retry })

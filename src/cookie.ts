@@ -5,15 +5,16 @@
 
 const encoder = /* @__PURE__ */ new TextEncoder()
 
-/** Base64url without padding. */
+/** Base64url without padding, of a short array (ids, digests and signatures are 32 bytes). */
 export function base64url(bytes: Uint8Array): string {
-  let binary = ''
-  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i])
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '')
 }
 
 /** 32 random bytes (256 bits) encode to 43 base64url characters. */
-const ID_PATTERN = /^[A-Za-z0-9_-]{43}$/
+const ID_PATTERN = /^[\w-]{43}$/
 
 /** A new session id: 256 bits from `crypto.getRandomValues`, base64url. */
 export function newId(): string {
@@ -86,8 +87,9 @@ export class CookieSigner {
   async verify(value: string): Promise<string | null> {
     const known = this.#verified.get(value)
     if (known) return known
+    // An id and its signature: 32 bytes each, in base64url.
+    if (!/^[\w-]{43}\.[\w-]{43}$/.test(value)) return null
     const id = value.slice(0, 43)
-    if (value.length !== 87 || value[43] !== '.' || !isWellFormedId(id)) return null
     let match = false
     for (const key of await this.#keys) {
       const expected = await signed(id, key)
@@ -118,7 +120,7 @@ export function readCookies(header: string | undefined, name: string): string[] 
 export interface CookieAttributes {
   name: string
   path: string
-  domain: string | undefined
+  domain?: string
   secure: boolean
   httpOnly: boolean
   sameSite: 'Strict' | 'Lax' | 'None'
@@ -127,12 +129,18 @@ export interface CookieAttributes {
 
 /** A Set-Cookie header value; `maxAge` 0 clears the cookie. */
 export function serializeCookie(value: string, maxAge: number, a: CookieAttributes): string {
-  let cookie = `${a.name}=${value}; Max-Age=${maxAge}; Path=${a.path}`
-  if (maxAge <= 0) cookie += '; Expires=Thu, 01 Jan 1970 00:00:00 GMT'
-  if (a.domain) cookie += `; Domain=${a.domain}`
-  if (a.secure) cookie += '; Secure'
-  if (a.httpOnly) cookie += '; HttpOnly'
-  cookie += `; SameSite=${a.sameSite}`
-  if (a.partitioned) cookie += '; Partitioned'
-  return cookie
+  return [
+    `${a.name}=${value}`,
+    `Max-Age=${maxAge}`,
+    `Path=${a.path}`,
+    // The epoch, as ECMAScript's toUTCString() writes it: Thu, 01 Jan 1970 00:00:00 GMT.
+    maxAge <= 0 && `Expires=${new Date(0).toUTCString()}`,
+    a.domain && `Domain=${a.domain}`,
+    a.secure && 'Secure',
+    a.httpOnly && 'HttpOnly',
+    `SameSite=${a.sameSite}`,
+    a.partitioned && 'Partitioned',
+  ]
+    .filter(Boolean)
+    .join('; ')
 }

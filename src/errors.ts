@@ -100,15 +100,15 @@ export interface DynamoSessionErrorFields {
  */
 export class DynamoSessionError extends HTTPException {
   /** What went wrong, as a stable code. */
-  readonly code: DynamoSessionErrorCode
+  declare readonly code: DynamoSessionErrorCode
   /** DynamoDB's own error type (`ResourceNotFoundException`…), when DynamoDB answered. */
-  readonly awsType: string | undefined
+  declare readonly awsType: string | undefined
   /** The option or environment variable at fault, for `INVALID_OPTIONS` and `MISSING_CONFIG`. */
-  readonly option: string | undefined
+  declare readonly option: string | undefined
   /** The item DynamoDB returned with a failed condition. @internal */
-  readonly item: Record<string, unknown> | undefined
+  declare readonly item: Record<string, unknown> | undefined
   /** How many attempts the call made before this answer. @internal */
-  attempts: number | undefined
+  declare attempts: number | undefined
 
   constructor(
     code: DynamoSessionErrorCode,
@@ -133,7 +133,7 @@ export class DynamoSessionError extends HTTPException {
     const s = this.status
     return new Response(
       s === 503 ? 'Service Unavailable' : s === 409 ? 'Conflict' : 'Internal Server Error',
-      { status: s, headers: s === 503 ? { 'Retry-After': '1' } : {} },
+      { status: s, headers: s === 503 ? { 'Retry-After': '1' } : undefined },
     )
   }
 }

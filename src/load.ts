@@ -5,12 +5,12 @@
  */
 import { isWellFormedId, readCookies, storedKey } from './cookie.ts'
 import { asSessionError, DynamoSessionError } from './errors.ts'
+import { plainCopy } from './marshall.ts'
 import type { RequestContext } from './request.ts'
 import type { Found } from './rules.ts'
-import { type ItemState, parseItem, type StoredSession } from './store/item.ts'
-import { Lease, releaseLease, waitForLease } from './store/lease.ts'
+import { parseItem, type StoredSession } from './store/item.ts'
+import { type Lease, releaseLease, waitForLease } from './store/lease.ts'
 import { getItem } from './store/store.ts'
-import { newStamp } from './store/tokens.ts'
 
 /** What the load phase hands the handler and the save. */
 export interface Loaded {
@@ -26,7 +26,7 @@ async function validate(
   schema: NonNullable<RequestContext['s']['schema']>,
   stored: StoredSession,
 ): Promise<Record<string, unknown>> {
-  const result = await schema['~standard'].validate(structuredClone(stored.data))
+  const result = await schema['~standard'].validate(plainCopy(stored.data))
   if (result.issues) {
     throw new DynamoSessionError(
       'INVALID_DATA',
@@ -43,9 +43,7 @@ async function read(
 ): Promise<{ item: Record<string, unknown> | undefined; lease?: Lease }> {
   const table = await r.table()
   if (!r.s.locking) return { item: await getItem(table, key, r.s.consistentRead) }
-  const { token } = newStamp()
-  const { item, held } = await waitForLease(table, key, token, r.s.locking, r.background)
-  return { item, lease: held ? new Lease(key, token) : undefined }
+  return waitForLease(table, key, r.s.locking, r.background)
 }
 
 /** The load phase. */
@@ -56,22 +54,17 @@ export async function loadSession(r: RequestContext, header: string | undefined)
     if (!id) continue
     const key = await storedKey(id)
     const { item, lease } = await read(r, key)
-    let found: ItemState
-    let view: Record<string, unknown> | undefined
     try {
-      found = parseItem(item, r.now)
-      if (found.state === 'live') {
-        if (found.session.created + r.s.absoluteMaxAge <= r.now) found = { state: 'absent' }
-        else if (r.s.schema) view = await validate(r.s.schema, found.session)
+      const found = parseItem(item, r.now)
+      if (found.state === 'ended') ended = Math.max(ended ?? 0, found.at)
+      // Past absoluteMaxAge a session is over, whatever its expiry says.
+      else if (found.state === 'live' && found.session.created + r.s.absoluteMaxAge > r.now) {
+        const view = r.s.schema && (await validate(r.s.schema, found.session))
+        return { found: { state: 'live', id, key, stored: found.session }, view, lease }
       }
     } catch (error) {
-      found = { state: 'absent' }
       await r.report(asSessionError(error, 'INVALID_DATA'))
     }
-    if (found.state === 'live') {
-      return { found: { state: 'live', id, key, stored: found.session }, view, lease }
-    }
-    if (found.state === 'ended') ended = Math.max(ended ?? 0, found.at)
     // Not a live session: its lease goes back at once.
     if (lease) await releaseLease(await r.table(), key, lease.token)
   }

@@ -60,6 +60,26 @@ export function whyNotJson(value: unknown, seen: unknown[] = []): string | undef
   }
 }
 
+/**
+ * A new object of the entries `f` makes of each of `object`'s own entries. (fromEntries defines
+ * keys, so `__proto__` stays an ordinary key.)
+ */
+export const mapEntries = <V, W>(
+  object: Record<string, V>,
+  f: (entry: [string, V]) => [string, W],
+): Record<string, W> => Object.fromEntries(Object.entries(object).map(f))
+
+/**
+ * Copies plain objects and arrays deeply; anything else is kept as it is (a JSON value is copied
+ * whole).
+ */
+export const plainCopy = <T>(v: T): T =>
+  (Array.isArray(v)
+    ? v.map(plainCopy)
+    : v && Object.getPrototypeOf(v) === Object.prototype
+      ? mapEntries(v, ([k, x]) => [k, plainCopy(x)])
+      : v) as T
+
 /** Marshals a JSON value (already checked with `whyNotJson`). */
 export function toAttribute(value: JsonValue): AttributeValue {
   if (value === null) return { NULL: true }
@@ -79,7 +99,6 @@ export function toAttribute(value: JsonValue): AttributeValue {
 export function toAttributeMap(
   object: Record<string, JsonValue | undefined>,
 ): Record<string, AttributeValue> {
-  // fromEntries defines keys, so `__proto__` stays an ordinary key.
   return Object.fromEntries(
     Object.entries(object)
       .filter(([, v]) => v !== undefined)
@@ -89,20 +108,28 @@ export function toAttributeMap(
 
 /** Unmarshals an attribute value; throws on a type this library never writes. */
 export function fromAttribute(attribute: AttributeValue): JsonValue {
-  const a = attribute as Partial<Record<string, unknown>>
-  if (a.S !== undefined) return a.S as string
-  if (a.N !== undefined) return Number(a.N)
-  if (a.BOOL !== undefined) return a.BOOL as boolean
-  if (a.NULL !== undefined) return null
-  if (a.M !== undefined) return fromAttributeMap(a.M as Record<string, AttributeValue>)
-  if (a.L !== undefined) return (a.L as AttributeValue[]).map(fromAttribute)
-  if (a.B !== undefined) return Number(atob(a.B as string))
-  throw new TypeError(`unsupported attribute type ${Object.keys(a).join(',')}`)
+  const [type, v] = (Object.entries(attribute)[0] ?? []) as [string?, unknown?]
+  switch (type) {
+    case 'S':
+    case 'BOOL':
+      return v as string | boolean
+    case 'N':
+      return Number(v)
+    case 'NULL':
+      return null
+    case 'M':
+      return fromAttributeMap(v as Record<string, AttributeValue>)
+    case 'L':
+      return (v as AttributeValue[]).map(fromAttribute)
+    case 'B':
+      return Number(atob(v as string))
+  }
+  throw new TypeError(`unsupported attribute type ${type}`)
 }
 
 /** Unmarshals a map attribute's entries into a plain object. */
 export function fromAttributeMap(map: Record<string, AttributeValue>): Record<string, JsonValue> {
-  return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, fromAttribute(v)]))
+  return mapEntries(map, ([k, v]) => [k, fromAttribute(v)])
 }
 
 /** UTF-8 length of a string, without allocating. */

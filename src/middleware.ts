@@ -24,6 +24,7 @@ import { type CookieChange, expiryAfterLoad, plan } from './rules.ts'
 import { saveSession } from './save.ts'
 import { type JsonCompatible, type Session, SessionState } from './session.ts'
 import { checkSecrets, type Settings, settingsOf } from './settings.ts'
+import { giveBack } from './store/lease.ts'
 import { tokenKeepMs } from './store/tokens.ts'
 
 /**
@@ -135,11 +136,12 @@ function signerOf(i: Instance, vars: EnvRecord): CookieSigner | undefined {
 }
 
 /**
- * Logs a store error in one line, its message naming the fix: a transient one at most once per
- * code per minute, any other at most once per message per minute (a misconfiguration fails every
- * request alike).
+ * Reports a store error to `onError` (with what it returns), or logs it in one line, its message
+ * naming the fix: a transient one at most once per code per minute, any other at most once per
+ * message per minute (a misconfiguration fails every request alike).
  */
-function log(i: Instance, e: DynamoSessionError): void {
+function report(i: Instance, c: Context, e: DynamoSessionError): unknown {
+  if (i.s.onError) return i.s.onError(e, c)
   const now = Date.now()
   const line = `DynamoSessionError ${e.code}: ${e.message}`
   const key = e.transient ? e.code : line
@@ -171,8 +173,7 @@ function contextOf(i: Instance, c: Context, vars: EnvRecord, now: number): Reque
       return table
     },
     report: async (e) => {
-      if (s.onError) await s.onError(e, c)
-      else log(i, e)
+      await report(i, c, e)
     },
     background: (work) => {
       try {
@@ -209,7 +210,7 @@ async function fail(
   outer: [string, string][],
 ): Promise<void> {
   const e = asSessionError(error)
-  const custom = i.s.onError ? await i.s.onError(e, c) : log(i, e)
+  const custom = await report(i, c, e)
   c.res = undefined
   c.res = custom instanceof Response ? custom : e.getResponse()
   for (const [k, v] of outer) c.header(k, v, { append: k === 'set-cookie' })
@@ -283,27 +284,28 @@ export function sessionMiddleware<
     time('session-load', started)
 
     const { found, lease } = loaded
-    const live = found.state === 'live' ? found : undefined
-    const session = new SessionState<Data, Flash>(
-      live ? live.id : newId(),
-      live ? live.stored : null,
-      live ? new Date(expiryAfterLoad(live.stored, now, s) * 1000) : null,
-      loaded.view,
-    )
+    const session =
+      found.state === 'live'
+        ? new SessionState<Data, Flash>(
+            found.id,
+            found.stored,
+            new Date(expiryAfterLoad(found.stored, now, s) * 1000),
+            loaded.view,
+          )
+        : new SessionState<Data, Flash>(newId(), null, null)
     c.set(s.contextKey as never, session as never)
 
     /** Gives back a lease no write released. */
-    const release = async () => {
-      if (lease) await lease.release(await r.table(), r.background)
-    }
-    let threw = true
+    const release = () => giveBack(lease, r.table, r.background)
     try {
       await next()
-      threw = false
-    } finally {
+    } catch (error) {
+      // A handler that threw saves nothing: the session is sealed and its lease given back.
       session.seal()
-      if (threw) await release()
+      await release()
+      throw error
     }
+    session.seal()
 
     const saveStarted = performance.now()
     try {

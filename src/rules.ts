@@ -79,10 +79,10 @@ export function plan(
 ): Plan {
   const { userId, handle } = changes
   const bound = userId ? { uid: userId, device: device() } : {}
+  const data = applyChanges({}, changes)
   // What a new session holds: written only when it holds something.
-  const fresh = (): NewItem | undefined => {
-    const data = applyChanges({}, changes)
-    return Object.keys(data).length + Object.keys(changes.flash).length || userId
+  const item: NewItem | undefined =
+    Object.keys({ ...data, ...changes.flash }).length || userId
       ? {
           data,
           flash: changes.flash,
@@ -92,11 +92,9 @@ export function plan(
           ...bound,
         }
       : undefined
-  }
   if (found.state === 'none') {
     const graced = found.ended !== undefined && now - found.ended < GRACE_SECONDS
     if (graced && changes.changed && !changes.end) return { op: 'refuse' }
-    const item = fresh()
     if (item) return { op: 'create', id, item, cookie: { id, expires: item.expires } }
     // A read never clears a dead cookie: answering after a sign-in through the same cookie, the
     // clear would sign the browser out.
@@ -105,25 +103,23 @@ export function plan(
   const { stored } = found
   const current = { key: found.key, stored }
   if (changes.end === 'destroy') {
-    const item = fresh()
     return item
       ? { op: 'end', current, next: { id, item }, cookie: { id, expires: item.expires } }
       : { op: 'end', current, cookie: 'clear' }
   }
+  const next = expiryFor(stored.created, now, t)
   if (changes.end) {
-    const expires = expiryFor(stored.created, now, t)
     // The creation time moves along, so absoluteMaxAge cannot be escaped by a sign-in.
     const to = {
-      expires,
+      expires: next,
       created: stored.created,
       handle,
       uid: stored.uid,
       device: stored.device,
       ...bound,
     }
-    return { op: 'move', current, id, to, cookie: { id, expires } }
+    return { op: 'move', current, id, to, cookie: { id, expires: next } }
   }
-  const next = expiryFor(stored.created, now, t)
   const move =
     changes.changed || touchDue(stored, now, t) || (changes.touch && next > stored.expires)
   if (!move && !Object.keys(stored.flash).length) return { op: 'none' }

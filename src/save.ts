@@ -46,25 +46,25 @@ export async function saveSession(
   const stamp = newStamp()
   const { now, keepMs } = r
   const held = lease?.token
+  let cookie = p.cookie
   if (p.op === 'create') {
     await createItem(table, await storedKey(p.id), p.item, stamp)
   } else if (p.op === 'end') {
     // A new session first (a goodbye flash), then the end: a failure leaves the old one as it was.
-    const next = p.next && (await storedKey(p.next.id))
-    if (p.next && next) await createItem(table, next, p.next.item, stamp)
+    const { next } = p
+    const key = next && (await storedKey(next.id))
+    if (key) await createItem(table, key, next.item, stamp)
     try {
       await endSession(table, p.current.key, p.current.stored, stamp, now, keepMs, held)
     } catch (error) {
-      if (next) await bury(r, table, next)
+      if (key) await bury(r, table, key)
       throw error
     }
-    lease?.released()
   } else if (p.op === 'move') {
     const to = { key: await storedKey(p.id), item: p.to }
     await moveSession(table, p.current, to, changes, stamp, now, keepMs, held, (key) =>
       bury(r, table, key),
     )
-    lease?.released()
   } else {
     try {
       const state = await updateItem(table, p.current.key, {
@@ -76,23 +76,24 @@ export async function saveSession(
         keepMs,
         lease: held,
       })
-      lease?.released()
       // Applied, then ended by another request: stored, but no cookie for an ended session.
-      if (state === 'ended') return
+      if (state === 'ended') cookie = undefined
     } catch (error) {
       // A touch or a flash clean-up that fails loses nothing the handler did.
       if (changes.changed) throw error
-      const e = asSessionError(error)
       const shown = Object.keys(p.current.stored.flash)
-      if (e.code !== 'SESSION_GONE') await r.report(e)
-      else if (shown.length) {
-        // Ended under the clean-up: a sign-in may have carried the values it showed over.
-        await clearMovedFlash(table, p.current.key, shown, now).catch((f) =>
-          r.report(asSessionError(f)),
-        )
+      // Reported: the failure, or when the session had ended under the clean-up (a sign-in may
+      // have carried the values it showed over), a failure to clear them where they went.
+      try {
+        if (asSessionError(error).code !== 'SESSION_GONE') throw error
+        if (shown.length) await clearMovedFlash(table, p.current.key, shown, now)
+      } catch (e) {
+        await r.report(asSessionError(e))
       }
       return
     }
   }
-  return p.cookie
+  // Every write to a live session released its lease with it.
+  if (lease) lease.held = false
+  return cookie
 }

@@ -4,7 +4,7 @@
  */
 import { own, put, type SessionChanges } from './changes.ts'
 import { newId } from './cookie.ts'
-import { inNumberRange, type JsonValue, whyNotJson } from './marshall.ts'
+import { inNumberRange, type JsonValue, plainCopy, whyNotJson } from './marshall.ts'
 import { MAX_USER_ID } from './settings.ts'
 
 /**
@@ -111,39 +111,22 @@ const STAMP = 17
 const newHandle = (): string => newId().slice(0, 16)
 
 /** The keys of a map in one order on every backend: sorted by code unit. */
-export const sorted = <V>(map: Record<string, V>): Record<string, V> => {
-  const out: Record<string, V> = {}
-  for (const k of Object.keys(map).sort()) put(out, k, map[k])
-  return out
-}
-
-const keyName = (key: PropertyKey): string => {
-  if (typeof key !== 'string' || key === '') {
-    throw new TypeError(`session keys must be non-empty strings, got ${String(key)}`)
-  }
-  return key
-}
+export const sorted = <V>(map: Record<string, V>): Record<string, V> =>
+  Object.fromEntries(
+    Object.keys(map)
+      .sort()
+      .map((k) => [k, map[k]]),
+  )
 
 function checkJson(what: string, key: string, value: unknown): void {
   if (value === undefined) {
     throw new TypeError(
-      `${what}("${key}"): undefined is not a JSON value; use session.delete("${key}") to remove a key`,
+      `${what}("${key}"): undefined is not a JSON value; use session.delete("${key}")`,
     )
   }
   const why = whyNotJson(value)
   if (why) throw new TypeError(`${what}("${key}"): ${why}`)
 }
-
-const notANumber = (key: string, value: unknown) =>
-  new TypeError(`increment("${key}"): stored value is a ${typeof value}, not a number`)
-
-/** Copies plain objects and arrays deeply; anything else is kept as it is. */
-const plainCopy = (v: unknown): unknown =>
-  Array.isArray(v)
-    ? v.map(plainCopy)
-    : v && Object.getPrototypeOf(v) === Object.prototype
-      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plainCopy(x)]))
-      : v
 
 /** The `Session` implementation; the middleware reads `changes()` after the handler ran. */
 export class SessionState<
@@ -151,8 +134,8 @@ export class SessionState<
   Flash extends object = Record<string, JsonValue>,
 > implements Session<Data, Flash>
 {
-  readonly isNew: boolean
-  expiresAt: Date | null
+  declare readonly isNew: boolean
+  declare expiresAt: Date | null
   #id: string
   /** What the handler sees: the schema's output, or a copy of the stored data. */
   #view: Record<string, JsonValue>
@@ -188,10 +171,9 @@ export class SessionState<
     // A deep copy: objects handed out by get() and changed in place must not change what was
     // loaded, or set() would compare them with themselves and write nothing. A schema's output is
     // copied too (a schema may hand out one default object to every request), but only its plain
-    // objects and arrays: class instances it made (a Date, a URL) stay whole.
-    this.#view = (
-      view && view !== stored?.data ? plainCopy(view) : structuredClone(view ?? {})
-    ) as Record<string, JsonValue>
+    // objects and arrays: class instances it made (a Date, a URL) stay whole. Stored data holds
+    // only plain objects and arrays.
+    this.#view = plainCopy(view ?? {}) as Record<string, JsonValue>
     this.expiresAt = expiresAt
   }
 
@@ -243,7 +225,9 @@ export class SessionState<
     const stored = this.#end === 'destroy' ? undefined : this.#stored?.data
     const raw = this.#dirty.has(name) || !stored ? current : own(stored, name) ? stored[name] : 0
     if (typeof current !== 'number' || typeof raw !== 'number') {
-      throw notANumber(name, typeof raw !== 'number' ? raw : current)
+      throw new TypeError(
+        `increment("${name}"): stored value is a ${typeof raw !== 'number' ? typeof raw : typeof current}, not a number`,
+      )
     }
     const sum = current + by
     // A number outside DynamoDB's range is stored as binary, which DynamoDB cannot add to: it is
@@ -255,7 +239,7 @@ export class SessionState<
       (!whole && (!inNumberRange(by) || !inNumberRange(sum)))
     ) {
       throw new TypeError(
-        `increment("${name}", ${by}): by and the result must be numbers within DynamoDB's range (1e-130 to 1e126)`,
+        `increment("${name}", ${by}): by and the sum must be within DynamoDB's range (1e-130 to 1e126)`,
       )
     }
     put(this.#view, name, sum)
@@ -278,7 +262,7 @@ export class SessionState<
     for (const entry of Object.keys(this.#stored?.flash ?? {})) {
       if (entry.slice(STAMP) === key && !(found && found > entry)) found = entry
     }
-    return (found && structuredClone((this.#stored as Loaded).flash[found])) as Flash[K] | undefined
+    return (found && plainCopy((this.#stored as Loaded).flash[found])) as Flash[K] | undefined
   }
 
   regenerate(options?: { userId?: string }): void {
@@ -322,14 +306,18 @@ export class SessionState<
   #mutable(): void {
     if (this.#sealed) {
       throw new TypeError(
-        'session already saved: change it before the response is returned, not in a streamed body',
+        'session already saved: change it before the response, not in a streamed body',
       )
     }
   }
 
+  /** The name of a key a change is made to, once the session may still change. */
   #key(key: PropertyKey): string {
     this.#mutable()
-    return keyName(key)
+    if (typeof key !== 'string' || key === '') {
+      throw new TypeError(`session keys must be non-empty strings, got ${String(key)}`)
+    }
+    return key
   }
 
   /** What this request changed. Keys set to the value they were loaded with are not changes. */
@@ -361,8 +349,7 @@ export class SessionState<
       touch: this.#touch,
       changed:
         this.#end !== undefined ||
-        Object.keys(set).length + remove.length > 0 ||
-        Object.keys(increment).length + Object.keys(this.#flashOut).length > 0,
+        remove.length + Object.keys({ ...set, ...increment, ...this.#flashOut }).length > 0,
     }
   }
 }

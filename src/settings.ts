@@ -4,9 +4,10 @@
  * reads. Setup mistakes fail here, with a sentence that names the option.
  */
 import type { Credentials, RetryOptions } from './client.ts'
-import { ENVIRONMENT, type EnvRecord } from './connection.ts'
+import { ENVIRONMENT, type EnvRecord, hasKeys } from './connection.ts'
 import type { CookieAttributes } from './cookie.ts'
 import { DynamoSessionError } from './errors.ts'
+import { plainCopy } from './marshall.ts'
 import type {
   CookieOptions,
   CredentialsOption,
@@ -44,7 +45,6 @@ export const DEFAULTS: Pick<
   cookie: {
     name: 'sid',
     path: '/',
-    domain: undefined,
     secure: true,
     httpOnly: true,
     sameSite: 'Lax',
@@ -90,15 +90,8 @@ const BOOL: Rule = [(v) => typeof v === 'boolean', 'true or false']
 const FUNCTION: Rule = [(v) => typeof v === 'function', 'a function']
 const SECONDS = int(1, 'seconds')
 const MILLISECONDS = int(1, 'milliseconds')
-const STATIC_CREDENTIALS: Rule = [
-  (v: Credentials) =>
-    typeof v?.accessKeyId === 'string' &&
-    v.accessKeyId &&
-    typeof v.secretAccessKey === 'string' &&
-    v.secretAccessKey &&
-    ['string', 'undefined'].includes(typeof v.sessionToken),
-  '{ accessKeyId, secretAccessKey, sessionToken? } with non-empty strings',
-]
+const isStaticCredentials = (v: Credentials) =>
+  hasKeys(v) && ['string', 'undefined'].includes(typeof v.sessionToken)
 
 /** The connection options whose values come from the environment when not given. */
 type FromEnvironment = 'table' | 'region' | 'endpoint'
@@ -117,16 +110,16 @@ const CONNECTION: Record<FromEnvironment | 'fetch' | `retry.${keyof RetryOptions
 const RULES: Record<OptionPath, Rule> = {
   ...CONNECTION,
   credentials: [
-    (v: Credentials) => typeof v === 'function' || STATIC_CREDENTIALS[0](v as never),
+    (v: Credentials) => typeof v === 'function' || isStaticCredentials(v),
     '{ accessKeyId, secretAccessKey, sessionToken? } or a function returning it',
   ],
   'cookie.name': text(
     /^[!#$%&'*+\-.^_`|~\w]+$/,
     "a cookie name (letters, digits and !#$%&'*+-.^_`|~)",
   ),
-  'cookie.path': text(/^\/[^\u0000-\u001f\u007f;]*$/, "a path starting with '/'"),
+  'cookie.path': text(/^\/[^\0-\x1f\x7f;]*$/, "a path starting with '/'"),
   // Cookie attribute values may not hold control characters or `;`.
-  'cookie.domain': text(/^[^\u0000-\u001f\u007f;]*$/, 'a domain name'),
+  'cookie.domain': text(/^[^\0-\x1f\x7f;]*$/, 'a domain name'),
   'cookie.secure': BOOL,
   'cookie.httpOnly': BOOL,
   'cookie.sameSite': text(/^(strict|lax|none)$/i, "'Strict', 'Lax' or 'None'"),
@@ -138,7 +131,7 @@ const RULES: Record<OptionPath, Rule> = {
   consistentRead: BOOL,
   schema: [
     (v: StandardSchemaV1) => typeof v?.['~standard']?.validate === 'function',
-    'a Standard Schema (zod, valibot, arktype…)',
+    'a Standard Schema (zod, valibot, arktype...)',
   ],
   locking: [
     (v) => typeof v === 'boolean' || typeof v === 'object',
@@ -166,8 +159,15 @@ const invalid = (where: string, option: string, message: string): never => {
   throw new DynamoSessionError('INVALID_OPTIONS', `${where}: ${message}`, { option })
 }
 
-/** Fails unless `ok`, with "<where>: <name> must be <allowed>, got <value>". */
-function check(ok: unknown, where: string, name: string, allowed: string, shown: string): void {
+/** Fails unless `ok`, with "<where>: <name> must be <allowed>, got <value as shown>". */
+function check(
+  ok: unknown,
+  where: string,
+  name: string,
+  allowed: string,
+  value: unknown,
+  shown = show(value),
+): void {
   if (!ok) invalid(where, name, `${name} must be ${allowed}, got ${shown}`)
 }
 
@@ -185,36 +185,33 @@ export function problemOf(
   return test(value as never) ? undefined : `must be ${allowed}, got ${show(value)}`
 }
 
-/** Edit distance with adjacent transpositions (optimal string alignment). */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i && j ? 0 : i + j)),
+/**
+ * True when `b` is `a` with at most one edit: a character added, dropped or changed, or two
+ * neighbours swapped (the typos people make).
+ */
+function oneEditApart(a: string, b: string): boolean {
+  let i = 0
+  while (i < a.length && a[i] === b[i]) i++
+  const x = a.slice(i)
+  const y = b.slice(i)
+  return (
+    x.slice(1) === y ||
+    x === y.slice(1) ||
+    x.slice(1) === y.slice(1) ||
+    (x[0] === y[1] && x[1] === y[0] && x.slice(2) === y.slice(2))
   )
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(
-        d[i - 1][j] + 1,
-        d[i][j - 1] + 1,
-        d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
-        i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1] ? d[i - 2][j - 2] + 1 : 9,
-      )
-    }
-  }
-  return d[a.length][b.length]
 }
 
-/** The candidate closest to `word` (letter case aside), if it is close enough to be a typo of it. */
+/**
+ * The candidate `word` is a typo of (letter case aside): the first that matches it, else the
+ * first one edit away.
+ */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined
-  let bestDistance = Number.POSITIVE_INFINITY
-  for (const candidate of candidates) {
-    const d = distance(word.toLowerCase(), candidate.toLowerCase())
-    if (d < bestDistance && d <= Math.max(1, Math.floor(candidate.length / 3))) {
-      best = candidate
-      bestDistance = d
-    }
-  }
-  return best
+  const lower = word.toLowerCase()
+  return (
+    candidates.find((c) => c.toLowerCase() === lower) ??
+    candidates.find((c) => oneEditApart(lower, c.toLowerCase()))
+  )
 }
 
 /**
@@ -227,14 +224,14 @@ function checkGiven(
   given: unknown,
   rules: Partial<Record<string, Rule>>,
 ): Record<string, unknown> {
-  check(given && typeof given === 'object', where, 'options', 'an object', show(given))
+  check(given && typeof given === 'object', where, 'options', 'an object', given)
   const flat: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(given as object)) {
     if (
       (GROUPS as readonly string[]).includes(key) &&
       (key !== 'locking' || typeof value === 'object')
     ) {
-      check(value && typeof value === 'object', where, key, 'an object', show(value))
+      check(value && typeof value === 'object', where, key, 'an object', value)
       for (const k in value) flat[`${key}.${k}`] = value[k as never]
     } else flat[key] = value
   }
@@ -248,38 +245,44 @@ function checkGiven(
         name,
         `unknown option ${name}${guess ? ` (did you mean ${guess}?)` : ''}; allowed: ${known.join(', ')}`,
       )
-    } else if (value !== undefined)
-      check(rule[0](value as never), where, name, rule[1], show(value))
+    } else if (value !== undefined) check(rule[0](value as never), where, name, rule[1], value)
   }
   return flat
 }
 
 /** Checks a secret or list of secrets, from the options or SESSION_SECRET. */
 export function checkSecrets(value: unknown, name = 'secret'): readonly string[] {
-  const list = Array.isArray(value) ? value : [value]
-  if (!list.length) check(false, 'dynamoSession', name, 'a non-empty array', show(value))
+  const many = Array.isArray(value)
+  const list = many ? value : [value]
+  check(list.length, 'dynamoSession', name, 'a non-empty array', value)
   list.forEach((secret, i) => {
     check(
       typeof secret === 'string' && secret.length >= MIN_SECRET_LENGTH,
       'dynamoSession',
-      Array.isArray(value) ? `${name}[${i}]` : name,
-      `a string of at least ${MIN_SECRET_LENGTH} characters${Array.isArray(value) ? '' : ', or an array of them (the first signs)'}`,
-      typeof secret === 'string' ? `a string of ${secret.length} characters` : show(secret),
+      many ? `${name}[${i}]` : name,
+      `a string of at least ${MIN_SECRET_LENGTH} characters${many ? '' : ', or an array of them (the first signs)'}`,
+      secret,
+      typeof secret === 'string' ? `a string of ${secret.length} characters` : undefined,
     )
   })
   return list as string[]
 }
 
+/** Settings by option name, as the loop that fills them sees them. */
+type ByName = Record<string, Record<string, unknown>>
+
 /** Applies defaults and checks every option; throws INVALID_OPTIONS naming the option. */
 export function settingsOf(options: DynamoSessionOptions = {}): Settings {
   const where = 'dynamoSession'
-  const flat = checkGiven(where, options, RULES)
-  const group = <K extends (typeof GROUPS)[number]>(name: K) => {
-    const out: Record<string, unknown> = { ...DEFAULTS[name] }
-    for (const k in out) out[k] = flat[`${name}.${k}`] ?? out[k]
-    return out as unknown as Settings[K] & object
+  // A deep copy of the defaults, then each option given (a group's members one by one).
+  const s = plainCopy(DEFAULTS) as unknown as Settings & ByName
+  for (const [path, value] of Object.entries(checkGiven(where, options, RULES))) {
+    const [name, key] = path.split('.')
+    if (value === undefined) continue
+    if (key) s[name][key] = value
+    else if (name !== 'locking') s[name] = value as ByName[string]
   }
-  const cookie = group('cookie')
+  const { cookie, maxAge } = s
   cookie.sameSite =
     `${cookie.sameSite[0].toUpperCase()}${cookie.sameSite.slice(1).toLowerCase()}` as CookieAttributes['sameSite']
   // Browsers drop these cookies otherwise.
@@ -289,30 +292,20 @@ export function settingsOf(options: DynamoSessionOptions = {}): Settings {
     where,
     'cookie.secure',
     "true with sameSite 'None', partitioned or a __Host-/__Secure- name",
-    String(cookie.secure),
+    cookie.secure,
   )
   check(
     !cookie.name.startsWith('__Host-') || (cookie.path === '/' && !cookie.domain),
     where,
     'cookie.name',
-    "free of the __Host- prefix unless path is '/' and there is no domain",
-    show(cookie.name),
+    "free of the __Host- prefix unless path is '/' without domain",
+    cookie.name,
   )
-  const out: Record<string, unknown> = { ...DEFAULTS }
-  for (const name in flat)
-    if (!name.includes('.') && flat[name] !== undefined) out[name] = flat[name]
-  const maxAge = out.maxAge as number
-  const touchAfter = (out.touchAfter as number | undefined) ?? Math.round(maxAge / 10)
-  check(touchAfter <= maxAge, where, 'touchAfter', `at most maxAge (${maxAge})`, String(touchAfter))
-  const secret = (options as DynamoSessionOptions).secret
-  return {
-    ...(out as unknown as Settings),
-    cookie,
-    touchAfter,
-    secrets: secret === undefined ? undefined : checkSecrets(secret),
-    retry: group('retry'),
-    locking: (options as DynamoSessionOptions).locking ? group('locking') : undefined,
-  }
+  s.touchAfter ??= Math.round(maxAge / 10)
+  check(s.touchAfter <= maxAge, where, 'touchAfter', `at most maxAge (${maxAge})`, s.touchAfter)
+  if (!options.locking) s.locking = undefined
+  s.secrets = options.secret === undefined ? undefined : checkSecrets(options.secret)
+  return s
 }
 
 /** Options some table tools take besides the connection; each tool names those it takes. */
@@ -359,7 +352,10 @@ export function checkToolOptions(
   const own = toolRules()
   const rules: Partial<Record<string, Rule>> = {
     ...CONNECTION,
-    credentials: STATIC_CREDENTIALS,
+    credentials: [
+      isStaticCredentials,
+      '{ accessKeyId, secretAccessKey, sessionToken? } with non-empty strings',
+    ],
     env: [(v) => v && typeof v === 'object', 'an object of environment variables'],
   }
   for (const name of extra) rules[name] = own[name]
@@ -374,7 +370,7 @@ export function checkToolOptions(
   const flat = checkGiven(tool, options, rules)
   for (const name of extra) {
     if (REQUIRED.includes(name) && flat[name] === undefined) {
-      check(false, tool, name, own[name][1], 'undefined')
+      check(false, tool, name, own[name][1], undefined)
     }
   }
   for (const name of ['table', 'region', 'endpoint'] as const) {

@@ -10,8 +10,14 @@ import { N } from './item.ts'
  * same alias, so no code counts aliases or relies on a naming convention to avoid collisions.
  */
 export class Expression {
-  readonly names: Record<string, string> = {}
-  readonly values: Record<string, AttributeValue> = {}
+  /**
+   * The request's `ExpressionAttributeNames` and `ExpressionAttributeValues`, each from its first
+   * alias on (DynamoDB refuses empty ones).
+   */
+  readonly input: {
+    ExpressionAttributeNames?: Record<string, string>
+    ExpressionAttributeValues?: Record<string, AttributeValue>
+  } = {}
   readonly #aliases = new Map<string, string>()
   #values = 0
 
@@ -23,7 +29,8 @@ export class Expression {
         if (!alias) {
           alias = `#${this.#aliases.size.toString(36)}`
           this.#aliases.set(name, alias)
-          this.names[alias] = name
+          this.input.ExpressionAttributeNames ??= {}
+          this.input.ExpressionAttributeNames[alias] = name
         }
         return alias
       })
@@ -33,16 +40,9 @@ export class Expression {
   /** The alias of a value. */
   value(v: AttributeValue): string {
     const alias = `:${(this.#values++).toString(36)}`
-    this.values[alias] = v
+    this.input.ExpressionAttributeValues ??= {}
+    this.input.ExpressionAttributeValues[alias] = v
     return alias
-  }
-
-  /** The request's `ExpressionAttributeNames` and `ExpressionAttributeValues`, those in use. */
-  input(): Record<string, unknown> {
-    return {
-      ...(Object.keys(this.names).length ? { ExpressionAttributeNames: this.names } : {}),
-      ...(Object.keys(this.values).length ? { ExpressionAttributeValues: this.values } : {}),
-    }
   }
 }
 

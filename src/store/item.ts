@@ -8,9 +8,9 @@ import {
   fromAttribute,
   fromAttributeMap,
   type JsonValue,
+  mapEntries,
   mapSize,
   toAttribute,
-  toAttributeMap,
 } from '../marshall.ts'
 
 /** DynamoDB's item size limit, in bytes. */
@@ -64,16 +64,10 @@ export type ItemState =
   | { state: 'live'; session: StoredSession }
   /**
    * A tombstone: the session ended at `at` (epoch seconds), `moved` by a sign-in (to the key
-   * `to`, on tombstones written since 0.3) or else by a sign-out or revocation; `w` are its
-   * writes' tokens.
+   * `to`, on tombstones written since 0.3) or else by a sign-out or revocation (its writes' tokens
+   * are read from the item itself, by `applied()`).
    */
-  | {
-      state: 'ended'
-      at: number
-      moved: boolean
-      to: string | undefined
-      w: Record<string, number>
-    }
+  | { state: 'ended'; at: number; moved: boolean; to: string | undefined }
   /** No item, or an expired one. */
   | { state: 'absent' }
 
@@ -85,10 +79,6 @@ export const keyOf = (id: string): Item => ({ id: { S: id } })
 /** A number attribute value. */
 export const N = (n: number): AttributeValue => ({ N: String(n) })
 
-/** The tokens of an item's `w` attribute, by their time. */
-const tokensOf = (w: RawItem[string]): Record<string, number> =>
-  fromAttributeMap(w?.M ?? {}) as Record<string, number>
-
 /**
  * Reads an item. Expired items are absent even before TTL deletes them (it can lag by days).
  * An item written by 0.1 reads with version 0, no tokens, and its flash values under stamp 0.
@@ -96,11 +86,16 @@ const tokensOf = (w: RawItem[string]): Record<string, number> =>
  */
 export function parseItem(item: Record<string, unknown> | undefined, now: number): ItemState {
   const raw = (item ?? {}) as RawItem
-  const { data, flash, expires, v, w } = raw
-  if (!(Number(expires?.N) > now)) return ABSENT
+  const { data, flash, v, w } = raw
+  const expires = Number(raw.expires?.N)
+  if (!(expires > now)) return ABSENT
   if (raw.end) {
-    const at = Number(expires?.N) - TOMBSTONE_SECONDS
-    return { state: 'ended', at, moved: raw.end.S === 'm', to: raw.to?.S, w: tokensOf(w) }
+    return {
+      state: 'ended',
+      at: expires - TOMBSTONE_SECONDS,
+      moved: raw.end.S === 'm',
+      to: raw.to?.S,
+    }
   }
   try {
     const entries = flash ? fromAttributeMap(flash.M as Item) : {}
@@ -108,12 +103,8 @@ export function parseItem(item: Record<string, unknown> | undefined, now: number
       state: 'live',
       session: {
         data: fromAttributeMap(data?.M as Item),
-        flash: v
-          ? entries
-          : Object.fromEntries(
-              Object.entries(entries).map(([k, x]) => ['0'.repeat(STAMP_LENGTH) + k, x]),
-            ),
-        expires: Number(expires?.N),
+        flash: v ? entries : mapEntries(entries, ([k, x]) => ['0'.repeat(STAMP_LENGTH) + k, x]),
+        expires,
         created: Number((raw.created as { N: string }).N),
         // A session stored before handles (0.2) is named by its key's start: stable, and no
         // more use for forging a cookie than the key itself.
@@ -121,7 +112,7 @@ export function parseItem(item: Record<string, unknown> | undefined, now: number
         uid: raw.uid?.S,
         device: raw.device && fromAttribute(raw.device as AttributeValue),
         v: v ? Number(v.N) : 0,
-        w: w && tokensOf(w),
+        w: w && (fromAttributeMap(w.M as Item) as Record<string, number>),
         wf: Number(raw.wf?.N ?? 0),
       },
     }
@@ -147,17 +138,14 @@ export interface SessionContent extends Identity {
 
 /** The whole item of a session; refused over DynamoDB's limit before it is sent. */
 export function sessionItem(id: string, s: SessionContent): Item {
-  const data = toAttributeMap(s.data)
-  const flash = toAttributeMap(s.flash)
-  const w = toAttributeMap(s.w)
   const item: Item = {
     ...keyOf(id),
-    data: { M: data },
-    flash: { M: flash },
+    data: toAttribute(s.data),
+    flash: toAttribute(s.flash),
     expires: N(s.expires),
     created: N(s.created),
     v: N(s.v),
-    w: { M: w },
+    w: toAttribute(s.w),
     wf: N(s.wf),
     h: { S: s.handle },
   }
@@ -168,7 +156,7 @@ export function sessionItem(id: string, s: SessionContent): Item {
   if (size > MAX_ITEM_BYTES) {
     throw new DynamoSessionError(
       'TOO_LARGE',
-      `session of ${size} bytes is over DynamoDB's 400 KB item limit (${MAX_ITEM_BYTES} bytes); nothing saved`,
+      `session of ${size} bytes is over the 400 KB (${MAX_ITEM_BYTES} bytes) item limit; nothing saved`,
     )
   }
   return item
@@ -201,7 +189,7 @@ export const tombstone = (
   end: { S: moved ? 'm' : '1' },
   expires: N(now + TOMBSTONE_SECONDS),
   v: N(v),
-  w: { M: toAttributeMap(w) },
+  w: toAttribute(w),
   wf: N(wf),
   ...(moved && { to: { S: moved.to } }),
   ...(moved?.uid && { uid: { S: moved.uid }, created: N(moved.created) }),

@@ -5,12 +5,16 @@
  * to its time, and a take is accepted only if it was sent after the floor: a take that lands
  * after its request gave up, or after its own release, never holds the lease.
  */
+import { within } from '../client.ts'
 import type { RequestTable, SessionTable } from '../connection.ts'
-import { within } from '../connection.ts'
 import { DynamoSessionError } from '../errors.ts'
-import { Expression, live, releasing } from './expressions.ts'
+import { Expression, leaseHeld, live, releasing } from './expressions.ts'
 import { type Item, keyOf, N } from './item.ts'
 import { write } from './store.ts'
+import { newStamp } from './tokens.ts'
+
+/** An item as a take found it, with the lease when the take got it. */
+type Taken = { item: Item | undefined; lease?: Lease }
 
 /**
  * Takes the lease on a live item and returns it, in one conditional UpdateItem: 'held' when
@@ -22,7 +26,7 @@ async function takeLease(
   key: string,
   token: string,
   leaseMs: number,
-): Promise<{ item: Item | undefined; held: boolean } | 'held'> {
+): Promise<Taken | 'held'> {
   const now = Date.now()
   const x = new Expression()
   const lease = x.path('lease')
@@ -42,11 +46,11 @@ async function takeLease(
     },
     x,
   )
-  if (!('current' in r)) return { item: r.answer.Attributes, held: true }
+  if (!('current' in r)) return { item: r.answer.Attributes, lease: { key, token, held: true } }
   const { current } = r
   // Refused on a live item: another request holds the lease (or released it after we sent).
   if (current.data && !current.end && Number(current.expires?.N) > now / 1000) return 'held'
-  return { item: current.data || current.end ? (current as Item) : undefined, held: false }
+  return { item: current.data || current.end ? (current as Item) : undefined }
 }
 
 /**
@@ -62,9 +66,7 @@ export async function releaseLease(
 ): Promise<void> {
   const x = new Expression()
   const { set, remove } = releasing(x)
-  const owner = x.path('leaseOwner')
-  const ours = `${owner} = ${x.value({ S: token })}`
-  const lease = x.path('lease')
+  const ours = leaseHeld(x, token)
   await write(
     table,
     'UpdateItem',
@@ -73,7 +75,7 @@ export async function releaseLease(
       UpdateExpression: `SET ${set} REMOVE ${remove}`,
       ConditionExpression: own
         ? ours
-        : `attribute_not_exists(${owner}) OR ${ours} OR ${lease} < ${x.value(N(Date.now()))}`,
+        : `attribute_not_exists(${x.path('leaseOwner')}) OR ${ours} OR ${x.path('lease')} < ${x.value(N(Date.now()))}`,
     },
     x,
   )
@@ -82,16 +84,16 @@ export async function releaseLease(
 /**
  * Takes the lease, waiting while another request holds it, up to `waitMs` and within the
  * request's budget. A take that failed may still land: it is refused for good in the background.
- * @returns the item, and whether this request now holds the lease on it
+ * @returns the item, and the lease when this request now holds it
  * @throws LOCK_TIMEOUT when the lease stayed held past `waitMs` or the budget
  */
 export async function waitForLease(
   table: RequestTable,
   key: string,
-  token: string,
   { leaseMs, waitMs }: { leaseMs: number; waitMs: number },
   background: (work: Promise<unknown>) => void,
-): Promise<{ item: Item | undefined; held: boolean }> {
+): Promise<Taken> {
+  const { token } = newStamp()
   const deadline = Date.now() + Math.min(waitMs, table.left())
   for (let attempt = 1; ; attempt++) {
     let got: Awaited<ReturnType<typeof takeLease>>
@@ -108,35 +110,30 @@ export async function waitForLease(
     if (Date.now() + delay > deadline) {
       throw new DynamoSessionError(
         'LOCK_TIMEOUT',
-        `lease held past locking.waitMs (${waitMs} ms) or the request's retry.budgetMs`,
+        `lease held past locking.waitMs (${waitMs} ms) or retry.budgetMs`,
       )
     }
     await table.sleep(delay)
   }
 }
 
-/** A lease this request holds: given back once, by the save's own write or by `release()`. */
-export class Lease {
+/** A lease this request holds, until a write gives it back with its own (`held` false). */
+export interface Lease {
   readonly key: string
   readonly token: string
-  #held = true
+  held: boolean
+}
 
-  constructor(key: string, token: string) {
-    this.key = key
-    this.token = token
-  }
-
-  /** A write that ended or released the lease on its own (the save's write, a tombstone). */
-  released(): void {
-    this.#held = false
-  }
-
-  /** Gives the lease back unless a write did: within the budget left, else in the background. */
-  async release(table: RequestTable, background: (work: Promise<unknown>) => void): Promise<void> {
-    if (!this.#held) return
-    this.#held = false
-    const done = releaseLease(table.raw, this.key, this.token).catch(() => {})
-    if (table.left() > 0) await within(done, table.left(), 'release').catch(() => background(done))
-    else background(done)
-  }
+/** Gives a lease back unless a write did: within the budget left, else in the background. */
+export async function giveBack(
+  lease: Lease | undefined,
+  table: () => Promise<RequestTable>,
+  background: (work: Promise<unknown>) => void,
+): Promise<void> {
+  if (!lease?.held) return
+  lease.held = false
+  const t = await table()
+  const done = releaseLease(t.raw, lease.key, lease.token).catch(() => {})
+  if (t.left() > 0) await within(done, t.left(), 'release').catch(() => background(done))
+  else background(done)
 }

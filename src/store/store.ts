@@ -8,10 +8,11 @@ import { applyChanges, type SessionChanges } from '../changes.ts'
 import type { SessionTable } from '../connection.ts'
 import { DynamoSessionError } from '../errors.ts'
 import type { JsonValue } from '../marshall.ts'
-import { toAttribute } from '../marshall.ts'
+import { mapEntries, toAttribute } from '../marshall.ts'
 import { all, Expression, leaseHeld, live, releasing, versioned } from './expressions.ts'
 import {
   type Item,
+  type ItemState,
   isLegacy,
   keyOf,
   N,
@@ -36,12 +37,12 @@ const MAX_OPERATORS = 290
 export const gone = (): DynamoSessionError =>
   new DynamoSessionError(
     'SESSION_GONE',
-    'session ended by another request (logout or login) or expired; nothing saved',
+    'session ended meanwhile (logout, login or expiry); nothing saved',
   )
 
 /** The session kept changing under a write that needs it unchanged (503). */
 export const contended = (): DynamoSessionError =>
-  new DynamoSessionError('CONTENDED', 'session kept changing under this write; nothing saved')
+  new DynamoSessionError('CONTENDED', 'session kept changing; nothing saved')
 
 /** A failed condition: the item as it is now (`{}` for none) and the attempts the call made. */
 interface Refused {
@@ -61,7 +62,7 @@ export async function write(
       answer: await table.send(op, {
         TableName: table.name,
         ...input,
-        ...x.input(),
+        ...x.input,
         ReturnConsumedCapacity: 'TOTAL',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
@@ -130,11 +131,7 @@ export const createItem = (
  * and cannot keep. Its version is past any rewrite of a sign-in, so no late one lands on it.
  */
 export async function buryItem(table: SessionTable, key: string, now: number): Promise<void> {
-  await table.send('PutItem', {
-    TableName: table.name,
-    Item: tombstone(key, now, 1000, {}, 0),
-    ReturnConsumedCapacity: 'TOTAL',
-  })
+  await write(table, 'PutItem', { Item: tombstone(key, now, 1000, {}, 0) }, new Expression())
 }
 
 /** The flash entries of this request's `flash()` calls, named by its stamp. */
@@ -143,7 +140,7 @@ export const flashEntries = (
   stamp: Stamp,
 ): Record<string, JsonValue> => {
   const prefix = `${stamp.at.toString(36).padStart(9, '0')}${stamp.token}`.slice(0, STAMP_LENGTH)
-  return Object.fromEntries(Object.entries(flash).map(([k, v]) => [prefix + k, v]))
+  return mapEntries(flash, ([k, v]) => [prefix + k, v])
 }
 
 /** The flash entries a session keeps: those stored now, but those this request read, and its own. */
@@ -153,14 +150,19 @@ const keptFlash = (now: StoredSession, read: StoredSession, own: Record<string, 
   return Object.assign(flash, own)
 }
 
-/** How a write saw the lease: refused when another request took it over. */
-function checkLease(current: RawItem, lease: string | undefined): void {
+/**
+ * The live session a refused write met, when its version or stamp refused it.
+ * @throws SESSION_GONE when it has ended or expired, LOCK_LOST when another request took the lease
+ */
+function liveOf(found: ItemState, current: RawItem, lease: string | undefined): StoredSession {
+  if (found.state !== 'live') throw gone()
   if (lease && current.leaseOwner?.S !== lease) {
     throw new DynamoSessionError(
       'LOCK_LOST',
-      'lease expired (locking.leaseMs) and was taken by another request; nothing saved',
+      'lease taken by another request after locking.leaseMs; nothing saved',
     )
   }
+  return found.session
 }
 
 /**
@@ -183,20 +185,13 @@ export async function endItem(
   to?: string,
 ): Promise<true | StoredSession> {
   const x = new Expression()
-  const { w, floor } = tokensAfter(stored.w ?? {}, stamp, keepMs)
+  const { w, wf } = tokensAfter(stored, stamp, keepMs)
   const { uid, created } = stored
   const r = await write(
     table,
     'PutItem',
     {
-      Item: tombstone(
-        key,
-        now,
-        stored.v + 1,
-        w,
-        Math.max(stored.wf, floor ?? 0),
-        to ? { to, uid, created } : undefined,
-      ),
+      Item: tombstone(key, now, stored.v + 1, w, wf, to ? { to, uid, created } : undefined),
       ConditionExpression: all(versioned(x, stored.v), live(x, now), lease && leaseHeld(x, lease)),
     },
     x,
@@ -204,12 +199,14 @@ export async function endItem(
   if (!('current' in r) || applied(r.current, stamp)) return true
   const found = parseItem(r.current, now)
   if (found.state === 'ended' && !found.moved && !to) return true
-  if (found.state !== 'live') throw gone()
-  checkLease(r.current, lease)
-  return found.session
+  return liveOf(found, r.current, lease)
 }
 
-/** Ends a session (a sign-out), re-reading while other requests write it. */
+/**
+ * Ends a session, re-reading while other requests write it. A sign-in passes its new key `to` and
+ * `before`, which writes its new item from the session as it now is before each attempt; a
+ * sign-out does not.
+ */
 export async function endSession(
   table: SessionTable,
   key: string,
@@ -218,10 +215,13 @@ export async function endSession(
   now: number,
   keepMs: number,
   lease?: string,
+  to?: string,
+  before?: (base: StoredSession, attempt: number) => Promise<void>,
 ): Promise<void> {
   let base = stored
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const ended = await endItem(table, key, base, stamp, now, keepMs, lease)
+    await before?.(base, attempt)
+    const ended = await endItem(table, key, base, stamp, now, keepMs, lease, to)
     if (ended === true) return
     base = ended
   }
@@ -287,17 +287,14 @@ export async function updateItem(
         )
     if (!('current' in r)) return 'live'
     if (applied(r.current, stamp)) return r.current.end ? 'ended' : 'live'
-    const found = parseItem(r.current, u.now)
-    if (found.state !== 'live') throw gone()
-    checkLease(r.current, u.lease)
+    stored = liveOf(parseItem(r.current, u.now), r.current, u.lease)
     if (attempt >= ATTEMPTS) throw contended()
-    if (perKey && belowFloor(found.session, stamp)) {
+    if (perKey && belowFloor(stored, stamp)) {
       // Refused for good: a first attempt was never applied and goes again with a new time;
       // after a retry, whether one was applied can no longer be told.
       if (r.attempts > 1) throw contended()
-      stamp = { ...stamp, at: Math.max(Date.now(), found.session.wf) }
+      stamp = { ...stamp, at: Math.max(Date.now(), stored.wf) }
     }
-    stored = found.session
   }
 }
 
@@ -339,7 +336,7 @@ function wholeItem(
   stamp: Stamp,
   flash: Record<string, JsonValue>,
 ): Item {
-  const { w, floor } = tokensAfter(stored.w ?? {}, stamp, u.keepMs)
+  const { w, wf } = tokensAfter(stored, stamp, u.keepMs)
   const item = sessionItem(key, {
     ...stored,
     data: applyChanges(stored.data, u.changes),
@@ -347,7 +344,7 @@ function wholeItem(
     expires: u.expires ?? stored.expires,
     v: stored.v + 1,
     w,
-    wf: Math.max(stored.wf, floor ?? 0),
+    wf,
   })
   // Written whole, the lease is released by its absence; the floor keeps late takes out.
   if (u.lease) item.lf = N(Date.now())
@@ -367,7 +364,6 @@ function perKeyUpdate(
 ): [update: string, condition: string] | undefined {
   const { set, remove, increment } = u.changes
   const value = (v: JsonValue) => x.value(toAttribute(v))
-  const stamped = stampUpdate(x, stored, stamp, u.keepMs)
   const sets = Object.keys(set).map((k) => `${x.path('data', k)} = ${value(set[k])}`)
   const removes = remove.map((k) => x.path('data', k))
   for (const k of Object.keys(increment)) {
@@ -383,11 +379,10 @@ function perKeyUpdate(
     sets.push(release.set)
     removes.push(release.remove)
   }
-  sets.push(...stamped.sets)
-  removes.push(...stamped.removes)
+  const condition = stampUpdate(x, stored, stamp, u.keepMs, sets, removes)
   const update = `SET ${sets.join(', ')} ${removes.length ? `REMOVE ${removes.join(', ')} ` : ''}ADD ${x.path('v')} ${x.value(N(1))}`
   return update.length < MAX_EXPRESSION && Object.keys(increment).length * 2 < MAX_OPERATORS
-    ? [update, stamped.condition]
+    ? [update, condition]
     : undefined
 }
 
@@ -415,22 +410,28 @@ export async function moveSession(
   bury: (key: string) => Promise<void>,
 ): Promise<void> {
   const flash = flashEntries(changes.flash, stamp)
-  let base = from.stored
   let v = 0
   try {
-    for (; v < ATTEMPTS; v++) {
-      const item = {
-        ...to.item,
-        data: applyChanges(base.data, changes),
-        flash: keptFlash(base, from.stored, flash),
-      }
-      // Each rewrite has its own token: an earlier one being there proves nothing of this one.
-      await putNew(table, to.key, item, stamp.token + v, stamp.at, v)
-      const ended = await endItem(table, from.key, base, stamp, now, keepMs, lease, to.key)
-      if (ended === true) return
-      base = ended
-    }
-    throw contended()
+    await endSession(
+      table,
+      from.key,
+      from.stored,
+      stamp,
+      now,
+      keepMs,
+      lease,
+      to.key,
+      (base, attempt) => {
+        v = attempt
+        const item = {
+          ...to.item,
+          data: applyChanges(base.data, changes),
+          flash: keptFlash(base, from.stored, flash),
+        }
+        // Each rewrite has its own token: an earlier one being there proves nothing of this one.
+        return putNew(table, to.key, item, stamp.token + v, stamp.at, v)
+      },
+    )
   } catch (error) {
     if (v || !(error instanceof DynamoSessionError && error.code === 'TOO_LARGE')) {
       await bury(to.key)

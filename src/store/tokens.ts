@@ -31,6 +31,12 @@ export const RECENT_MS = 1000
 export const MAX_RECENT = 64
 
 /**
+ * Tokens are pruned this many at a time: a write that prunes raises the floor under a condition
+ * that concurrent pruners contend on, so most writes leave the few stale tokens for a later one.
+ */
+export const PRUNE_BATCH = 8
+
+/**
  * How long a token is kept: while a retry of its write may still come (the retry budget), with
  * room for clocks that differ between instances. Older tokens are pruned, and the floor rises
  * past them so their late duplicates are still refused.
@@ -44,20 +50,23 @@ export interface TokenSet {
   /** Tokens this write removes. */
   pruned: string[]
   /** The new floor, when tokens are pruned: one past the newest pruned. */
-  floor: number | undefined
+  floor?: number
+  /** The item's floor after this write: the new one, or the one it had. */
+  wf: number
 }
 
 /**
  * The token policy, in one place: every write adds its token and keeps those as new as its own;
  * of the older ones it keeps the newest `MAX_TOKENS` (`MAX_RECENT` of those sent less than
- * `RECENT_MS` before it), none older than `keepMs`, and raises the floor past the rest.
+ * `RECENT_MS` before it), none older than `keepMs`; once `PRUNE_BATCH` are past that, it removes
+ * them and raises the floor past them.
  */
-export function tokensAfter(w: Record<string, number>, stamp: Stamp, keepMs: number): TokenSet {
+export function tokensAfter(stored: StoredSession, stamp: Stamp, keepMs: number): TokenSet {
   const kept: Record<string, number> = {}
   const pruned: string[] = []
   let floor: number | undefined
   let n = 0
-  for (const [token, at] of Object.entries(w).sort((a, b) => b[1] - a[1])) {
+  for (const [token, at] of Object.entries(stored.w ?? {}).sort((a, b) => b[1] - a[1])) {
     // Tokens as new as this write's are never pruned by it: their writes may be in flight.
     const room = at >= stamp.at - RECENT_MS ? MAX_RECENT : MAX_TOKENS
     if (at >= stamp.at || (++n < room && at >= stamp.at - keepMs)) kept[token] = at
@@ -67,31 +76,34 @@ export function tokensAfter(w: Record<string, number>, stamp: Stamp, keepMs: num
     }
   }
   kept[stamp.token] = stamp.at
-  return { w: kept, pruned, floor }
+  if (pruned.length < PRUNE_BATCH) {
+    return { w: { ...stored.w, ...kept }, pruned: [], wf: stored.wf }
+  }
+  return { w: kept, pruned, floor, wf: Math.max(stored.wf, floor ?? 0) }
 }
 
 /**
- * The parts of a per-key UpdateItem that carry the stamp: the token set, stale tokens removed,
- * the floor raised; and the condition that the token is new and the floor below it.
+ * Adds the parts of a per-key UpdateItem that carry the stamp to its `sets` and `removes`: the
+ * token set, stale tokens removed, the floor raised.
+ * @returns the condition that the token is new and the floor below it
  */
 export function stampUpdate(
   x: Expression,
   stored: StoredSession,
   stamp: Stamp,
   keepMs: number,
-): { sets: string[]; removes: string[]; condition: string } {
-  const { pruned, floor } = tokensAfter(stored.w ?? {}, stamp, keepMs)
+  sets: string[],
+  removes: string[],
+): string {
+  const { pruned, floor } = tokensAfter(stored, stamp, keepMs)
   const own = x.path('w', stamp.token)
-  const sets = [`${own} = ${x.value(N(stamp.at))}`]
+  sets.push(`${own} = ${x.value(N(stamp.at))}`)
   const wf = x.path('wf')
   // Raising the floor is conditioned on it: concurrent writers never lower it.
   const limit = x.value(N(floor ?? stamp.at))
   if (floor !== undefined) sets.push(`${wf} = ${limit}`)
-  return {
-    sets,
-    removes: pruned.map((t) => x.path('w', t)),
-    condition: `attribute_not_exists(${own}) AND ${wf} <= ${limit}`,
-  }
+  for (const t of pruned) removes.push(x.path('w', t))
+  return `attribute_not_exists(${own}) AND ${wf} <= ${limit}`
 }
 
 /** True when the item shows that a write with this stamp was applied. */

@@ -127,7 +127,7 @@ export async function* userEntries(
       ? {}
       : { FilterExpression: `${x.path('h')} = ${x.value({ S: handle })}` }),
     ScanIndexForward: false,
-    ...x.input(),
+    ...x.input,
     ReturnConsumedCapacity: 'TOTAL',
   }
   let start: unknown

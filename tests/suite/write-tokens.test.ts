@@ -6,7 +6,7 @@
 // floor past what it removes.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { MAX_TOKENS, RECENT_MS } from '../../src/store/tokens.ts'
+import { MAX_TOKENS, PRUNE_BATCH, RECENT_MS } from '../../src/store/tokens.ts'
 import { loggedIn, type TestApp, testApp } from '../support/app.ts'
 import { virtualClock } from '../support/clock.ts'
 import { cookieFrom } from '../support/cookies.ts'
@@ -16,7 +16,7 @@ import { callOf, isSave } from '../support/fetch.ts'
 const tokensOf = (item: { w?: { M?: object } } | undefined) => Object.keys(item?.w?.M ?? {})
 
 describe('write tokens', () => {
-  test(`a session changed 200 times, ${RECENT_MS / 1000 + 1} s apart, keeps at most ${MAX_TOKENS} tokens`, async () => {
+  test(`a session changed 200 times, ${RECENT_MS / 1000 + 1} s apart, keeps at most ${MAX_TOKENS + PRUNE_BATCH} tokens (${MAX_TOKENS}, and fewer than ${PRUNE_BATCH} waiting to be pruned)`, async () => {
     const conn = await freshTable('tokens-set')
     // A budget long enough that the cap, not the age, prunes.
     const a = testApp(conn, { retry: { timeoutMs: 30_000, budgetMs: 120_000 } })
@@ -33,7 +33,10 @@ describe('write tokens', () => {
     const item = await rawItem(conn, cookie)
     assert.equal(item?.data.M.cart.S, '199')
     const tokens = tokensOf(item)
-    assert.ok(tokens.length > 1 && tokens.length <= MAX_TOKENS, `${tokens.length} tokens`)
+    assert.ok(
+      tokens.length > MAX_TOKENS && tokens.length <= MAX_TOKENS + PRUNE_BATCH,
+      `${tokens.length} tokens`,
+    )
     // Every token removed lies below the floor, so a late duplicate of its write is refused.
     const times = Object.values(item.w.M as Record<string, { N: string }>).map((t) => Number(t.N))
     assert.ok(Number(item.wf.N) > 0, 'the floor rose')
@@ -69,7 +72,7 @@ describe('write tokens', () => {
     assert.equal(item?.data.M.n.N, String(MAX_TOKENS + 5), 'every increment counted once')
   })
 
-  test('every write carries a token; one older than the retry budget plus 5 s is removed by a later write', async () => {
+  test(`every write carries a token; ${PRUNE_BATCH} older than the retry budget plus 5 s are removed together by a later write`, async () => {
     const conn = await freshTable('tokens-age')
     const clock = virtualClock()
     try {
@@ -80,20 +83,26 @@ describe('write tokens', () => {
       assert.equal((await a.post('/set/cart/1', cookie)).status, 200)
       const first = tokensOf(await rawItem(conn, cookie)).filter((t) => !created.includes(t))
       assert.equal(first.length, 1, 'a plain set wrote its token')
+      for (let i = 2; i < PRUNE_BATCH; i++) {
+        assert.equal((await a.post(`/set/cart/${i}`, cookie)).status, 200)
+      }
+      const old = tokensOf(await rawItem(conn, cookie))
+      assert.equal(old.length, PRUNE_BATCH)
       // Within the budget (10 s) plus 5 s, the tokens stay: a retry of theirs may still come.
       clock.advance(14)
-      assert.equal((await a.post('/set/cart/2', cookie)).status, 200)
-      const kept = tokensOf(await rawItem(conn, cookie))
-      assert.equal(kept.length, 3)
+      assert.equal((await a.post('/set/cart/a', cookie)).status, 200)
+      assert.equal(tokensOf(await rawItem(conn, cookie)).length, PRUNE_BATCH + 1)
       // Past it, the next write removes them and raises the floor past their times.
       clock.advance(2)
-      assert.equal((await a.post('/set/cart/3', cookie)).status, 200)
+      assert.equal((await a.post('/set/cart/b', cookie)).status, 200)
       const item = await rawItem(conn, cookie)
       const later = tokensOf(item)
-      assert.ok(!later.includes(first[0]) && !later.includes(created[0]), 'the old tokens are gone')
+      assert.ok(!old.some((t) => later.includes(t)), 'the old tokens are gone')
       assert.equal(later.length, 2, 'the token written 2 s ago stays with the new one')
-      assert.ok(Number(item.wf.N) > 0)
-      assert.equal(item.data.M.cart.S, '3')
+      const times = Object.values(item.w.M as Record<string, { N: string }>).map((t) => Number(t.N))
+      assert.ok(Number(item.wf.N) > 0, 'the floor rose')
+      assert.ok(Number(item.wf.N) <= Math.min(...times), 'no kept token lies below the floor')
+      assert.equal(item.data.M.cart.S, 'b')
     } finally {
       clock.restore()
     }
