@@ -5,7 +5,16 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { freshTable, scanAll } from '../helpers.ts'
-import { type Body, isEnd, live, loggedIn, makeApp, sleep } from '../lifecycle.ts'
+import {
+  type Body,
+  cookieFrom,
+  isEnd,
+  isSave,
+  live,
+  loggedIn,
+  makeApp,
+  sleep,
+} from '../lifecycle.ts'
 
 /** A fetch whose first `n` buries (a tombstone put without condition) never get an answer. */
 function droppingBuries(n: number): typeof fetch {
@@ -45,4 +54,27 @@ test('a sign-in that loses to a sign-out answers 409 and leaves nothing, when it
     left = live(await scanAll(conn.table))
   }
   assert.deepEqual(left, [], 'no live item is left behind the 409')
+})
+
+test('a change applied before a sign-in, its reply lost, is never answered 409 once the sign-in carried it', async () => {
+  // The sign-in's tombstone keeps every token of the session it ends: the retry finds its token.
+  // (Had the token been pruned before the end, the retry could not tell, and answers 503.)
+  const conn = await freshTable('tombstone-tokens')
+  const [tabA, tabB] = [makeApp(conn), makeApp(conn)]
+  const cookie = await loggedIn(tabB)
+  const held = tabA.gate.hold(isSave, 'after')
+  const increment = tabA.post('/increment/n', cookie)
+  await held.reached
+  for (let i = 0; i < 30; i++) assert.equal((await tabB.post(`/set/k${i}/v`, cookie)).status, 200)
+  await sleep(1100)
+  const login = await tabB.post('/login', cookie)
+  assert.equal(login.status, 200)
+  held.lose()
+  const res = await increment
+  assert.deepEqual((await tabB.whoami(cookieFrom(login)))?.n, 1, 'the sign-in carried it over')
+  assert.notEqual(
+    res.status,
+    409,
+    `a 409 says nothing was stored (${tabA.errors.map((e) => e.code)})`,
+  )
 })

@@ -6,8 +6,18 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import type { StandardSchemaV1 } from '../../src/index.ts'
 import { withConsoleError } from '../console.ts'
-import { freshTable } from '../helpers.ts'
-import { type Conn, cookieFrom, isLeaseTake, makeApp, patchItem, rawItem } from '../lifecycle.ts'
+import { ddb, freshTable } from '../helpers.ts'
+import {
+  type Conn,
+  cookieFrom,
+  isLeaseTake,
+  keyOf,
+  loggedIn,
+  makeApp,
+  patchItem,
+  rawItem,
+  sleep,
+} from '../lifecycle.ts'
 
 const now = () => Math.floor(Date.now() / 1000)
 
@@ -156,6 +166,21 @@ describe('every lease is given back', () => {
       })
     }
   }
+
+  test('a failed take on a session TTL deleted leaves no item behind (its give-back creates none)', async () => {
+    const conn = await freshTable('lease-stray')
+    const a = makeApp(conn, {
+      locking: { leaseMs: 5000, waitMs: 1000 },
+      retry: { attempts: 2, timeoutMs: 1000, budgetMs: 2000 },
+    })
+    const cookie = await loggedIn(a)
+    await ddb('DeleteItem', { TableName: conn.table, Key: { id: { S: await keyOf(cookie) } } })
+    a.gate.failEvery(isLeaseTake, 'unavailable')
+    const res = await a.get('/read', cookie)
+    assert.equal(res.status, 503)
+    await sleep(200)
+    assert.equal(await rawItem(conn, cookie), undefined, 'no item without an expiry is created')
+  })
 
   test('an ended item (a tombstone): no lease is left, the next request is not held', async () => {
     const conn = await freshTable('lease-ended')
