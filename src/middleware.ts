@@ -137,14 +137,15 @@ function signerOf(i: Instance, vars: EnvRecord): CookieSigner | undefined {
 
 /**
  * Reports a store error to `onError` (with what it returns), or logs it in one line, its message
- * naming the fix: a transient one at most once per code per minute, any other at most once per
- * message per minute (a misconfiguration fails every request alike).
+ * naming the fix, at most once per code (and option) per minute.
  */
 function report(i: Instance, c: Context, e: DynamoSessionError): unknown {
   if (i.s.onError) return i.s.onError(e, c)
   const now = Date.now()
   const line = `DynamoSessionError ${e.code}: ${e.message}`
-  const key = e.transient ? e.code : line
+  // By code (and option): a message can carry what a client sent (a size, a key), and one entry
+  // per distinct message would let clients grow the map and the log without bound.
+  const key = `${e.code} ${e.option ?? ''}`
   if (now - (i.logged.get(key) ?? -LOG_EVERY_MS) < LOG_EVERY_MS) return
   i.logged.set(key, now)
   console.error(line)

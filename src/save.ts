@@ -55,16 +55,14 @@ export async function saveSession(
     const key = next && (await storedKey(next.id))
     if (key) await createItem(table, key, next.item, stamp)
     try {
-      await endSession(table, p.current.key, p.current.stored, stamp, now, keepMs, held)
+      await endSession(table, p.current.key, p.current.stored, stamp, now, held)
     } catch (error) {
       if (key) await bury(r, table, key)
       throw error
     }
   } else if (p.op === 'move') {
     const to = { key: await storedKey(p.id), item: p.to }
-    await moveSession(table, p.current, to, changes, stamp, now, keepMs, held, (key) =>
-      bury(r, table, key),
-    )
+    await moveSession(table, p.current, to, changes, stamp, now, held, (key) => bury(r, table, key))
   } else {
     try {
       const state = await updateItem(table, p.current.key, {

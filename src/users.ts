@@ -65,12 +65,6 @@ const CONCURRENCY = 8
 /** Sign-ins followed, one after the other, while revoking one session; then CONTENDED. */
 const MAX_HOPS = 8
 
-/**
- * A revocation keeps every token of the writes it ends (up to the usual 16), however old: their
- * requests' retries may come as late as their own budget allows, which this call cannot know.
- */
-const KEEP_TOKENS = Number.MAX_SAFE_INTEGER
-
 /** The user tools' connection, their options checked first. */
 function open(
   tool: string,
@@ -139,7 +133,7 @@ async function revoke(
     const { session } = found
     if (session.uid !== userId || session.handle === except) return undefined
     try {
-      await endSession(table, at, session, newStamp(), now, KEEP_TOKENS)
+      await endSession(table, at, session, newStamp(), now)
       return at
     } catch (error) {
       // Moved by a sign-in since it was read (or just expired): read it again.

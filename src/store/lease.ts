@@ -75,7 +75,8 @@ export async function releaseLease(
       UpdateExpression: `SET ${set} REMOVE ${remove}`,
       ConditionExpression: own
         ? ours
-        : `attribute_not_exists(${x.path('leaseOwner')}) OR ${ours} OR ${x.path('lease')} < ${x.value(N(Date.now()))}`,
+        : // Never on a missing item: UpdateItem would create one, without an expiry.
+          `attribute_exists(${x.path('id')}) AND (attribute_not_exists(${x.path('leaseOwner')}) OR ${ours} OR ${x.path('lease')} < ${x.value(N(Date.now()))})`,
     },
     x,
   )

@@ -180,18 +180,19 @@ export async function endItem(
   stored: StoredSession,
   stamp: Stamp,
   now: number,
-  keepMs: number,
   lease: string | undefined,
   to?: string,
 ): Promise<true | StoredSession> {
   const x = new Expression()
-  const { w, wf } = tokensAfter(stored, stamp, keepMs)
+  // Every token the session had, none pruned: a retry of a write applied just before the end
+  // finds its token and is answered 200 (its change ended with the session, or moved with it).
+  const w = { ...stored.w, [stamp.token]: stamp.at }
   const { uid, created } = stored
   const r = await write(
     table,
     'PutItem',
     {
-      Item: tombstone(key, now, stored.v + 1, w, wf, to ? { to, uid, created } : undefined),
+      Item: tombstone(key, now, stored.v + 1, w, stored.wf, to ? { to, uid, created } : undefined),
       ConditionExpression: all(versioned(x, stored.v), live(x, now), lease && leaseHeld(x, lease)),
     },
     x,
@@ -213,7 +214,6 @@ export async function endSession(
   stored: StoredSession,
   stamp: Stamp,
   now: number,
-  keepMs: number,
   lease?: string,
   to?: string,
   before?: (base: StoredSession, attempt: number) => Promise<void>,
@@ -221,7 +221,7 @@ export async function endSession(
   let base = stored
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     await before?.(base, attempt)
-    const ended = await endItem(table, key, base, stamp, now, keepMs, lease, to)
+    const ended = await endItem(table, key, base, stamp, now, lease, to)
     if (ended === true) return
     base = ended
   }
@@ -287,7 +287,13 @@ export async function updateItem(
         )
     if (!('current' in r)) return 'live'
     if (applied(r.current, stamp)) return r.current.end ? 'ended' : 'live'
-    stored = liveOf(parseItem(r.current, u.now), r.current, u.lease)
+    const found = parseItem(r.current, u.now)
+    // Ended, without this write's token, but its floor past the write: after a retry, whether an
+    // attempt was applied (and carried over by a sign-in) can no longer be told, so not a 409.
+    if (found.state !== 'live' && r.attempts > 1 && Number(r.current.wf?.N) > stamp.at) {
+      throw contended()
+    }
+    stored = liveOf(found, r.current, u.lease)
     if (attempt >= ATTEMPTS) throw contended()
     if (perKey && belowFloor(stored, stamp)) {
       // Refused for good: a first attempt was never applied and goes again with a new time;
@@ -405,33 +411,22 @@ export async function moveSession(
   changes: SessionChanges,
   stamp: Stamp,
   now: number,
-  keepMs: number,
   lease: string | undefined,
   bury: (key: string) => Promise<void>,
 ): Promise<void> {
   const flash = flashEntries(changes.flash, stamp)
   let v = 0
   try {
-    await endSession(
-      table,
-      from.key,
-      from.stored,
-      stamp,
-      now,
-      keepMs,
-      lease,
-      to.key,
-      (base, attempt) => {
-        v = attempt
-        const item = {
-          ...to.item,
-          data: applyChanges(base.data, changes),
-          flash: keptFlash(base, from.stored, flash),
-        }
-        // Each rewrite has its own token: an earlier one being there proves nothing of this one.
-        return putNew(table, to.key, item, stamp.token + v, stamp.at, v)
-      },
-    )
+    await endSession(table, from.key, from.stored, stamp, now, lease, to.key, (base, attempt) => {
+      v = attempt
+      const item = {
+        ...to.item,
+        data: applyChanges(base.data, changes),
+        flash: keptFlash(base, from.stored, flash),
+      }
+      // Each rewrite has its own token: an earlier one being there proves nothing of this one.
+      return putNew(table, to.key, item, stamp.token + v, stamp.at, v)
+    })
   } catch (error) {
     if (v || !(error instanceof DynamoSessionError && error.code === 'TOO_LARGE')) {
       await bury(to.key)

@@ -6,8 +6,9 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { loggedIn, testApp } from '../support/app.ts'
 import { sleep } from '../support/clock.ts'
+import { cookieFrom } from '../support/cookies.ts'
 import { freshTable, live, scanAll } from '../support/dynamodb.ts'
-import { type Body, isEnd } from '../support/fetch.ts'
+import { type Body, isEnd, isSave } from '../support/fetch.ts'
 
 /** A fetch whose first `n` buries (a tombstone put without condition) never get an answer. */
 function droppingBuries(n: number): typeof fetch {
@@ -47,4 +48,27 @@ test('a sign-in that loses to a sign-out answers 409 and leaves nothing, when it
     left = live(await scanAll(conn.table))
   }
   assert.deepEqual(left, [], 'no live item is left behind the 409')
+})
+
+test('a change applied before a sign-in, its reply lost, is never answered 409 once the sign-in carried it', async () => {
+  // The sign-in's tombstone keeps every token of the session it ends: the retry finds its token.
+  // (Had the token been pruned before the end, the retry could not tell, and answers 503.)
+  const conn = await freshTable('tombstone-tokens')
+  const [tabA, tabB] = [testApp(conn), testApp(conn)]
+  const cookie = await loggedIn(tabB)
+  const held = tabA.hold(isSave, 'after')
+  const increment = tabA.post('/increment/n', cookie)
+  await held.reached
+  for (let i = 0; i < 30; i++) assert.equal((await tabB.post(`/set/k${i}/v`, cookie)).status, 200)
+  await sleep(1100)
+  const login = await tabB.post('/login', cookie)
+  assert.equal(login.status, 200)
+  held.lose()
+  const res = await increment
+  assert.deepEqual((await tabB.whoami(cookieFrom(login)))?.n, 1, 'the sign-in carried it over')
+  assert.notEqual(
+    res.status,
+    409,
+    `a 409 says nothing was stored (${tabA.errors.map((e) => e.code)})`,
+  )
 })

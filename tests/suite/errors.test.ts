@@ -153,6 +153,27 @@ describe('errors', () => {
     )
   })
 
+  test('errors whose messages differ by what clients send are logged once a minute, not once each', async () => {
+    const conn = await freshTable('log-bound')
+    const app = new Hono<SessionEnv<{ draft: string }>>()
+    app.use(dynamoSession<{ draft: string }>({ ...conn, secret: SECRET }))
+    app.post('/draft', async (c) => {
+      c.get('session').set('draft', await c.req.text())
+      return c.text('saved')
+    })
+    const { result, lines } = await withConsoleError(async () => {
+      const statuses = new Set<number>()
+      for (let n = 0; n < 20; n++) {
+        const body = 'x'.repeat(410_000 + n) // over DynamoDB's item size, a different size each
+        statuses.add((await app.request('/draft', { method: 'POST', body })).status)
+      }
+      return statuses
+    })
+    assert.deepEqual([...result], [500])
+    assert.equal(lines.length, 1, `${lines.length} lines for 20 requests`)
+    assert.match(lines[0].text, /^DynamoSessionError TOO_LARGE: /)
+  })
+
   test('connection settings come from the environment when options leave them out', async () => {
     const conn = await freshTable('fromenv')
     const saved = { ...process.env }

@@ -5,10 +5,11 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import type { StandardSchemaV1 } from '../../src/index.ts'
-import { type TestApp, testApp } from '../support/app.ts'
+import { loggedIn, type TestApp, testApp } from '../support/app.ts'
+import { sleep } from '../support/clock.ts'
 import { withConsoleError } from '../support/console.ts'
-import { cookieFrom, cookieOf } from '../support/cookies.ts'
-import { type Conn, freshTable, patchItem, rawItem } from '../support/dynamodb.ts'
+import { cookieFrom, cookieOf, keyOf } from '../support/cookies.ts'
+import { type Conn, ddb, freshTable, patchItem, rawItem } from '../support/dynamodb.ts'
 import { callOf, isLeaseTake, isRelease, spelled } from '../support/fetch.ts'
 import { behindFaultProxy } from '../support/proxied.ts'
 
@@ -170,6 +171,21 @@ describe('every lease is given back', () => {
       })
     }
   }
+
+  test('a failed take on a session TTL deleted leaves no item behind (its give-back creates none)', async () => {
+    const conn = await freshTable('lease-stray')
+    const a = testApp(conn, {
+      locking: { leaseMs: 5000, waitMs: 1000 },
+      retry: { attempts: 2, timeoutMs: 1000, budgetMs: 2000 },
+    })
+    const cookie = await loggedIn(a)
+    await ddb('DeleteItem', { TableName: conn.table, Key: { id: { S: await keyOf(cookie) } } })
+    a.failEvery(isLeaseTake, 'unavailable')
+    const res = await a.get('/read', cookie)
+    assert.equal(res.status, 503)
+    await sleep(200)
+    assert.equal(await rawItem(conn, cookie), undefined, 'no item without an expiry is created')
+  })
 
   test('an ended item (a tombstone): no lease is left, the next request is not held', async () => {
     const conn = await freshTable('lease-ended')
