@@ -50,9 +50,9 @@ describe('errors', () => {
     assert.deepEqual(counter.ops(), ['GetItem'], 'the oversized write was never sent')
     assert.deepEqual(await counter.whoami(cookie), { small: 'kept' })
     // a new session that is too large from the start is refused the same way
-    const { result: fresh, all: again } = await withConsoleError(() => counter.post('/large'))
+    // (Logged once a minute per code: this second TOO_LARGE adds no line.)
+    const { result: fresh } = await withConsoleError(() => counter.post('/large'))
     assert.equal(fresh.status, 500)
-    assert.match(again, /TOO_LARGE/)
     assert.equal(fresh.headers.getSetCookie().length, 0)
     assert.equal((await scanAll(conn.table)).length, 1)
   })
