@@ -49,6 +49,8 @@ export type SessionEnv<
 
 /** Transient failures of one code are logged at most this often. */
 const LOG_EVERY_MS = 60_000
+/** Distinct messages logged in a minute at most: clients that vary them cannot flood the log. */
+const LOG_MESSAGES = 32
 
 /**
  * Server-side sessions in DynamoDB. Loads the session named by the cookie before the handler
@@ -137,16 +139,22 @@ function signerOf(i: Instance, vars: EnvRecord): CookieSigner | undefined {
 
 /**
  * Reports a store error to `onError` (with what it returns), or logs it in one line, its message
- * naming the fix, at most once per code (and option) per minute.
+ * naming the fix: a transient one at most once per code per minute, any other at most once per
+ * message per minute (a misconfiguration fails every request alike), and at most `LOG_MESSAGES`
+ * distinct messages a minute.
  */
 function report(i: Instance, c: Context, e: DynamoSessionError): unknown {
   if (i.s.onError) return i.s.onError(e, c)
   const now = Date.now()
   const line = `DynamoSessionError ${e.code}: ${e.message}`
-  // By code (and option): a message can carry what a client sent (a size, a key), and one entry
-  // per distinct message would let clients grow the map and the log without bound.
-  const key = `${e.code} ${e.option ?? ''}`
-  if (now - (i.logged.get(key) ?? -LOG_EVERY_MS) < LOG_EVERY_MS) return
+  const key = e.transient ? e.code : line
+  const last = i.logged.get(key)
+  if (last !== undefined && now - last < LOG_EVERY_MS) return
+  // A message can carry what a client sent (a size, a key): distinct ones are bounded a minute.
+  if (last === undefined && i.logged.size >= LOG_MESSAGES) {
+    for (const [k, at] of i.logged) if (now - at >= LOG_EVERY_MS) i.logged.delete(k)
+    if (i.logged.size >= LOG_MESSAGES) return
+  }
   i.logged.set(key, now)
   console.error(line)
 }
