@@ -25,9 +25,19 @@ export type {
   DynamoSessionOptions,
   LockingOptions,
   PartialData,
+  RequestRoute,
   StandardSchemaResult,
   StandardSchemaV1,
+  TableRouter,
 } from './options.ts'
+export {
+  COOLDOWN_MS,
+  FAILURES,
+  type GlobalTable,
+  type GlobalTableOptions,
+  globalTable,
+  nearestByCoordinates,
+} from './regions.ts'
 export type { JsonCompatible, NumberKeys, Session } from './session.ts'
 export {
   type CreatedTable,

@@ -130,7 +130,10 @@ function log(i: Instance, e: DynamoSessionError): void {
   console.error(e.status === 409 ? `DynamoSessionError ${e.code}: ${e.message}` : e)
 }
 
-/** The request context: the table is connected on first use, with the request's time budget. */
+/**
+ * The request context: the table is connected on first use, with the request's time budget;
+ * with `globalTable()`, through its route, which places each call in a region.
+ */
 function contextOf(i: Instance, c: Context, vars: EnvRecord, now: number): RequestContext {
   const { s } = i
   let table: Promise<RequestTable> | undefined
@@ -139,11 +142,22 @@ function contextOf(i: Instance, c: Context, vars: EnvRecord, now: number): Reque
     const option = s.credentials
     const credentials =
       typeof option === 'function' ? await callCredentials(option, c, s.retry.budgetMs) : option
-    const conn = resolveConnection(s, credentials, vars)
-    const send = i.clients(conn, s.retry)
+    const t = s.table
+    const router = typeof t === 'object' ? t : undefined
+    const conn = resolveConnection(
+      { ...s, table: router ? router.name : (t as string), region: s.region ?? router?.regions[0] },
+      credentials,
+      vars,
+    )
+    r.route = router?.route(
+      c,
+      (region) => i.clients({ ...conn, region, endpoint: router.endpoint(region) }, s.retry),
+      s.retry.timeoutMs,
+    )
+    const send = r.route?.send ?? i.clients(conn, s.retry)
     return budgeted({ name: conn.table, send }, s.retry.budgetMs, started)
   }
-  return {
+  const r: RequestContext = {
     s,
     now,
     signer: signerOf(i, vars),
@@ -165,6 +179,7 @@ function contextOf(i: Instance, c: Context, vars: EnvRecord, now: number): Reque
     },
     device: () => describe(s, c),
   }
+  return r
 }
 
 /** What `describe` (else the User-Agent, cut) says of the browser; at most 1 KB of JSON. */
@@ -214,7 +229,9 @@ async function sendCookie(
   let header: string
   if (cookie === 'clear') header = serializeCookie('', 0, s.cookie)
   else {
-    const value = signer ? await signer.sign(cookie.id) : cookie.id
+    // With globalTable(), the session's home and version follow the id (read-your-writes).
+    const payload = r.route ? await r.route.payload(cookie.id) : cookie.id
+    const value = signer ? await signer.sign(payload) : payload
     header = serializeCookie(value, cookie.expires - now, s.cookie)
     session.expiresAt = new Date(cookie.expires * 1000)
   }
@@ -295,7 +312,7 @@ export function sessionMiddleware<
           throw asSessionError(error, 'INVALID_DATA')
         }
         const p = plan(changes, found, session.id, now, s, r.device)
-        const cookie = await saveSession(r, p, changes, lease)
+        const cookie = (await saveSession(r, p, changes, lease)) ?? r.route?.refresh(p, session.id)
         if (cookie) await sendCookie(c, r, session as never, cookie)
       }
     } catch (error) {

@@ -3,7 +3,7 @@
  * Their defaults and checks are in `settings.ts`.
  */
 import type { Context } from 'hono'
-import type { Credentials, RetryOptions } from './client.ts'
+import type { Credentials, RetryOptions, Send } from './client.ts'
 import type { DynamoSessionError } from './errors.ts'
 import type { JsonValue } from './marshall.ts'
 
@@ -92,6 +92,44 @@ export type StandardSchemaResult<Output> =
  */
 export type PartialData<Data> = { [K in keyof Data]?: Data[K] | undefined }
 
+/**
+ * A table with replicas in several regions: what `globalTable()` returns, for the `table`
+ * option. The middleware asks it, once per request, for a route that places each call in a
+ * region; the cookie carries, after the id, the route's tag for the session.
+ */
+export interface TableRouter {
+  /** The table's name, the same in every region. */
+  readonly name: string
+  /** The regions with a replica, in the order given. */
+  readonly regions: readonly string[]
+  /** The DynamoDB endpoint of a region. */
+  endpoint(region: string): string
+  /** One request's route; `clientOf(region)` sends in a region within the request's budget. */
+  route(c: Context, clientOf: (region: string) => Send, timeoutMs: number): RequestRoute
+}
+
+/** One request's placement of its DynamoDB calls, and what its cookies carry of it. */
+export interface RequestRoute {
+  /** Sends a call in the region it belongs to. */
+  send: Send
+  /** What the cookie naming the item `key` carried after its id (`''` for nothing). */
+  hint(key: string, tag: string): void
+  /** What a cookie naming session `id` carries: the id and its tag, from what this request did. */
+  payload(id: string): Promise<string>
+  /**
+   * The cookie a save that called for none sends after all: the refresh that carries a version
+   * this request wrote to its live session (read-your-writes).
+   */
+  refresh(plan: RoutedPlan, id: string): { id: string; expires: number } | undefined
+}
+
+/** What a route reads of a save's plan (`rules.ts`'s `Plan`). */
+export interface RoutedPlan {
+  op: string
+  current?: { key: string; stored: { expires: number } }
+  expires?: number
+}
+
 /** Credentials, or a function of the request context that returns them (rotated, STS). */
 export type CredentialsOption = Credentials | ((c: Context) => Credentials | Promise<Credentials>)
 
@@ -103,8 +141,11 @@ export interface DynamoSessionOptions<
   Data extends object = Record<string, unknown>,
   Key extends string = 'session',
 > {
-  /** Table name. @default SESSION_TABLE, else 'sessions' */
-  table?: string
+  /**
+   * Table name, or `globalTable({ name, regions })` for a DynamoDB global table (then `region`
+   * and `endpoint` are not used). @default SESSION_TABLE, else 'sessions'
+   */
+  table?: string | TableRouter
   /** AWS region. @default AWS_REGION, else AWS_DEFAULT_REGION */
   region?: string
   /** DynamoDB endpoint. @default AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, else the region's */

@@ -13,11 +13,12 @@ import type {
   DynamoSessionOptions,
   LockingOptions,
   StandardSchemaV1,
+  TableRouter,
 } from './options.ts'
 
 /** Options after defaults and checks. */
 export interface Settings {
-  table: string | undefined
+  table: string | TableRouter | undefined
   region: string | undefined
   endpoint: string | undefined
   credentials: CredentialsOption | undefined
@@ -116,6 +117,8 @@ const CONNECTION: Record<FromEnvironment | 'fetch' | `retry.${keyof RetryOptions
 
 const RULES: Record<OptionPath, Rule> = {
   ...CONNECTION,
+  // Or globalTable()'s router.
+  table: [(v: TableRouter) => v?.route || CONNECTION.table[0](v as never), CONNECTION.table[1]],
   credentials: [
     (v: Credentials) => typeof v === 'function' || STATIC_CREDENTIALS[0](v as never),
     '{ accessKeyId, secretAccessKey, sessionToken? } or a function returning it',

@@ -1,0 +1,411 @@
+/**
+ * @module `globalTable()`: the `table` option for a DynamoDB global table. Sessions are read from
+ * the nearest replica and written in their home region; a per-region breaker moves a session's
+ * writes to the nearest healthy replica when its home fails. A separate export: a single-region
+ * app bundles nothing of it.
+ */
+import type { Context } from 'hono'
+import { regionEndpoint, type Send } from './client.ts'
+import { storedKey } from './cookie.ts'
+import { DynamoSessionError } from './errors.ts'
+import type { RequestRoute, RoutedPlan, TableRouter } from './options.ts'
+
+/** Options of `globalTable()`. */
+export interface GlobalTableOptions {
+  /** The table's name, the same in every region. */
+  name: string
+  /** The regions with a replica of the table. */
+  regions: readonly string[]
+  /**
+   * The region nearest a request. Default: the closest of `regions` to the coordinates
+   * Cloudflare gives each request (`request.cf.latitude`/`longitude`), else the first region.
+   */
+  nearest?: (c: Context) => string
+  /** The DynamoDB endpoint of a region. @default `https://dynamodb.${region}.amazonaws.com` */
+  endpoint?: (region: string) => string
+  /**
+   * When a region's breaker opens: after `failures` failed calls in a row (each past its
+   * retries), for `cooldownMs`, after which one call probes it.
+   * @default { failures: 3, cooldownMs: 5000 }
+   */
+  breaker?: { failures?: number; cooldownMs?: number }
+}
+
+/** A global table, for the `table` option of `dynamoSession()`. */
+export interface GlobalTable extends TableRouter {
+  /** The options it was made with. */
+  readonly options: GlobalTableOptions
+  /** Whether a region's breaker keeps calls away from it now (this isolate's view). */
+  isOpen(region: string): boolean
+}
+
+/** Where AWS's regions are, roughly (degrees of latitude and longitude), for the nearest one. */
+const PLACES: Record<string, [number, number]> = {
+  'us-east-1': [38.9, -77.4],
+  'us-east-2': [40.0, -83.0],
+  'us-west-1': [37.4, -121.9],
+  'us-west-2': [45.8, -119.7],
+  'ca-central-1': [45.5, -73.6],
+  'ca-west-1': [51.0, -114.1],
+  'mx-central-1': [20.6, -100.4],
+  'sa-east-1': [-23.5, -46.6],
+  'eu-west-1': [53.3, -6.3],
+  'eu-west-2': [51.5, -0.1],
+  'eu-west-3': [48.9, 2.4],
+  'eu-central-1': [50.1, 8.7],
+  'eu-central-2': [47.4, 8.5],
+  'eu-north-1': [59.3, 18.1],
+  'eu-south-1': [45.5, 9.2],
+  'eu-south-2': [41.6, -0.9],
+  'il-central-1': [32.1, 34.8],
+  'me-south-1': [26.1, 50.6],
+  'me-central-1': [25.2, 55.3],
+  'af-south-1': [-33.9, 18.4],
+  'ap-east-1': [22.3, 114.2],
+  'ap-south-1': [19.1, 72.9],
+  'ap-south-2': [17.4, 78.5],
+  'ap-southeast-1': [1.3, 103.8],
+  'ap-southeast-2': [-33.9, 151.2],
+  'ap-southeast-3': [-6.2, 106.8],
+  'ap-southeast-4': [-37.8, 145.0],
+  'ap-southeast-5': [3.1, 101.7],
+  'ap-southeast-7': [13.8, 100.5],
+  'ap-northeast-1': [35.7, 139.7],
+  'ap-northeast-2': [37.6, 127.0],
+  'ap-northeast-3': [34.7, 135.5],
+}
+
+/** The great-circle distance between two points, in radians of arc. */
+function arc([lat1, lon1]: [number, number], [lat2, lon2]: [number, number]): number {
+  const r = Math.PI / 180
+  const a =
+    Math.sin(((lat2 - lat1) * r) / 2) ** 2 +
+    Math.cos(lat1 * r) * Math.cos(lat2 * r) * Math.sin(((lon2 - lon1) * r) / 2) ** 2
+  return 2 * Math.asin(Math.sqrt(a))
+}
+
+/** The region of `regions` closest to the request's coordinates (Cloudflare's), else the first. */
+export function nearestByCoordinates(c: Context, regions: readonly string[]): string {
+  const cf = (c.req.raw as { cf?: { latitude?: unknown; longitude?: unknown } }).cf
+  const here: [number, number] = [Number(cf?.latitude), Number(cf?.longitude)]
+  if (!cf || here.some(Number.isNaN) || cf.latitude == null) return regions[0]
+  let best = regions[0]
+  for (const region of regions) {
+    const place = PLACES[region]
+    if (place && (!PLACES[best] || arc(here, place) < arc(here, PLACES[best]))) best = region
+  }
+  return best
+}
+
+const invalid = (option: string, message: string): never => {
+  throw new DynamoSessionError('INVALID_OPTIONS', `globalTable: ${message}`, { option })
+}
+
+/** Transient failures in a row (each past its retries) that open a region's breaker. */
+export const FAILURES = 3
+/** How long an open breaker keeps calls away before one goes through as a probe. */
+export const COOLDOWN_MS = 5000
+
+/**
+ * The breakers of one global table, per isolate: a region that failed `FAILURES` calls in a row
+ * (timeouts, 5xx, throttling, network errors: each after its retries; never a failed condition)
+ * is kept out of every route for `COOLDOWN_MS`; then the next call to it is the probe, which
+ * closes the breaker when the region answers, or opens it for another cooldown.
+ */
+class Breakers {
+  readonly #state = new Map<string, { failures: number; until: number }>()
+  readonly #failures: number
+  readonly #cooldownMs: number
+
+  constructor(failures = FAILURES, cooldownMs = COOLDOWN_MS) {
+    this.#failures = failures
+    this.#cooldownMs = cooldownMs
+  }
+
+  /** True while the region's breaker keeps calls away from it. */
+  isOpen(region: string): boolean {
+    const b = this.#state.get(region)
+    return !!b && b.failures >= this.#failures && b.until > Date.now()
+  }
+
+  /** A call is going to the region: past the cooldown it is the probe, and others keep away. */
+  calling(region: string): void {
+    const b = this.#state.get(region)
+    if (b && b.failures >= this.#failures) b.until = Date.now() + this.#cooldownMs
+  }
+
+  /** What a call found: `ok` when the region answered (a refused condition included). */
+  report(region: string, ok: boolean): void {
+    const b = this.#state.get(region) ?? { failures: 0, until: 0 }
+    b.failures = ok ? 0 : b.failures + 1
+    b.until = b.failures >= this.#failures ? Date.now() + this.#cooldownMs : 0
+    this.#state.set(region, b)
+  }
+}
+
+/** What one request knows of a session's item: its home region and a version it holds. */
+interface Place {
+  home: string | undefined
+  v: number
+  /** The cookie's tag, as it came. */
+  hinted?: string
+  /** This request's last write of it was stored on a live session. */
+  wrote?: boolean
+}
+
+/** The tag a cookie carries after the id: `~home~version`. */
+const TAG = /^~([a-z0-9-]+)~(\d{1,15})$/
+
+/** The home recorded in an item (the attribute `home`), if any. */
+type RawItem = { home?: { S?: string }; v?: { N?: string }; end?: unknown } | undefined
+
+/** The version of an item as read; -1 for none. */
+const versionOf = (item: RawItem): number => (item ? Number(item.v?.N ?? 0) : -1)
+
+/** The item key of a call, if it names one. */
+const keyOf = (input: Record<string, unknown>): string | undefined =>
+  (input.Key as { id?: { S?: string } })?.id?.S ?? (input.Item as { id?: { S?: string } })?.id?.S
+
+/** A write with the item's home recorded in it: a put's item, an update's `SET`. */
+function withHome(
+  op: string,
+  input: Record<string, unknown>,
+  home: string,
+): Record<string, unknown> {
+  if (op === 'PutItem') return { ...input, Item: { ...(input.Item as object), home: { S: home } } }
+  const update = String(input.UpdateExpression)
+  return {
+    ...input,
+    UpdateExpression: update.startsWith('SET ')
+      ? `SET #h_ = :h_, ${update.slice(4)}`
+      : `SET #h_ = :h_ ${update}`,
+    ExpressionAttributeNames: { ...(input.ExpressionAttributeNames as object), '#h_': 'home' },
+    ExpressionAttributeValues: {
+      ...(input.ExpressionAttributeValues as object),
+      ':h_': { S: home },
+    },
+    // The new version, for the cookie's lower bound (no write units: only the answer grows).
+    ReturnValues: input.ReturnValues ?? 'UPDATED_NEW',
+  }
+}
+
+/** The table and what a route needs of it. */
+interface Table {
+  regions: readonly string[]
+  breakers: Breakers
+  nearest: (c: Context) => string
+}
+
+/**
+ * One request's route. Reads go to the nearest healthy replica and are trusted when its copy is
+ * at least the version the cookie carries (or is the home's); otherwise the home is read, and
+ * when the home cannot answer, the newest copy any region gives. Writes go to the session's
+ * home, or, while its breaker is open, to the nearest healthy region, which becomes its home.
+ */
+class Route implements RequestRoute {
+  readonly #t: Table
+  readonly #c: Context
+  readonly #clientOf: (region: string) => Send
+  readonly #timeoutMs: number
+  readonly #places = new Map<string, Place>()
+  #order: string[] | undefined
+
+  constructor(t: Table, c: Context, clientOf: (region: string) => Send, timeoutMs: number) {
+    this.#t = t
+    this.#c = c
+    this.#clientOf = clientOf
+    this.#timeoutMs = timeoutMs
+  }
+
+  hint(key: string, tag: string): void {
+    const m = TAG.exec(tag)
+    const p = this.#place(key)
+    p.hinted = tag
+    if (m && this.#t.regions.includes(m[1])) Object.assign(p, { home: m[1], v: Number(m[2]) })
+  }
+
+  async payload(id: string): Promise<string> {
+    const p = this.#places.get(await storedKey(id))
+    return p?.home ? `${id}~${p.home}~${p.v}` : id
+  }
+
+  refresh(plan: RoutedPlan, id: string): { id: string; expires: number } | undefined {
+    const { op, current, expires } = plan
+    if (op === 'update' && current && this.#places.get(current.key)?.wrote) {
+      return { id, expires: expires ?? current.stored.expires }
+    }
+  }
+
+  send: Send = (op, input, budget) => {
+    const key = keyOf(input)
+    if (!key) return this.#call(this.#ordered()[0], op, input, budget)
+    return op === 'GetItem' ? this.#read(key, input, budget) : this.#write(op, key, input, budget)
+  }
+
+  #place(key: string): Place {
+    const p = this.#places.get(key) ?? { home: undefined, v: 0 }
+    this.#places.set(key, p)
+    return p
+  }
+
+  /** The regions, nearest first, those with an open breaker last. */
+  #ordered(): string[] {
+    if (this.#order) return this.#order
+    const { regions, breakers } = this.#t
+    const first = this.#t.nearest(this.#c)
+    if (!regions.includes(first)) {
+      invalid('nearest', `nearest(c) returned ${JSON.stringify(first)}, not one of the regions`)
+    }
+    const all = [first, ...regions.filter((r) => r !== first)]
+    this.#order = [
+      ...all.filter((r) => !breakers.isOpen(r)),
+      ...all.filter((r) => breakers.isOpen(r)),
+    ]
+    return this.#order
+  }
+
+  /** One call in a region; what it found goes to the region's breaker. */
+  // biome-ignore lint/suspicious/noExplicitAny: DynamoDB answers are JSON shaped by the operation
+  async #call(region: string, op: string, input: object, budget?: number): Promise<any> {
+    const { breakers } = this.#t
+    breakers.calling(region)
+    try {
+      const out = await this.#clientOf(region)(op, input as Record<string, unknown>, budget)
+      breakers.report(region, true)
+      return out
+    } catch (error) {
+      breakers.report(region, !(error as DynamoSessionError).transient)
+      throw error
+    }
+  }
+
+  /** Reads an item where it can be trusted (see the class). */
+  async #read(key: string, input: Record<string, unknown>, budget?: number) {
+    const p = this.#place(key)
+    const near = this.#ordered()
+    const home = p.home ?? this.#t.regions[0]
+    const open = this.#t.breakers.isOpen(home)
+    const tries = [...new Set([near[0], ...(open ? [] : [home]), ...near])]
+    let best: { Item?: RawItem } | undefined
+    let failed: unknown
+    for (const [i, region] of tries.entries()) {
+      // Not the last region to try: one attempt's time, so the others get theirs.
+      const ms =
+        i < tries.length - 1 ? Math.min(budget ?? this.#timeoutMs, this.#timeoutMs) : budget
+      let out: { Item?: RawItem }
+      try {
+        out = await this.#call(region, 'GetItem', input, ms)
+      } catch (error) {
+        if (!(error as DynamoSessionError).transient) throw error
+        failed = error
+        continue
+      }
+      if (!best || versionOf(out.Item) > versionOf(best.Item)) best = out
+      if (region === home || (out.Item && versionOf(out.Item) >= p.v)) break
+    }
+    if (!best) throw failed
+    const item = best.Item
+    // The copy read is the newest this request knows of: its recorded home is the session's.
+    p.home = item?.home?.S ?? p.home ?? (item ? this.#t.regions[0] : undefined)
+    p.v = Math.max(p.v, versionOf(item))
+    return best
+  }
+
+  /** Writes at the session's home (the nearest healthy region while its breaker is open). */
+  async #write(op: string, key: string, input: Record<string, unknown>, budget?: number) {
+    const p = this.#place(key)
+    const home = p.home && !this.#t.breakers.isOpen(p.home) ? p.home : this.#ordered()[0]
+    const stored = (item: RawItem) =>
+      Object.assign(p, { home, v: Math.max(p.v, versionOf(item)), wrote: !item?.end })
+    try {
+      const out = await this.#call(home, op, withHome(op, input, home), budget)
+      stored(op === 'PutItem' ? (input.Item as RawItem) : out.Attributes)
+      return out
+    } catch (error) {
+      const e = error as DynamoSessionError
+      // Refused: the item as it is now says whether the session still lives (a retry of a
+      // write that was stored finds its own token in it).
+      if (e.code === 'CONDITION_FAILED' && e.item) stored(e.item as RawItem)
+      throw error
+    }
+  }
+}
+
+/** Checks `globalTable()`'s options; throws INVALID_OPTIONS naming the option. */
+function checkOptions(options: GlobalTableOptions): void {
+  const { name, regions, nearest, endpoint } = options ?? ({} as GlobalTableOptions)
+  if (typeof name !== 'string' || !/^[\w.-]{3,255}$/.test(name)) {
+    invalid('name', `name must be a DynamoDB table name, got ${JSON.stringify(name)}`)
+  }
+  if (
+    !Array.isArray(regions) ||
+    !regions.length ||
+    new Set(regions).size !== regions.length ||
+    !regions.every((r) => typeof r === 'string' && /^[a-z0-9-]+$/.test(r))
+  ) {
+    invalid(
+      'regions',
+      `regions must be a list of distinct AWS regions such as 'eu-west-1', got ${JSON.stringify(regions)}`,
+    )
+  }
+  for (const [option, value] of [
+    ['nearest', nearest],
+    ['endpoint', endpoint],
+  ] as const) {
+    if (value !== undefined && typeof value !== 'function') {
+      invalid(option, `${option} must be a function, got ${typeof value}`)
+    }
+  }
+  for (const [option, min] of [
+    ['failures', 1],
+    ['cooldownMs', 0],
+  ] as const) {
+    const value = options?.breaker?.[option]
+    if (value !== undefined && !(Number.isInteger(value) && value >= min)) {
+      invalid(
+        `breaker.${option}`,
+        `breaker.${option} must be an integer of at least ${min}, got ${value}`,
+      )
+    }
+  }
+}
+
+/**
+ * The `table` option for a DynamoDB global table: every session has a home region, where it was
+ * created, that takes its writes (so versions, tombstones, leases and write tokens keep their
+ * guarantees); reads go to the nearest replica unless it is behind what the browser last wrote
+ * (the cookie carries the session's home and that version, signed). When a home region keeps
+ * failing (timeouts, 5xx, throttling past the retries), its breaker opens and its sessions'
+ * writes move to the nearest healthy replica, their new home; after a cooldown one call probes
+ * it, and traffic returns when it answers. See docs/guarantees.md, "Several regions".
+ *
+ * @param options the table's `name`, its `regions`, and optionally `nearest(c)` (default: the
+ *   closest region to `request.cf`'s coordinates on Cloudflare, else the first) and
+ *   `endpoint(region)` (default: DynamoDB's endpoint in that region)
+ * @example
+ * ```ts
+ * import { dynamoSession, globalTable } from '@dynamo-session/hono'
+ *
+ * app.use(dynamoSession({
+ *   table: globalTable({ name: 'sessions', regions: ['us-east-1', 'eu-west-1', 'ap-southeast-2'] }),
+ * }))
+ * ```
+ */
+export function globalTable(options: GlobalTableOptions): GlobalTable {
+  checkOptions(options)
+  const { name, nearest, endpoint } = options
+  const regions = [...options.regions]
+  const t: Table = {
+    regions,
+    breakers: new Breakers(options.breaker?.failures, options.breaker?.cooldownMs),
+    nearest: nearest ?? ((c) => nearestByCoordinates(c, regions)),
+  }
+  return {
+    options,
+    name,
+    regions,
+    endpoint: endpoint ?? regionEndpoint,
+    route: (c, clientOf, timeoutMs) => new Route(t, c, clientOf, timeoutMs),
+    isOpen: (region) => t.breakers.isOpen(region),
+  }
+}

@@ -1,0 +1,393 @@
+// globalTable(): sessions on a DynamoDB global table, on the testing kit's multi-region mode
+// (memoryDynamoDB({ regions, replicationLagMs })). Page views read the nearest replica, changes
+// go to the session's home, the cookie's version makes a browser read its own writes, ends are
+// never undone through a lagging replica, and a home region that fails is left for the nearest
+// healthy one by the breaker. DynamoDB Local has no regions: these run on the kit alone, whatever
+// the suite's backend. Calls are counted per region, so none of this passes without the routing.
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { Hono } from 'hono'
+import { CookieSigner } from '../../src/cookie.ts'
+import {
+  createSessionTable,
+  type DynamoSessionError,
+  dynamoSession,
+  type GlobalTableOptions,
+  globalTable,
+  nearestByCoordinates,
+  type SessionEnv,
+} from '../../src/index.ts'
+import { memoryDynamoDB } from '../../src/testing/index.ts'
+
+const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2']
+const [US, EU, AP] = REGIONS
+/** Long enough that nothing arrives by itself while a test runs: settle() delivers. */
+const LONG = 3_600_000
+const SECRET = 'a-secret-for-tests-only-0123456789abcdef'
+const CREDENTIALS = { accessKeyId: 'x', secretAccessKey: 'x' }
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+type Data = { n: number; note: string }
+
+/** Three regions, a `sessions` global table, and an app on it whose nearest region is `x-near`. */
+async function world(options: { lagMs?: number; breaker?: GlobalTableOptions['breaker'] } = {}) {
+  const db = memoryDynamoDB({ regions: REGIONS, replicationLagMs: options.lagMs ?? LONG })
+  const endpoint = 'http://memory.test'
+  await createSessionTable({
+    table: 'sessions',
+    region: US,
+    endpoint,
+    credentials: CREDENTIALS,
+    fetch: db.fetch,
+  })
+  const table = globalTable({
+    name: 'sessions',
+    regions: REGIONS,
+    nearest: (c) => c.req.header('x-near') ?? US,
+    endpoint: () => endpoint,
+    breaker: options.breaker,
+  })
+  const errors: DynamoSessionError[] = []
+  const app = new Hono<SessionEnv<Data>>()
+  app.use(
+    dynamoSession<Data>({
+      table,
+      credentials: CREDENTIALS,
+      fetch: db.fetch,
+      secret: SECRET,
+      retry: { attempts: 2, timeoutMs: 300, budgetMs: 2000 },
+      onError: (e) => {
+        errors.push(e)
+      },
+    }),
+  )
+  app.get('/', (c) => c.json(c.get('session').data))
+  app.post('/inc', (c) => {
+    c.get('session').increment('n')
+    return c.text('ok')
+  })
+  app.post('/note/:note', (c) => {
+    c.get('session').set('note', c.req.param('note'))
+    return c.text('ok')
+  })
+  app.post('/logout', (c) => {
+    c.get('session').destroy()
+    return c.text('bye')
+  })
+
+  /** A browser: it keeps the session cookie as Set-Cookie leaves it. */
+  const browser = (cookie = '') => {
+    const send = async (method: string, path: string, near: string) => {
+      const res = await app.request(path, { method, headers: { cookie, 'x-near': near } })
+      const set = res.headers.getSetCookie()[0]
+      if (set) cookie = /Max-Age=0/.test(set) ? '' : set.split(';')[0]
+      return res
+    }
+    return {
+      send,
+      get: async (near: string) => (await (await send('GET', '/', near)).json()) as Partial<Data>,
+      get cookie() {
+        return cookie
+      },
+    }
+  }
+
+  /** Calls per region and operation since the last `counted()`. */
+  let last: Record<string, Record<string, number>> = {}
+  const counted = () => {
+    const now = Object.fromEntries(REGIONS.map((r) => [r, { ...db.region(r).calls }]))
+    const delta = Object.fromEntries(
+      REGIONS.map((r) => [
+        r,
+        Object.fromEntries(
+          Object.entries(now[r])
+            .map(([op, n]) => [op, n - (last[r]?.[op] ?? 0)])
+            .filter(([, n]) => n),
+        ),
+      ]),
+    )
+    last = now
+    return delta
+  }
+  /** What each region's copy of every item holds of `key` (live items only). */
+  const copies = (attribute: string) =>
+    REGIONS.map((r) =>
+      (db.region(r).tables.get('sessions')?.items ?? [])
+        .filter((item) => !item.end)
+        .map((item) => JSON.stringify((item.data as { M: Record<string, unknown> }).M[attribute])),
+    )
+  return { db, app, table, browser, counted, copies, errors }
+}
+
+describe('globalTable(): where each call goes', () => {
+  test('page views are served by the nearest replica, changes by the home region', async () => {
+    const { db, browser, counted } = await world()
+    const b = browser()
+    assert.equal((await b.send('POST', '/note/hello', US)).status, 200)
+    assert.match(b.cookie, /^sid=[\w-]{43}~us-east-1~1\.[\w-]{43}$/, 'home and version, signed')
+    await db.settle()
+    counted()
+
+    assert.deepEqual(await b.get(EU), { note: 'hello' })
+    assert.deepEqual(await b.get(AP), { note: 'hello' })
+    assert.deepEqual(counted(), { [US]: {}, [EU]: { GetItem: 1 }, [AP]: { GetItem: 1 } })
+
+    assert.equal((await b.send('POST', '/inc', EU)).status, 200)
+    assert.deepEqual(
+      counted(),
+      { [US]: { UpdateItem: 1 }, [EU]: { GetItem: 1 }, [AP]: {} },
+      'read near, written home',
+    )
+    assert.match(b.cookie, /~us-east-1~2\./, 'the cookie carries the version written')
+    const home = db.region(US).tables.get('sessions')?.items[0]
+    assert.deepEqual(home?.home, { S: US }, 'the item records its home')
+  })
+
+  test('a new session is created in the nearest region, which becomes its home', async () => {
+    const { db, browser, counted } = await world()
+    const b = browser()
+    counted()
+    await b.send('POST', '/note/g-day', AP)
+    assert.deepEqual(counted(), { [US]: {}, [EU]: {}, [AP]: { PutItem: 1 } })
+    assert.match(b.cookie, /~ap-southeast-2~1\./)
+    await db.settle()
+    await b.send('POST', '/inc', EU)
+    assert.deepEqual(counted(), { [US]: {}, [EU]: { GetItem: 1 }, [AP]: { UpdateItem: 1 } })
+  })
+
+  test('a browser reads its own writes with 1 s of replication lag', async () => {
+    const { browser, counted } = await world({ lagMs: 1000 })
+    const b = browser()
+    await b.send('POST', '/note/first', US)
+    await sleep(1100)
+    counted()
+
+    await b.send('POST', '/note/second', EU) // written in us-east-1, 1 s from eu-west-1
+    counted()
+    assert.deepEqual(await b.get(EU), { note: 'second' }, 'its own write, at once')
+    assert.deepEqual(
+      counted(),
+      { [US]: { GetItem: 1 }, [EU]: { GetItem: 1 }, [AP]: {} },
+      'the replica was behind the cookie: the read went home',
+    )
+
+    await sleep(1100)
+    assert.deepEqual(await b.get(EU), { note: 'second' })
+    assert.deepEqual(counted(), { [US]: {}, [EU]: { GetItem: 1 }, [AP]: {} }, 'caught up: near')
+  })
+
+  test('a cookie without home and version (a single-region cookie) keeps working', async () => {
+    const { db, app, browser, counted } = await world()
+    // A session written by a single-region app on the table's us-east-1 copy, before the switch.
+    const single = new Hono<SessionEnv<Data>>()
+    single.use(
+      dynamoSession<Data>({
+        table: 'sessions',
+        region: US,
+        endpoint: 'http://memory.test',
+        credentials: CREDENTIALS,
+        fetch: db.fetch,
+        secret: SECRET,
+      }),
+    )
+    single.post('/note/:note', (c) => {
+      c.get('session').set('note', c.req.param('note'))
+      return c.text('ok')
+    })
+    const res = await single.request('/note/old', { method: 'POST' })
+    const cookie = res.headers.getSetCookie()[0].split(';')[0]
+    assert.match(cookie, /^sid=[\w-]{43}\.[\w-]{43}$/, 'no home, no version')
+    assert.ok(app)
+    counted()
+    // Not replicated yet: the nearest copy has nothing, so the first region is asked.
+    const b = browser(cookie)
+    assert.deepEqual(await b.get(EU), { note: 'old' })
+    assert.deepEqual(counted(), { [US]: { GetItem: 1 }, [EU]: { GetItem: 1 }, [AP]: {} })
+    await b.send('POST', '/inc', EU)
+    assert.match(b.cookie, /~us-east-1~2\./, 'its first write gives it home and version')
+
+    // An unsigned cookie with a signed id's shape but a forged tag is not accepted.
+    const forged = `sid=${cookie.slice(4, 47)}~eu-west-1~9${cookie.slice(47)}`
+    assert.deepEqual(await browser(forged).get(EU), {})
+    // The signer signs the id and tag together: a tag signed with the secret is honoured.
+    const signed = await new CookieSigner([SECRET]).sign(`${cookie.slice(4, 47)}~us-east-1~99`)
+    await db.settle()
+    counted()
+    assert.deepEqual(await browser(`sid=${signed}`).get(EU), { note: 'old', n: 1 })
+    assert.deepEqual(
+      counted(),
+      { [US]: { GetItem: 1 }, [EU]: { GetItem: 1 }, [AP]: {} },
+      'a replica below the signed version is not trusted',
+    )
+  })
+})
+
+describe('globalTable(): ends replicate', () => {
+  test('a logout in one region is never undone through another', async () => {
+    const { db, browser, counted, errors } = await world()
+    const a = browser()
+    await a.send('POST', '/note/mine', US)
+    await db.settle()
+    const tab = browser(a.cookie) // another tab of the same browser, sending before it learns
+    counted()
+    assert.equal((await a.send('POST', '/logout', EU)).status, 200)
+    assert.equal(a.cookie, '')
+    assert.deepEqual(counted()[US].PutItem, 1, 'the tombstone is written home')
+
+    // Within the replication lag, eu-west-1 has not seen the end: it may still serve a page
+    // view (the documented window), but no change: writes go home, where the session ended.
+    assert.deepEqual(await tab.get(EU), { note: 'mine' })
+    const change = await tab.send('POST', '/note/back', EU)
+    assert.equal(change.status, 409)
+    assert.equal(errors.at(-1)?.code, 'SESSION_GONE')
+    assert.equal((await tab.send('POST', '/inc', AP)).status, 409)
+
+    await db.settle()
+    assert.deepEqual(await tab.get(EU), {}, 'replicated: ended everywhere')
+    assert.deepEqual(await tab.get(AP), {})
+    for (const r of REGIONS) {
+      const items = db.region(r).tables.get('sessions')?.items ?? []
+      assert.ok(items.length && items.every((item) => item.end), `only the tombstone in ${r}`)
+    }
+  })
+})
+
+describe('globalTable(): failover', () => {
+  test('home region down mid-traffic: users stay signed in, changes move after the breaker opens, and come back after a probe', async () => {
+    const { db, browser, counted, copies, table } = await world({
+      lagMs: 50,
+      breaker: { failures: 3, cooldownMs: 400 },
+    })
+    const b = browser()
+    let acknowledged = 0
+    const inc = async (near: string) => {
+      const res = await b.send('POST', '/inc', near)
+      if (res.status === 200) acknowledged++
+      return res.status
+    }
+    await b.send('POST', '/note/signed-in', US)
+    for (let i = 0; i < 3; i++) assert.equal(await inc(EU), 200)
+    await db.settle()
+
+    db.region(US).down()
+    assert.deepEqual(await b.get(EU), { note: 'signed-in', n: 3 }, 'page views go on')
+    const during: number[] = []
+    for (let i = 0; i < 8; i++) during.push(await inc(EU))
+    const unavailable = during.filter((s) => s === 503).length
+    assert.ok(unavailable >= 1 && unavailable <= 3, `503 only until the breaker opens: ${during}`)
+    assert.deepEqual(during.slice(unavailable), Array(8 - unavailable).fill(200), String(during))
+    assert.ok(table.isOpen(US))
+    assert.match(b.cookie, /~eu-west-1~\d+\./, 'eu-west-1 is the new home, in the cookie')
+    // A browser next to the fallen region is served by the next one.
+    assert.deepEqual(await b.get(US), { note: 'signed-in', n: acknowledged })
+
+    db.region(US).up()
+    await sleep(450)
+    counted()
+    const probe = browser()
+    assert.equal((await probe.send('POST', '/note/new', US)).status, 200, 'the probe')
+    assert.equal(table.isOpen(US), false, 'closed by the probe')
+    assert.deepEqual(counted()[US], { PutItem: 1 }, 'new sessions are homed in us-east-1 again')
+    await db.settle()
+    assert.deepEqual(await b.get(US), { note: 'signed-in', n: acknowledged })
+    assert.deepEqual(counted()[US], { GetItem: 1 }, 'page views near us-east-1 read it again')
+    // Nothing answered 2xx was lost: every region holds every acknowledged increment.
+    for (const [i, values] of copies('n').entries()) {
+      assert.ok(values.includes(JSON.stringify({ N: String(acknowledged) })), REGIONS[i])
+    }
+  })
+
+  test('what a failover may lose: a write not yet replicated when the home region fell', async () => {
+    const { db, browser, copies } = await world({ breaker: { failures: 1, cooldownMs: 60_000 } })
+    const b = browser()
+    await b.send('POST', '/inc', US)
+    await db.settle()
+    assert.equal((await b.send('POST', '/note/unreplicated', US)).status, 200)
+    db.region(US).down() // before its last write reached any other region
+
+    // eu-west-1 is behind the cookie: the read goes home, fails (opening this breaker at one
+    // failure), and the newest copy left is taken; the write goes to eu-west-1.
+    assert.equal((await b.send('POST', '/inc', EU)).status, 200)
+    assert.match(b.cookie, /~eu-west-1~2\./)
+    db.region(US).up()
+    await db.settle()
+    // Last writer wins: eu-west-1's later write replaced the home's unreplicated one everywhere.
+    assert.deepEqual(await b.get(EU), { n: 2 })
+    assert.deepEqual(copies('note'), [[undefined], [undefined], [undefined]])
+    assert.deepEqual(copies('n'), [['{"N":"2"}'], ['{"N":"2"}'], ['{"N":"2"}']])
+  })
+
+  test('a failed condition never opens the breaker; a failed read tries the next region', async () => {
+    const { db, browser, counted, table } = await world({
+      breaker: { failures: 1, cooldownMs: 60_000 },
+    })
+    const a = browser()
+    await a.send('POST', '/note/x', US)
+    await db.settle()
+    const tab = browser(a.cookie)
+    await a.send('POST', '/logout', US)
+    for (let i = 0; i < 3; i++) assert.equal((await tab.send('POST', '/inc', EU)).status, 409)
+    assert.equal(table.isOpen(US), false)
+
+    const c = browser()
+    await c.send('POST', '/note/y', EU)
+    await db.settle()
+    db.region(EU).down('500')
+    counted()
+    assert.deepEqual(await c.get(EU), { note: 'y' }, 'served by another replica')
+    assert.equal(counted()[US].GetItem, 1)
+    assert.ok(table.isOpen(EU))
+  })
+})
+
+describe('globalTable(): options', () => {
+  test('bad options fail at once, naming the option', () => {
+    const bad: [unknown, RegExp][] = [
+      [{ regions: [US] }, /name must be a DynamoDB table name/],
+      [{ name: 'sessions', regions: [] }, /regions must be a list of distinct AWS regions/],
+      [{ name: 'sessions', regions: [US, US] }, /distinct/],
+      [{ name: 'sessions', regions: [US], nearest: 'eu' }, /nearest must be a function/],
+      [{ name: 'sessions', regions: [US], breaker: { failures: 0 } }, /breaker.failures/],
+    ]
+    for (const [options, message] of bad) {
+      assert.throws(
+        () => globalTable(options as GlobalTableOptions),
+        (e: DynamoSessionError) => e.code === 'INVALID_OPTIONS' && message.test(e.message),
+      )
+    }
+    assert.throws(() => dynamoSession({ table: {} as never }), /table must be/)
+  })
+
+  test('a plain table name is unchanged: no home, no version in the cookie', async () => {
+    const db = memoryDynamoDB()
+    const conn = {
+      table: 'sessions',
+      region: US,
+      endpoint: 'http://memory.test',
+      credentials: CREDENTIALS,
+      fetch: db.fetch,
+    }
+    await createSessionTable(conn)
+    const app = new Hono<SessionEnv<Data>>()
+    app.use(dynamoSession<Data>({ ...conn, secret: SECRET }))
+    app.post('/', (c) => {
+      c.get('session').increment('n')
+      return c.text('ok')
+    })
+    const first = await app.request('/', { method: 'POST' })
+    const cookie = first.headers.getSetCookie()[0].split(';')[0]
+    assert.match(cookie, /^sid=[\w-]{43}\.[\w-]{43}$/)
+    const second = await app.request('/', { method: 'POST', headers: { cookie } })
+    assert.deepEqual(second.headers.getSetCookie(), [], 'no refresh for a version')
+    assert.equal(db.tables.get('sessions')?.items[0].home, undefined)
+  })
+
+  test('the default nearest region is the closest to request.cf, else the first', () => {
+    const at = (cf?: object) => ({ req: { raw: { cf } } }) as never
+    assert.equal(nearestByCoordinates(at({ latitude: '-33.9', longitude: '151.2' }), REGIONS), AP)
+    assert.equal(nearestByCoordinates(at({ latitude: 48.8, longitude: 2.3 }), REGIONS), EU)
+    assert.equal(nearestByCoordinates(at({ latitude: 40.7, longitude: -74 }), REGIONS), US)
+    assert.equal(nearestByCoordinates(at(), REGIONS), US)
+    assert.equal(nearestByCoordinates(at({ colo: 'SYD' }), REGIONS), US)
+  })
+})
