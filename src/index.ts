@@ -41,6 +41,7 @@ export {
 export type { JsonCompatible, NumberKeys, Session } from './session.ts'
 export {
   type CreatedTable,
+  type CreateTableOptions,
   createSessionTable,
   type SweepCounts,
   type SweepOptions,

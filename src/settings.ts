@@ -180,7 +180,7 @@ function check(ok: unknown, where: string, name: string, allowed: string, shown:
  * that name the option their own way (the CLI's flags).
  */
 export function problemOf(
-  option: FromEnvironment | 'userId' | 'except',
+  option: FromEnvironment | 'userId' | 'except' | 'regions',
   value: unknown,
 ): string | undefined {
   const [test, allowed] =
@@ -319,7 +319,14 @@ export function settingsOf(options: DynamoSessionOptions = {}): Settings {
 }
 
 /** Options some table tools take besides the connection; each tool names those it takes. */
-export type ToolOption = 'now' | 'onProgress' | 'userId' | 'handle' | 'except' | 'indexLagMs'
+export type ToolOption =
+  | 'now'
+  | 'onProgress'
+  | 'userId'
+  | 'handle'
+  | 'except'
+  | 'indexLagMs'
+  | 'regions'
 
 /** Of those, the ones a tool that takes them needs given. */
 const REQUIRED: readonly ToolOption[] = ['userId', 'handle']
@@ -343,6 +350,14 @@ function toolRules(): Record<ToolOption, Rule> {
     handle,
     except: handle,
     indexLagMs: int(0, 'milliseconds'),
+    regions: [
+      (v: string[]) =>
+        Array.isArray(v) &&
+        v.length > 0 &&
+        new Set(v).size === v.length &&
+        v.every((r) => CONNECTION.region[0](r as never)),
+      "a list of distinct AWS regions such as ['us-east-1', 'eu-west-1']",
+    ],
   }
 }
 

@@ -391,3 +391,65 @@ describe('globalTable(): options', () => {
     assert.equal(nearestByCoordinates(at({ colo: 'SYD' }), REGIONS), US)
   })
 })
+
+describe('createSessionTable({ regions }) and create-table --regions', () => {
+  test('against another endpoint (DynamoDB Local, the kit): a table in each region', async () => {
+    const db = memoryDynamoDB({ regions: REGIONS, replicationLagMs: LONG })
+    const created = await createSessionTable({
+      regions: [EU, US, AP],
+      endpoint: 'http://memory.test',
+      credentials: CREDENTIALS,
+      fetch: db.fetch,
+    })
+    assert.equal(created.created, true)
+    for (const r of REGIONS) {
+      assert.ok(db.region(r).tables.has('sessions'), r)
+      assert.ok((db.region(r).calls.DescribeTable ?? 0) >= 1, `checked in ${r}`)
+    }
+    assert.equal(db.region(EU).calls.CreateTable, 1, 'created in the first region')
+    await assert.rejects(
+      createSessionTable({ regions: [US, US], endpoint: 'http://memory.test', fetch: db.fetch }),
+      /regions must be a list of distinct AWS regions/,
+    )
+  })
+
+  test('against AWS: a stream, then one replica per UpdateTable, each awaited until it is ACTIVE', async () => {
+    const db = memoryDynamoDB()
+    const updates: unknown[] = []
+    const replicas: { RegionName: string; ReplicaStatus: string }[] = []
+    let stream: object | undefined
+    // AWS's side of replicas, which the kit does not model: UpdateTable's stream and replica
+    // updates are recorded, and DescribeTable shows them (a replica CREATING, then ACTIVE).
+    const aws: typeof fetch = async (input, init) => {
+      const target = new Headers(init?.headers).get('x-amz-target') ?? ''
+      const body = JSON.parse(String(init?.body))
+      assert.match(String(input), /^https:\/\/dynamodb\.us-east-1\.amazonaws\.com/)
+      if (target.endsWith('UpdateTable') && (body.ReplicaUpdates || body.StreamSpecification)) {
+        updates.push(body.ReplicaUpdates ?? { stream: body.StreamSpecification })
+        stream ??= body.StreamSpecification
+        for (const u of body.ReplicaUpdates ?? []) {
+          replicas.push({ RegionName: u.Create.RegionName, ReplicaStatus: 'CREATING' })
+        }
+        return new Response('{}')
+      }
+      const res = await db.fetch(input, init)
+      if (!target.endsWith('DescribeTable')) return res
+      const out = await res.json()
+      out.Table.Replicas = replicas.map((r) => ({ ...r }))
+      out.Table.StreamSpecification = stream
+      for (const r of replicas) r.ReplicaStatus = 'ACTIVE'
+      return Response.json(out)
+    }
+    const options = { regions: [US, EU, AP], credentials: CREDENTIALS, fetch: aws }
+    const first = await createSessionTable(options)
+    assert.deepEqual(first.replicasAdded, [EU, AP])
+    assert.deepEqual(updates, [
+      { stream: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } },
+      [{ Create: { RegionName: EU } }],
+      [{ Create: { RegionName: AP } }],
+    ])
+    const again = await createSessionTable(options)
+    assert.deepEqual([again.created, again.replicasAdded], [false, []], 'nothing left to add')
+    assert.equal(updates.length, 3)
+  })
+})
