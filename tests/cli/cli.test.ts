@@ -308,8 +308,10 @@ describe('dynamo-session create-table', { concurrency: 4 }, () => {
 
   test('--regions against DynamoDB Local: a table in each region (one, with -sharedDb)', async () => {
     const table = uniqueTable('cli-regions')
-    const env = { ...awsEnv(), SESSION_TABLE: table }
-    delete env.AWS_REGION
+    // No AWS_REGION: --regions names where the table goes.
+    const env = Object.fromEntries(
+      Object.entries({ ...awsEnv(), SESSION_TABLE: table }).filter(([k]) => k !== 'AWS_REGION'),
+    )
     const first = await cli(['create-table', '--regions', 'eu-west-1,us-east-1'], env)
     assert.equal(first.code, 0, first.stderr)
     assert.match(first.stdout, new RegExp(`Created table "${table}"`))
