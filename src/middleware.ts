@@ -7,6 +7,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { type ClientConfig, createClient, type Send } from './client.ts'
 import {
   budgeted,
+  type ConnectionOptions,
   callCredentials,
   clientCache,
   type EnvRecord,
@@ -18,7 +19,7 @@ import { CookieSigner, newId, serializeCookie } from './cookie.ts'
 import { asSessionError, DynamoSessionError } from './errors.ts'
 import { type Loaded, loadSession } from './load.ts'
 import { type JsonValue, whyNotJson } from './marshall.ts'
-import type { DynamoSessionOptions } from './options.ts'
+import type { DynamoSessionOptions, TableRouter } from './options.ts'
 import type { RequestContext } from './request.ts'
 import { type CookieChange, expiryAfterLoad, plan } from './rules.ts'
 import { saveSession } from './save.ts'
@@ -142,18 +143,10 @@ function contextOf(i: Instance, c: Context, vars: EnvRecord, now: number): Reque
     const option = s.credentials
     const credentials =
       typeof option === 'function' ? await callCredentials(option, c, s.retry.budgetMs) : option
-    const t = s.table
-    const router = typeof t === 'object' ? t : undefined
-    const conn = resolveConnection(
-      { ...s, table: router ? router.name : (t as string), region: s.region ?? router?.regions[0] },
-      credentials,
-      vars,
-    )
-    r.route = router?.route(
-      c,
-      (region) => i.clients({ ...conn, region, endpoint: router.endpoint(region) }, s.retry),
-      s.retry.timeoutMs,
-    )
+    // globalTable(): its name and first region stand in for the table and region options.
+    const t = s.table as TableRouter | undefined
+    const conn = resolveConnection({ ...s, ...t?.conn } as ConnectionOptions, credentials, vars)
+    r.route = t?.route?.(c, (o) => i.clients({ ...conn, ...o }, s.retry), s.retry)
     const send = r.route?.send ?? i.clients(conn, s.retry)
     return budgeted({ name: conn.table, send }, s.retry.budgetMs, started)
   }

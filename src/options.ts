@@ -102,10 +102,16 @@ export interface TableRouter {
   readonly name: string
   /** The regions with a replica, in the order given. */
   readonly regions: readonly string[]
+  /** What stands in for the `table` and `region` options: the name, and the first region. */
+  readonly conn: { table: string; region: string }
   /** The DynamoDB endpoint of a region. */
   endpoint(region: string): string
-  /** One request's route; `clientOf(region)` sends in a region within the request's budget. */
-  route(c: Context, clientOf: (region: string) => Send, timeoutMs: number): RequestRoute
+  /** One request's route; `clientOf` makes the client of a region and its endpoint. */
+  route(
+    c: Context,
+    clientOf: (at: { region: string; endpoint: string }) => Send,
+    retry: RetryOptions,
+  ): RequestRoute
 }
 
 /** One request's placement of its DynamoDB calls, and what its cookies carry of it. */

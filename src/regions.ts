@@ -5,7 +5,7 @@
  * app bundles nothing of it.
  */
 import type { Context } from 'hono'
-import { regionEndpoint, type Send } from './client.ts'
+import { type RetryOptions, regionEndpoint, type Send } from './client.ts'
 import { storedKey } from './cookie.ts'
 import { DynamoSessionError } from './errors.ts'
 import type { RequestRoute, RoutedPlan, TableRouter } from './options.ts'
@@ -192,6 +192,7 @@ function withHome(
 /** The table and what a route needs of it. */
 interface Table {
   regions: readonly string[]
+  endpoint: (region: string) => string
   breakers: Breakers
   nearest: (c: Context) => string
 }
@@ -205,16 +206,23 @@ interface Table {
 class Route implements RequestRoute {
   readonly #t: Table
   readonly #c: Context
-  readonly #clientOf: (region: string) => Send
+  readonly #clientOf: (at: { region: string; endpoint: string }) => Send
+  readonly #endpoint: (region: string) => string
   readonly #timeoutMs: number
   readonly #places = new Map<string, Place>()
   #order: string[] | undefined
 
-  constructor(t: Table, c: Context, clientOf: (region: string) => Send, timeoutMs: number) {
+  constructor(
+    t: Table,
+    c: Context,
+    clientOf: (at: { region: string; endpoint: string }) => Send,
+    retry: RetryOptions,
+  ) {
     this.#t = t
     this.#c = c
     this.#clientOf = clientOf
-    this.#timeoutMs = timeoutMs
+    this.#endpoint = t.endpoint
+    this.#timeoutMs = retry.timeoutMs
   }
 
   hint(key: string, tag: string): void {
@@ -270,7 +278,8 @@ class Route implements RequestRoute {
     const { breakers } = this.#t
     breakers.calling(region)
     try {
-      const out = await this.#clientOf(region)(op, input as Record<string, unknown>, budget)
+      const client = this.#clientOf({ region, endpoint: this.#endpoint(region) })
+      const out = await client(op, input as Record<string, unknown>, budget)
       breakers.report(region, true)
       return out
     } catch (error) {
@@ -397,6 +406,7 @@ export function globalTable(options: GlobalTableOptions): GlobalTable {
   const regions = [...options.regions]
   const t: Table = {
     regions,
+    endpoint: endpoint ?? regionEndpoint,
     breakers: new Breakers(options.breaker?.failures, options.breaker?.cooldownMs),
     nearest: nearest ?? ((c) => nearestByCoordinates(c, regions)),
   }
@@ -404,8 +414,9 @@ export function globalTable(options: GlobalTableOptions): GlobalTable {
     options,
     name,
     regions,
-    endpoint: endpoint ?? regionEndpoint,
-    route: (c, clientOf, timeoutMs) => new Route(t, c, clientOf, timeoutMs),
+    conn: { table: name, region: regions[0] },
+    endpoint: t.endpoint,
+    route: (c, clientOf, retry) => new Route(t, c, clientOf, retry),
     isOpen: (region) => t.breakers.isOpen(region),
   }
 }
