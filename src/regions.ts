@@ -323,7 +323,10 @@ class Route implements RequestRoute {
   /** Writes at the session's home (the nearest healthy region while its breaker is open). */
   async #write(op: string, key: string, input: Record<string, unknown>, budget?: number) {
     const p = this.#place(key)
-    const home = p.home && !this.#t.breakers.isOpen(p.home) ? p.home : this.#ordered()[0]
+    // A session named by a cookie without a tag, not read first (a lease's take): the first
+    // region, where sessions from before globalTable() live; a new one: the nearest.
+    const known = p.home ?? (p.hinted === undefined ? undefined : this.#t.regions[0])
+    const home = known && !this.#t.breakers.isOpen(known) ? known : this.#ordered()[0]
     const stored = (item: RawItem) =>
       Object.assign(p, { home, v: Math.max(p.v, versionOf(item)), wrote: !item?.end })
     try {

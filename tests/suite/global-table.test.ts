@@ -30,7 +30,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 type Data = { n: number; note: string }
 
 /** Three regions, a `sessions` global table, and an app on it whose nearest region is `x-near`. */
-async function world(options: { lagMs?: number; breaker?: GlobalTableOptions['breaker'] } = {}) {
+async function world(
+  options: { lagMs?: number; breaker?: GlobalTableOptions['breaker']; locking?: boolean } = {},
+) {
   const db = memoryDynamoDB({ regions: REGIONS, replicationLagMs: options.lagMs ?? LONG })
   const endpoint = 'http://memory.test'
   await createSessionTable({
@@ -56,6 +58,7 @@ async function world(options: { lagMs?: number; breaker?: GlobalTableOptions['br
       fetch: db.fetch,
       secret: SECRET,
       retry: { attempts: 2, timeoutMs: 300, budgetMs: 2000 },
+      locking: options.locking,
       onError: (e) => {
         errors.push(e)
       },
@@ -219,6 +222,43 @@ describe('globalTable(): where each call goes', () => {
       { [US]: { GetItem: 1 }, [EU]: { GetItem: 1 }, [AP]: {} },
       'a replica below the signed version is not trusted',
     )
+  })
+})
+
+describe('globalTable(): locking', () => {
+  test("the lease is taken at the session's home, also through a cookie without a tag", async () => {
+    const { db, browser, counted } = await world({ locking: true })
+    const b = browser()
+    await b.send('POST', '/note/locked', AP)
+    await db.settle()
+    counted()
+    assert.equal((await b.send('POST', '/inc', EU)).status, 200)
+    assert.deepEqual(
+      counted(),
+      { [US]: {}, [EU]: {}, [AP]: { UpdateItem: 2 } },
+      'the take (which reads) and the save, at the home',
+    )
+    // A cookie from before globalTable() (no tag): its session is in the first region.
+    const single = new Hono<SessionEnv<Data>>()
+    single.use(
+      dynamoSession<Data>({
+        table: 'sessions',
+        region: US,
+        endpoint: 'http://memory.test',
+        credentials: CREDENTIALS,
+        fetch: db.fetch,
+        secret: SECRET,
+      }),
+    )
+    single.post('/', (c) => {
+      c.get('session').set('note', 'old')
+      return c.text('ok')
+    })
+    const old = (await single.request('/', { method: 'POST' })).headers.getSetCookie()[0]
+    await db.settle()
+    counted()
+    assert.equal((await browser(old.split(';')[0]).send('POST', '/inc', EU)).status, 200)
+    assert.deepEqual(counted(), { [US]: { UpdateItem: 2 }, [EU]: {}, [AP]: {} })
   })
 })
 
