@@ -293,8 +293,12 @@ class Route implements RequestRoute {
     const p = this.#place(key)
     const near = this.#ordered()
     const home = p.home ?? this.#t.regions[0]
-    const open = this.#t.breakers.isOpen(home)
-    const tries = [...new Set([near[0], ...(open ? [] : [home]), ...near])]
+    const { breakers } = this.#t
+    // Regions whose breaker is open are asked only when every region's is.
+    const up = near.filter((r) => !breakers.isOpen(r))
+    const tries = [
+      ...new Set([near[0], ...(up.includes(home) ? [home] : []), ...(up.length ? up : near)]),
+    ]
     let best: { Item?: RawItem } | undefined
     let failed: unknown
     for (const [i, region] of tries.entries()) {

@@ -357,6 +357,24 @@ describe('globalTable(): failover', () => {
     assert.deepEqual(copies('n'), [['{"N":"2"}'], ['{"N":"2"}'], ['{"N":"2"}']])
   })
 
+  test('while a breaker is open, no call waits on its region (a hanging home)', async () => {
+    const { db, browser } = await world({ breaker: { failures: 1, cooldownMs: 60_000 } })
+    const b = browser()
+    await b.send('POST', '/note/first', US)
+    await db.settle()
+    await b.send('POST', '/note/second', US) // not replicated: eu-west-1 is behind the cookie
+    db.region(US).down('hang')
+    const first = await b.send('GET', '/', EU) // waits one attempt's time on the home, then opens it
+    assert.equal(first.status, 200)
+    let started = performance.now()
+    assert.deepEqual(await b.get(EU), { note: 'first' }, 'the newest copy left (the lost window)')
+    assert.ok(performance.now() - started < 250, 'no wait on the open region')
+    started = performance.now()
+    assert.equal((await b.send('POST', '/inc', EU)).status, 200)
+    assert.ok(performance.now() - started < 250, 'written in eu-west-1 at once')
+    db.region(US).up()
+  })
+
   test('a failed condition never opens the breaker; a failed read tries the next region', async () => {
     const { db, browser, counted, table } = await world({
       breaker: { failures: 1, cooldownMs: 60_000 },
