@@ -23,10 +23,6 @@ export function newId(): string {
 /** True when `id` has the exact shape of an id `newId` makes. */
 export const isWellFormedId = (id: string): boolean => ID_PATTERN.test(id)
 
-/** A cookie's payload: an id, then nothing or a `globalTable()` tag (`~home~version`). */
-export const isPayload = (p: string): boolean =>
-  isWellFormedId(p.slice(0, 43)) && (p.length === 43 || p[43] === '~')
-
 /** How many results of the crypto below are remembered; the oldest are forgotten first. */
 const MEMO_SIZE = 1000
 
@@ -77,29 +73,29 @@ export class CookieSigner {
     )
   }
 
-  /** `payload.signature` for a cookie, signed with the first secret. */
-  async sign(payload: string): Promise<string> {
-    return signed(payload, (await this.#keys)[0])
+  /** `id.signature` for a cookie, signed with the first secret. */
+  async sign(id: string): Promise<string> {
+    return signed(id, (await this.#keys)[0])
   }
 
   /**
-   * The payload of a signed cookie value (the id, then with `globalTable()` its tag), or null
-   * when its shape or signature is wrong. The whole value is compared with what each secret
-   * signs, in constant time, so a signature is accepted only in its one canonical encoding.
+   * The id of a signed cookie value, or null when its shape or signature is wrong. The whole
+   * value is compared with what each secret signs, in constant time, so a signature is accepted
+   * only in its one canonical encoding.
    */
   async verify(value: string): Promise<string | null> {
     const known = this.#verified.get(value)
     if (known) return known
-    const payload = value.slice(0, -44)
-    if (value[payload.length] !== '.' || !isPayload(payload)) return null
+    const id = value.slice(0, 43)
+    if (value.length !== 87 || value[43] !== '.' || !isWellFormedId(id)) return null
     let match = false
     for (const key of await this.#keys) {
-      const expected = await signed(payload, key)
+      const expected = await signed(id, key)
       let diff = 0
-      for (let i = 0; i < value.length; i++) diff |= value.charCodeAt(i) ^ expected.charCodeAt(i)
+      for (let i = 0; i < 87; i++) diff |= value.charCodeAt(i) ^ expected.charCodeAt(i)
       match ||= diff === 0
     }
-    return match ? remember(this.#verified, value, payload) : null
+    return match ? remember(this.#verified, value, id) : null
   }
 }
 

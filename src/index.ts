@@ -25,7 +25,6 @@ export type {
   DynamoSessionOptions,
   LockingOptions,
   PartialData,
-  RequestRoute,
   StandardSchemaResult,
   StandardSchemaV1,
   TableRouter,

@@ -3,7 +3,7 @@
  * candidate, in order; the first that verifies and names a live session wins. Unreadable or
  * schema-failing data is no session (reported).
  */
-import { isPayload, readCookies, storedKey } from './cookie.ts'
+import { isWellFormedId, readCookies, storedKey } from './cookie.ts'
 import { asSessionError, DynamoSessionError } from './errors.ts'
 import type { RequestContext } from './request.ts'
 import type { Found } from './rules.ts'
@@ -36,17 +36,12 @@ async function validate(
   return result.value as Record<string, unknown>
 }
 
-/**
- * Reads one candidate's item: a consistent GetItem, or with `locking` the lease taken with it.
- * `tag` is what the cookie carried after the id, for `globalTable()`'s route.
- */
+/** Reads one candidate's item: a consistent GetItem, or with `locking` the lease taken with it. */
 async function read(
   r: RequestContext,
   key: string,
-  tag: string,
 ): Promise<{ item: Record<string, unknown> | undefined; lease?: Lease }> {
   const table = await r.table()
-  r.route?.hint(key, tag)
   if (!r.s.locking) return { item: await getItem(table, key, r.s.consistentRead) }
   const { token } = newStamp()
   const { item, held } = await waitForLease(table, key, token, r.s.locking, r.background)
@@ -57,11 +52,10 @@ async function read(
 export async function loadSession(r: RequestContext, header: string | undefined): Promise<Loaded> {
   let ended: number | undefined
   for (const raw of readCookies(header, r.s.cookie.name)) {
-    const payload = r.signer ? await r.signer.verify(raw) : isPayload(raw) ? raw : null
-    if (!payload) continue
-    const id = payload.slice(0, 43)
+    const id = r.signer ? await r.signer.verify(raw) : isWellFormedId(raw) ? raw : null
+    if (!id) continue
     const key = await storedKey(id)
-    const { item, lease } = await read(r, key, payload.slice(43))
+    const { item, lease } = await read(r, key)
     let found: ItemState
     let view: Record<string, unknown> | undefined
     try {

@@ -146,8 +146,9 @@ function contextOf(i: Instance, c: Context, vars: EnvRecord, now: number): Reque
     // globalTable(): its name and first region stand in for the table and region options.
     const t = s.table as TableRouter | undefined
     const conn = resolveConnection({ ...s, ...t?.conn } as ConnectionOptions, credentials, vars)
-    r.route = t?.route?.(c, (o) => i.clients({ ...conn, ...o }, s.retry), s.retry)
-    const send = r.route?.send ?? i.clients(conn, s.retry)
+    const send =
+      t?.route?.(c, (o) => i.clients({ ...conn, ...o }, s.retry), s, r.signer) ??
+      i.clients(conn, s.retry)
     return budgeted({ name: conn.table, send }, s.retry.budgetMs, started)
   }
   const r: RequestContext = {
@@ -223,8 +224,7 @@ async function sendCookie(
   if (cookie === 'clear') header = serializeCookie('', 0, s.cookie)
   else {
     // With globalTable(), the session's home and version follow the id (read-your-writes).
-    const payload = r.route ? await r.route.payload(cookie.id) : cookie.id
-    const value = signer ? await signer.sign(payload) : payload
+    const value = signer ? await signer.sign(cookie.id) : cookie.id
     header = serializeCookie(value, cookie.expires - now, s.cookie)
     session.expiresAt = new Date(cookie.expires * 1000)
   }
@@ -305,7 +305,7 @@ export function sessionMiddleware<
           throw asSessionError(error, 'INVALID_DATA')
         }
         const p = plan(changes, found, session.id, now, s, r.device)
-        const cookie = (await saveSession(r, p, changes, lease)) ?? r.route?.refresh(p, session.id)
+        const cookie = await saveSession(r, p, changes, lease)
         if (cookie) await sendCookie(c, r, session as never, cookie)
       }
     } catch (error) {

@@ -4,6 +4,7 @@
  */
 import type { Context } from 'hono'
 import type { Credentials, RetryOptions, Send } from './client.ts'
+import type { CookieAttributes, CookieSigner } from './cookie.ts'
 import type { DynamoSessionError } from './errors.ts'
 import type { JsonValue } from './marshall.ts'
 
@@ -94,8 +95,8 @@ export type PartialData<Data> = { [K in keyof Data]?: Data[K] | undefined }
 
 /**
  * A table with replicas in several regions: what `globalTable()` returns, for the `table`
- * option. The middleware asks it, once per request, for a route that places each call in a
- * region; the cookie carries, after the id, the route's tag for the session.
+ * option. The middleware asks it, once per request, for a `Send` that places each call in a
+ * region (and keeps the region cookie, which says where the browser's last write went).
  */
 export interface TableRouter {
   /** The table's name, the same in every region. */
@@ -106,34 +107,16 @@ export interface TableRouter {
   readonly conn: { table: string; region: string }
   /** The DynamoDB endpoint of a region. */
   endpoint(region: string): string
-  /** One request's route; `clientOf` makes the client of a region and its endpoint. */
+  /**
+   * One request's route. `clientOf` makes the client of a region and its endpoint; `s` gives
+   * the retries and the session cookie's attributes; `signer` signs the region cookie.
+   */
   route(
     c: Context,
     clientOf: (at: { region: string; endpoint: string }) => Send,
-    retry: RetryOptions,
-  ): RequestRoute
-}
-
-/** One request's placement of its DynamoDB calls, and what its cookies carry of it. */
-export interface RequestRoute {
-  /** Sends a call in the region it belongs to. */
-  send: Send
-  /** What the cookie naming the item `key` carried after its id (`''` for nothing). */
-  hint(key: string, tag: string): void
-  /** What a cookie naming session `id` carries: the id and its tag, from what this request did. */
-  payload(id: string): Promise<string>
-  /**
-   * The cookie a save that called for none sends after all: the refresh that carries a version
-   * this request wrote to its live session (read-your-writes).
-   */
-  refresh(plan: RoutedPlan, id: string): { id: string; expires: number } | undefined
-}
-
-/** What a route reads of a save's plan (`rules.ts`'s `Plan`). */
-export interface RoutedPlan {
-  op: string
-  current?: { key: string; stored: { expires: number } }
-  expires?: number
+    s: { retry: RetryOptions; cookie: CookieAttributes; absoluteMaxAge: number },
+    signer: CookieSigner | undefined,
+  ): Send
 }
 
 /** Credentials, or a function of the request context that returns them (rotated, STS). */

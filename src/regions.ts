@@ -5,10 +5,10 @@
  * app bundles nothing of it.
  */
 import type { Context } from 'hono'
-import { type RetryOptions, regionEndpoint, type Send } from './client.ts'
-import { storedKey } from './cookie.ts'
+import { regionEndpoint, type Send } from './client.ts'
+import { type CookieSigner, serializeCookie } from './cookie.ts'
 import { DynamoSessionError } from './errors.ts'
-import type { RequestRoute, RoutedPlan, TableRouter } from './options.ts'
+import type { TableRouter } from './options.ts'
 
 /** Options of `globalTable()`. */
 export interface GlobalTableOptions {
@@ -147,14 +147,7 @@ class Breakers {
 interface Place {
   home: string | undefined
   v: number
-  /** The cookie's tag, as it came. */
-  hinted?: string
-  /** This request's last write of it was stored on a live session. */
-  wrote?: boolean
 }
-
-/** The tag a cookie carries after the id: `~home~version`. */
-const TAG = /^~([a-z0-9-]+)~(\d{1,15})$/
 
 /** The home recorded in an item (the attribute `home`), if any. */
 type RawItem = { home?: { S?: string }; v?: { N?: string }; end?: unknown } | undefined
@@ -197,51 +190,48 @@ interface Table {
   nearest: (c: Context) => string
 }
 
+/** What a route needs of the middleware's settings: retries and the session cookie. */
+type RouteSettings = Parameters<TableRouter['route']>[2]
+
+/** The region cookie's name: the session cookie's, then `-r` (a `__Host-` prefix stays). */
+const cookieName = (s: RouteSettings): string => `${s.cookie.name}-r`
+
+/** How much of the item key the region cookie carries to name its session (96 bits). */
+const PREFIX = 16
+
 /**
  * One request's route. Reads go to the nearest healthy replica and are trusted when its copy is
- * at least the version the cookie carries (or is the home's); otherwise the home is read, and
- * when the home cannot answer, the newest copy any region gives. Writes go to the session's
- * home, or, while its breaker is open, to the nearest healthy region, which becomes its home.
+ * at least the version the region cookie carries (or is the home's); otherwise the home is read,
+ * and when the home cannot answer, the newest copy any region gives. Writes go to the session's
+ * home, or, while its breaker is open, to the nearest healthy region, which becomes its home;
+ * each write to a live session sends the region cookie with its home and new version.
  */
-class Route implements RequestRoute {
+class Route {
   readonly #t: Table
   readonly #c: Context
   readonly #clientOf: (at: { region: string; endpoint: string }) => Send
-  readonly #endpoint: (region: string) => string
-  readonly #timeoutMs: number
+  readonly #s: RouteSettings
+  readonly #signer: CookieSigner | undefined
   readonly #places = new Map<string, Place>()
   #order: string[] | undefined
+  /** What the request's region cookie said: the key's start, the home and the version. */
+  readonly #said: Promise<{ key: string; home: string; v: number } | undefined>
+  /** What the region cookie says now, to send it only when that changes. */
+  #says: string | undefined
 
   constructor(
     t: Table,
     c: Context,
     clientOf: (at: { region: string; endpoint: string }) => Send,
-    retry: RetryOptions,
+    s: RouteSettings,
+    signer: CookieSigner | undefined,
   ) {
     this.#t = t
     this.#c = c
     this.#clientOf = clientOf
-    this.#endpoint = t.endpoint
-    this.#timeoutMs = retry.timeoutMs
-  }
-
-  hint(key: string, tag: string): void {
-    const m = TAG.exec(tag)
-    const p = this.#place(key)
-    p.hinted = tag
-    if (m && this.#t.regions.includes(m[1])) Object.assign(p, { home: m[1], v: Number(m[2]) })
-  }
-
-  async payload(id: string): Promise<string> {
-    const p = this.#places.get(await storedKey(id))
-    return p?.home ? `${id}~${p.home}~${p.v}` : id
-  }
-
-  refresh(plan: RoutedPlan, id: string): { id: string; expires: number } | undefined {
-    const { op, current, expires } = plan
-    if (op === 'update' && current && this.#places.get(current.key)?.wrote) {
-      return { id, expires: expires ?? current.stored.expires }
-    }
+    this.#s = s
+    this.#signer = signer
+    this.#said = this.#readCookie()
   }
 
   send: Send = (op, input, budget) => {
@@ -250,9 +240,44 @@ class Route implements RequestRoute {
     return op === 'GetItem' ? this.#read(key, input, budget) : this.#write(op, key, input, budget)
   }
 
-  #place(key: string): Place {
-    const p = this.#places.get(key) ?? { home: undefined, v: 0 }
-    this.#places.set(key, p)
+  /** The request's region cookie, if one verifies (signed with the first secret). */
+  async #readCookie() {
+    const name = cookieName(this.#s)
+    for (const pair of (this.#c.req.header('cookie') ?? '').split(';')) {
+      const [k, value = ''] = pair.trim().split('=')
+      if (k !== name) continue
+      const payload = this.#signer ? value.slice(0, -44) : value
+      if (this.#signer && !same(await this.#signer.sign(payload), value)) continue
+      const [key, home, v] = payload.split('~')
+      if (key?.length === PREFIX && this.#t.regions.includes(home) && /^\d{1,15}$/.test(v)) {
+        this.#says = payload
+        return { key, home, v: Number(v) }
+      }
+    }
+  }
+
+  /** Sends the region cookie for a session this request wrote, when what it says changed. */
+  async #sendCookie(key: string, p: Place): Promise<void> {
+    const payload = `${key.slice(0, PREFIX)}~${p.home}~${p.v}`
+    if (payload === this.#says) return
+    this.#says = payload
+    const value = this.#signer ? await this.#signer.sign(payload) : payload
+    const { cookie, absoluteMaxAge } = this.#s
+    const attributes = { ...cookie, name: cookieName(this.#s) }
+    this.#c.header('Set-Cookie', serializeCookie(value, absoluteMaxAge, attributes), {
+      append: true,
+    })
+  }
+
+  /** What this request knows of a key: at first, what the region cookie says of it. */
+  async #place(key: string): Promise<Place> {
+    let p = this.#places.get(key)
+    if (!p) {
+      const said = await this.#said
+      const ours = said?.key === key.slice(0, PREFIX)
+      p = ours && said ? { home: said.home, v: said.v } : { home: undefined, v: 0 }
+      this.#places.set(key, p)
+    }
     return p
   }
 
@@ -278,7 +303,7 @@ class Route implements RequestRoute {
     const { breakers } = this.#t
     breakers.calling(region)
     try {
-      const client = this.#clientOf({ region, endpoint: this.#endpoint(region) })
+      const client = this.#clientOf({ region, endpoint: this.#t.endpoint(region) })
       const out = await client(op, input as Record<string, unknown>, budget)
       breakers.report(region, true)
       return out
@@ -290,7 +315,7 @@ class Route implements RequestRoute {
 
   /** Reads an item where it can be trusted (see the class). */
   async #read(key: string, input: Record<string, unknown>, budget?: number) {
-    const p = this.#place(key)
+    const p = await this.#place(key)
     const near = this.#ordered()
     const home = p.home ?? this.#t.regions[0]
     const { breakers } = this.#t
@@ -304,7 +329,9 @@ class Route implements RequestRoute {
     for (const [i, region] of tries.entries()) {
       // Not the last region to try: one attempt's time, so the others get theirs.
       const ms =
-        i < tries.length - 1 ? Math.min(budget ?? this.#timeoutMs, this.#timeoutMs) : budget
+        i < tries.length - 1
+          ? Math.min(budget ?? this.#s.retry.timeoutMs, this.#s.retry.timeoutMs)
+          : budget
       let out: { Item?: RawItem }
       try {
         out = await this.#call(region, 'GetItem', input, ms)
@@ -326,25 +353,26 @@ class Route implements RequestRoute {
 
   /** Writes at the session's home (the nearest healthy region while its breaker is open). */
   async #write(op: string, key: string, input: Record<string, unknown>, budget?: number) {
-    const p = this.#place(key)
-    // A session named by a cookie without a tag, not read first (a lease's take): the first
-    // region, where sessions from before globalTable() live; a new one: the nearest.
-    const known = p.home ?? (p.hinted === undefined ? undefined : this.#t.regions[0])
+    const fresh = !this.#places.has(key)
+    const p = await this.#place(key)
+    // A key this request has not read: a new item goes to the nearest region; a session named
+    // by a cookie (a lease's take) to the home the region cookie names, else the first region,
+    // where sessions from before globalTable() live.
+    const known = p.home ?? (fresh && op !== 'PutItem' ? this.#t.regions[0] : undefined)
     const home = known && !this.#t.breakers.isOpen(known) ? known : this.#ordered()[0]
-    const stored = (item: RawItem) =>
-      Object.assign(p, { home, v: Math.max(p.v, versionOf(item)), wrote: !item?.end })
-    try {
-      const out = await this.#call(home, op, withHome(op, input, home), budget)
-      stored(op === 'PutItem' ? (input.Item as RawItem) : out.Attributes)
-      return out
-    } catch (error) {
-      const e = error as DynamoSessionError
-      // Refused: the item as it is now says whether the session still lives (a retry of a
-      // write that was stored finds its own token in it).
-      if (e.code === 'CONDITION_FAILED' && e.item) stored(e.item as RawItem)
-      throw error
-    }
+    const out = await this.#call(home, op, withHome(op, input, home), budget)
+    const item = (op === 'PutItem' ? input.Item : out.Attributes) as RawItem
+    Object.assign(p, { home, v: Math.max(p.v, versionOf(item)) })
+    if (!item?.end) await this.#sendCookie(key, p)
+    return out
   }
+}
+
+/** Equal strings, compared in constant time. */
+function same(a: string, b: string): boolean {
+  let diff = a.length ^ b.length
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i)
+  return diff === 0
 }
 
 /** Checks `globalTable()`'s options; throws INVALID_OPTIONS naming the option. */
@@ -423,7 +451,7 @@ export function globalTable(options: GlobalTableOptions): GlobalTable {
     regions,
     conn: { table: name, region: regions[0] },
     endpoint: t.endpoint,
-    route: (c, clientOf, retry) => new Route(t, c, clientOf, retry),
+    route: (c, clientOf, s, signer) => new Route(t, c, clientOf, s, signer).send,
     isOpen: (region) => t.breakers.isOpen(region),
   }
 }

@@ -7,7 +7,6 @@ import type { RequestTable } from './connection.ts'
 import type { CookieSigner } from './cookie.ts'
 import type { DynamoSessionError } from './errors.ts'
 import type { JsonValue } from './marshall.ts'
-import type { RequestRoute } from './options.ts'
 import type { Settings } from './settings.ts'
 
 /** What the load and save phases of one request share. */
@@ -19,8 +18,6 @@ export interface RequestContext {
   readonly signer: CookieSigner | undefined
   /** The table, connected on first use; its calls share the request's budget. */
   table(): Promise<RequestTable>
-  /** With `globalTable()`, once the table is connected: where each call goes, the cookie's tag. */
-  route?: RequestRoute
   /** Reports an error that does not fail the request (unreadable data, a failed touch). */
   report(error: DynamoSessionError): Promise<void>
   /** Keeps work going after the response (the runtime's `waitUntil` where there is one). */

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { Hono } from 'hono'
-import { CookieSigner } from '../../src/cookie.ts'
+import { CookieSigner, storedKey } from '../../src/cookie.ts'
 import {
   createSessionTable,
   type DynamoSessionError,
@@ -78,19 +78,39 @@ async function world(
     return c.text('bye')
   })
 
-  /** A browser: it keeps the session cookie as Set-Cookie leaves it. */
-  const browser = (cookie = '') => {
+  /** A browser: it keeps its cookies (the session's, `sid`, and the region's, `sid-r`). */
+  const browser = (header = '') => {
+    const jar = new Map(
+      header
+        .split('; ')
+        .filter(Boolean)
+        .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+    )
     const send = async (method: string, path: string, near: string) => {
+      const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
       const res = await app.request(path, { method, headers: { cookie, 'x-near': near } })
-      const set = res.headers.getSetCookie()[0]
-      if (set) cookie = /Max-Age=0/.test(set) ? '' : set.split(';')[0]
+      for (const set of res.headers.getSetCookie()) {
+        const [pair] = set.split(';')
+        const name = pair.slice(0, pair.indexOf('='))
+        if (/Max-Age=0/.test(set)) jar.delete(name)
+        else jar.set(name, pair.slice(name.length + 1))
+      }
       return res
     }
     return {
       send,
       get: async (near: string) => (await (await send('GET', '/', near)).json()) as Partial<Data>,
+      /** The session cookie, `sid=…`, or '' when there is none. */
       get cookie() {
-        return cookie
+        return jar.has('sid') ? `sid=${jar.get('sid')}` : ''
+      },
+      /** The region cookie's value, or ''. */
+      get region() {
+        return jar.get('sid-r') ?? ''
+      },
+      /** Every cookie, as the Cookie header. */
+      get header() {
+        return [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
       },
     }
   }
@@ -127,7 +147,8 @@ describe('globalTable(): where each call goes', () => {
     const { db, browser, counted } = await world()
     const b = browser()
     assert.equal((await b.send('POST', '/note/hello', US)).status, 200)
-    assert.match(b.cookie, /^sid=[\w-]{43}~us-east-1~1\.[\w-]{43}$/, 'home and version, signed')
+    assert.match(b.cookie, /^sid=[\w-]{43}\.[\w-]{43}$/, 'the session cookie as ever')
+    assert.match(b.region, /^[\w-]{16}~us-east-1~1\.[\w-]{43}$/, 'home and version, signed')
     await db.settle()
     counted()
 
@@ -135,13 +156,19 @@ describe('globalTable(): where each call goes', () => {
     assert.deepEqual(await b.get(AP), { note: 'hello' })
     assert.deepEqual(counted(), { [US]: {}, [EU]: { GetItem: 1 }, [AP]: { GetItem: 1 } })
 
-    assert.equal((await b.send('POST', '/inc', EU)).status, 200)
+    const change = await b.send('POST', '/inc', EU)
+    assert.equal(change.status, 200)
     assert.deepEqual(
       counted(),
       { [US]: { UpdateItem: 1 }, [EU]: { GetItem: 1 }, [AP]: {} },
       'read near, written home',
     )
-    assert.match(b.cookie, /~us-east-1~2\./, 'the cookie carries the version written')
+    assert.match(b.region, /~us-east-1~2\./, 'the region cookie carries the version written')
+    assert.deepEqual(
+      change.headers.getSetCookie().map((c) => c.split('=')[0]),
+      ['sid-r'],
+      'the session cookie is not sent again',
+    )
     const home = db.region(US).tables.get('sessions')?.items[0]
     assert.deepEqual(home?.home, { S: US }, 'the item records its home')
   })
@@ -152,7 +179,7 @@ describe('globalTable(): where each call goes', () => {
     counted()
     await b.send('POST', '/note/g-day', AP)
     assert.deepEqual(counted(), { [US]: {}, [EU]: {}, [AP]: { PutItem: 1 } })
-    assert.match(b.cookie, /~ap-southeast-2~1\./)
+    assert.match(b.region, /~ap-southeast-2~1\./)
     await db.settle()
     await b.send('POST', '/inc', EU)
     assert.deepEqual(counted(), { [US]: {}, [EU]: { GetItem: 1 }, [AP]: { UpdateItem: 1 } })
@@ -179,7 +206,7 @@ describe('globalTable(): where each call goes', () => {
     assert.deepEqual(counted(), { [US]: {}, [EU]: { GetItem: 1 }, [AP]: {} }, 'caught up: near')
   })
 
-  test('a cookie without home and version (a single-region cookie) keeps working', async () => {
+  test('a session cookie without a region cookie (a single-region one) keeps working', async () => {
     const { db, app, browser, counted } = await world()
     // A session written by a single-region app on the table's us-east-1 copy, before the switch.
     const single = new Hono<SessionEnv<Data>>()
@@ -199,7 +226,7 @@ describe('globalTable(): where each call goes', () => {
     })
     const res = await single.request('/note/old', { method: 'POST' })
     const cookie = res.headers.getSetCookie()[0].split(';')[0]
-    assert.match(cookie, /^sid=[\w-]{43}\.[\w-]{43}$/, 'no home, no version')
+    assert.equal(res.headers.getSetCookie().length, 1, 'no region cookie')
     assert.ok(app)
     counted()
     // Not replicated yet: the nearest copy has nothing, so the first region is asked.
@@ -207,16 +234,17 @@ describe('globalTable(): where each call goes', () => {
     assert.deepEqual(await b.get(EU), { note: 'old' })
     assert.deepEqual(counted(), { [US]: { GetItem: 1 }, [EU]: { GetItem: 1 }, [AP]: {} })
     await b.send('POST', '/inc', EU)
-    assert.match(b.cookie, /~us-east-1~2\./, 'its first write gives it home and version')
+    assert.match(b.region, /~us-east-1~2\./, 'its first write gives it a region cookie')
 
-    // An unsigned cookie with a signed id's shape but a forged tag is not accepted.
-    const forged = `sid=${cookie.slice(4, 47)}~eu-west-1~9${cookie.slice(47)}`
-    assert.deepEqual(await browser(forged).get(EU), {})
-    // The signer signs the id and tag together: a tag signed with the secret is honoured.
-    const signed = await new CookieSigner([SECRET]).sign(`${cookie.slice(4, 47)}~us-east-1~99`)
+    // A region cookie that does not verify is ignored; one signed with the secret is honoured.
+    const prefix = (await storedKey(cookie.slice(4, 47))).slice(0, 16)
+    const forged = `${cookie}; sid-r=${prefix}~us-east-1~99`
+    const signed = await new CookieSigner([SECRET]).sign(`${prefix}~us-east-1~99`)
     await db.settle()
     counted()
-    assert.deepEqual(await browser(`sid=${signed}`).get(EU), { note: 'old', n: 1 })
+    assert.deepEqual(await browser(forged).get(EU), { note: 'old', n: 1 })
+    assert.deepEqual(counted(), { [US]: {}, [EU]: { GetItem: 1 }, [AP]: {} }, 'forged: near')
+    assert.deepEqual(await browser(`${cookie}; sid-r=${signed}`).get(EU), { note: 'old', n: 1 })
     assert.deepEqual(
       counted(),
       { [US]: { GetItem: 1 }, [EU]: { GetItem: 1 }, [AP]: {} },
@@ -226,7 +254,7 @@ describe('globalTable(): where each call goes', () => {
 })
 
 describe('globalTable(): locking', () => {
-  test("the lease is taken at the session's home, also through a cookie without a tag", async () => {
+  test("the lease is taken at the session's home, also without a region cookie", async () => {
     const { db, browser, counted } = await world({ locking: true })
     const b = browser()
     await b.send('POST', '/note/locked', AP)
@@ -238,7 +266,7 @@ describe('globalTable(): locking', () => {
       { [US]: {}, [EU]: {}, [AP]: { UpdateItem: 2 } },
       'the take (which reads) and the save, at the home',
     )
-    // A cookie from before globalTable() (no tag): its session is in the first region.
+    // A cookie from before globalTable() (no region cookie): its session is in the first region.
     const single = new Hono<SessionEnv<Data>>()
     single.use(
       dynamoSession<Data>({
@@ -268,7 +296,7 @@ describe('globalTable(): ends replicate', () => {
     const a = browser()
     await a.send('POST', '/note/mine', US)
     await db.settle()
-    const tab = browser(a.cookie) // another tab of the same browser, sending before it learns
+    const tab = browser(a.header) // another tab of the same browser, sending before it learns
     counted()
     assert.equal((await a.send('POST', '/logout', EU)).status, 200)
     assert.equal(a.cookie, '')
@@ -317,7 +345,7 @@ describe('globalTable(): failover', () => {
     assert.ok(unavailable >= 1 && unavailable <= 3, `503 only until the breaker opens: ${during}`)
     assert.deepEqual(during.slice(unavailable), Array(8 - unavailable).fill(200), String(during))
     assert.ok(table.isOpen(US))
-    assert.match(b.cookie, /~eu-west-1~\d+\./, 'eu-west-1 is the new home, in the cookie')
+    assert.match(b.region, /~eu-west-1~\d+\./, 'eu-west-1 is the new home, in the region cookie')
     // A browser next to the fallen region is served by the next one.
     assert.deepEqual(await b.get(US), { note: 'signed-in', n: acknowledged })
 
@@ -348,7 +376,7 @@ describe('globalTable(): failover', () => {
     // eu-west-1 is behind the cookie: the read goes home, fails (opening this breaker at one
     // failure), and the newest copy left is taken; the write goes to eu-west-1.
     assert.equal((await b.send('POST', '/inc', EU)).status, 200)
-    assert.match(b.cookie, /~eu-west-1~2\./)
+    assert.match(b.region, /~eu-west-1~2\./)
     db.region(US).up()
     await db.settle()
     // Last writer wins: eu-west-1's later write replaced the home's unreplicated one everywhere.
@@ -382,7 +410,7 @@ describe('globalTable(): failover', () => {
     const a = browser()
     await a.send('POST', '/note/x', US)
     await db.settle()
-    const tab = browser(a.cookie)
+    const tab = browser(a.header)
     await a.send('POST', '/logout', US)
     for (let i = 0; i < 3; i++) assert.equal((await tab.send('POST', '/inc', EU)).status, 409)
     assert.equal(table.isOpen(US), false)
@@ -416,7 +444,7 @@ describe('globalTable(): options', () => {
     assert.throws(() => dynamoSession({ table: {} as never }), /table must be/)
   })
 
-  test('a plain table name is unchanged: no home, no version in the cookie', async () => {
+  test('a plain table name is unchanged: no region cookie', async () => {
     const db = memoryDynamoDB()
     const conn = {
       table: 'sessions',
