@@ -223,7 +223,6 @@ async function sendCookie(
   let header: string
   if (cookie === 'clear') header = serializeCookie('', 0, s.cookie)
   else {
-    // With globalTable(), the session's home and version follow the id (read-your-writes).
     const value = signer ? await signer.sign(cookie.id) : cookie.id
     header = serializeCookie(value, cookie.expires - now, s.cookie)
     session.expiresAt = new Date(cookie.expires * 1000)

@@ -4,7 +4,7 @@
  */
 import type { Context } from 'hono'
 import type { Credentials, RetryOptions, Send } from './client.ts'
-import type { CookieAttributes, CookieSigner } from './cookie.ts'
+import type { CookieAttributes } from './cookie.ts'
 import type { DynamoSessionError } from './errors.ts'
 import type { JsonValue } from './marshall.ts'
 
@@ -115,7 +115,7 @@ export interface TableRouter {
     c: Context,
     clientOf: (at: { region: string; endpoint: string }) => Send,
     s: { retry: RetryOptions; cookie: CookieAttributes; absoluteMaxAge: number },
-    signer: CookieSigner | undefined,
+    signer: { sign(payload: string): Promise<string> } | undefined,
   ): Send
 }
 

@@ -6,7 +6,7 @@
  */
 import type { Context } from 'hono'
 import { regionEndpoint, type Send } from './client.ts'
-import { type CookieSigner, serializeCookie } from './cookie.ts'
+import { serializeCookie } from './cookie.ts'
 import { DynamoSessionError } from './errors.ts'
 import type { TableRouter } from './options.ts'
 
@@ -190,6 +190,9 @@ interface Table {
   nearest: (c: Context) => string
 }
 
+/** What signs the region cookie: the middleware's cookie signer. */
+type Signer = Parameters<TableRouter['route']>[3]
+
 /** What a route needs of the middleware's settings: retries and the session cookie. */
 type RouteSettings = Parameters<TableRouter['route']>[2]
 
@@ -211,7 +214,7 @@ class Route {
   readonly #c: Context
   readonly #clientOf: (at: { region: string; endpoint: string }) => Send
   readonly #s: RouteSettings
-  readonly #signer: CookieSigner | undefined
+  readonly #signer: Signer
   readonly #places = new Map<string, Place>()
   #order: string[] | undefined
   /** What the request's region cookie said: the key's start, the home and the version. */
@@ -224,7 +227,7 @@ class Route {
     c: Context,
     clientOf: (at: { region: string; endpoint: string }) => Send,
     s: RouteSettings,
-    signer: CookieSigner | undefined,
+    signer: Signer,
   ) {
     this.#t = t
     this.#c = c
