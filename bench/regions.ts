@@ -87,13 +87,21 @@ async function once(global: boolean, kind: Kind): Promise<{ ms: number; wcu: num
   })
   const near = { region: US }
   const { app: a, units } = app(db, global, near)
-  const first = await a.request('/cart', { method: 'POST' })
-  let cookie = first.headers.getSetCookie()[0].split(';')[0]
+  // The browser's cookies: the session's, and with globalTable() the region's (home, version).
+  const jar = new Map<string, string>()
+  const keep = (res: Response) => {
+    for (const set of res.headers.getSetCookie()) {
+      const [name, value] = set.split(';')[0].split('=')
+      jar.set(name, value)
+    }
+    return [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
+  }
+  let cookie = keep(await a.request('/cart', { method: 'POST' }))
+  if (!jar.has('sid')) throw new Error('no session cookie after a change')
   await db.settle()
   near.region = EU
   if (kind.includes('just after')) {
-    const res = await a.request('/cart', { method: 'POST', headers: { cookie } })
-    cookie = res.headers.getSetCookie()[0]?.split(';')[0] ?? cookie
+    cookie = keep(await a.request('/cart', { method: 'POST', headers: { cookie } }))
   }
   const [method, path] = KINDS[kind]
   units.wcu = 0
