@@ -234,7 +234,8 @@ class Route {
     this.#clientOf = clientOf
     this.#s = s
     this.#signer = signer
-    this.#said = this.#readCookie()
+    // Read once, when a call first needs it; a cookie that cannot be checked is no cookie.
+    this.#said = this.#readCookie().catch(() => undefined)
   }
 
   send: Send = (op, input, budget) => {
