@@ -31,8 +31,7 @@ const handleForm = z.object({ handle: z.string().min(1).max(256) })
 async function connection(c: Context<DemoEnv>, options: DynamoSessionOptions<DemoData> = {}) {
   const { table, region, endpoint, credentials } = options
   return {
-    // A global table's user tools reach it in one region (the user index is in each).
-    table: typeof table === 'object' ? table.name : table,
+    table,
     region,
     endpoint,
     credentials: typeof credentials === 'function' ? await credentials(c) : credentials,

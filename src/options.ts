@@ -117,6 +117,12 @@ export interface TableRouter {
     s: { retry: RetryOptions; cookie: CookieAttributes; absoluteMaxAge: number },
     signer: { sign(payload: string): Promise<string> } | undefined,
   ): Send
+  /**
+   * The table tools' `Send` (`listSessions()`, `revokeSession(s)()`): other calls in `region`;
+   * an item read where it lives (its recorded home, else the first region), consistently, and
+   * written there, so a revocation's tombstone is never undone by a write at the home.
+   */
+  tool(region: string, clientOf: (at: { region: string; endpoint: string }) => Send): Send
 }
 
 /** Credentials, or a function of the request context that returns them (rotated, STS). */

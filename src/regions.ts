@@ -9,6 +9,7 @@ import { regionEndpoint, type Send } from './client.ts'
 import { serializeCookie } from './cookie.ts'
 import { DynamoSessionError } from './errors.ts'
 import type { TableRouter } from './options.ts'
+import { DEFAULTS } from './settings.ts'
 
 /** Options of `globalTable()`. */
 export interface GlobalTableOptions {
@@ -222,13 +223,18 @@ class Route {
   /** What the region cookie says now, to send it only when that changes. */
   #says: string | undefined
 
+  /** For the table tools: an item is read at its home only (or the call fails). */
+  readonly #strict: boolean
+
   constructor(
     t: Table,
     c: Context,
     clientOf: (at: { region: string; endpoint: string }) => Send,
     s: RouteSettings,
     signer: Signer,
+    strict = false,
   ) {
+    this.#strict = strict
     this.#t = t
     this.#c = c
     this.#clientOf = clientOf
@@ -241,7 +247,8 @@ class Route {
   send: Send = (op, input, budget) => {
     const key = keyOf(input)
     if (!key) return this.#call(this.#ordered()[0], op, input, budget)
-    return op === 'GetItem' ? this.#read(key, input, budget) : this.#write(op, key, input, budget)
+    if (op !== 'GetItem') return this.#write(op, key, input, budget)
+    return this.#strict ? this.#readAtHome(key, input, budget) : this.#read(key, input, budget)
   }
 
   /** The request's region cookie, if one verifies (signed with the first secret). */
@@ -355,6 +362,21 @@ class Route {
     return best
   }
 
+  /**
+   * Reads an item at its home: where the first copy read says it lives (else the first region),
+   * so a tool ends a session on the copy that takes its writes. A home that cannot answer fails
+   * the call: a revocation is not made on a copy that may be behind.
+   */
+  async #readAtHome(key: string, input: Record<string, unknown>, budget?: number) {
+    const p = await this.#place(key)
+    const here = this.#ordered()[0]
+    let out: { Item?: RawItem } = await this.#call(here, 'GetItem', input, budget)
+    const home = out.Item?.home?.S ?? this.#t.regions[0]
+    if (home !== here) out = await this.#call(home, 'GetItem', input, budget)
+    Object.assign(p, { home: out.Item?.home?.S ?? home, v: versionOf(out.Item) })
+    return out
+  }
+
   /** Writes at the session's home (the nearest healthy region while its breaker is open). */
   async #write(op: string, key: string, input: Record<string, unknown>, budget?: number) {
     const fresh = !this.#places.has(key)
@@ -456,6 +478,12 @@ export function globalTable(options: GlobalTableOptions): GlobalTable {
     conn: { table: name, region: regions[0] },
     endpoint: t.endpoint,
     route: (c, clientOf, s, signer) => new Route(t, c, clientOf, s, signer).send,
+    tool: (region, clientOf) => {
+      // No request: no region cookie to read or send, and `region` is the nearest.
+      const c = { req: { header: () => undefined }, header: () => {} } as unknown as Context
+      const s = { retry: DEFAULTS.retry, cookie: DEFAULTS.cookie, absoluteMaxAge: 0 }
+      return new Route({ ...t, nearest: () => region }, c, clientOf, s, undefined, true).send
+    },
     isOpen: (region) => t.breakers.isOpen(region),
   }
 }

@@ -5,6 +5,7 @@
 import { createClient, type RetryOptions, regionEndpoint, type Send, sleep } from './client.ts'
 import { type ConnectionOptions, type EnvRecord, resolveConnection } from './connection.ts'
 import { DynamoSessionError } from './errors.ts'
+import type { TableRouter } from './options.ts'
 import { checkToolOptions, DEFAULTS, type ToolOption } from './settings.ts'
 import {
   checkUserIndex,
@@ -22,6 +23,9 @@ export interface TableToolOptions extends ConnectionOptions {
   /** Where unset options are read from. @default process.env where there is one */
   env?: EnvRecord
 }
+
+/** A table tool's connection: with the user tools, `table` may be `globalTable()`'s. */
+export type ToolConnection = Omit<TableToolOptions, 'table'> & { table?: string | TableRouter }
 
 /** Options of `createSessionTable`. */
 export interface CreateTableOptions extends TableToolOptions {
@@ -63,17 +67,27 @@ const EXPIRES = 'expires'
  */
 export function connect(
   tool: string,
-  options: TableToolOptions,
+  options: ToolConnection,
   extra: readonly ToolOption[] = [],
 ): { send: Send; table: string; endpoint: string } {
   const env =
     options?.env ??
     ((globalThis as { process?: { env?: EnvRecord } }).process?.env as EnvRecord | undefined) ??
     {}
-  checkToolOptions(tool, options, env, extra)
-  const conn = resolveConnection(options, options.credentials, env)
+  // A global table (the user tools): its name, and `region` (else its first) for the calls.
+  const router = typeof options?.table === 'object' ? options.table : undefined
+  const plain = router ? { ...options, table: router.name } : (options as TableToolOptions)
+  checkToolOptions(tool, plain, env, extra)
+  const conn = resolveConnection(
+    { ...plain, region: plain.region ?? router?.conn.region },
+    plain.credentials,
+    env,
+  )
+  const retry = { ...DEFAULTS.retry, ...options.retry }
   return {
-    send: createClient({ ...conn, retry: { ...DEFAULTS.retry, ...options.retry } }),
+    send: router
+      ? router.tool(conn.region, (at) => createClient({ ...conn, ...at, retry }))
+      : createClient({ ...conn, retry }),
     table: conn.table,
     endpoint: conn.endpoint,
   }

@@ -14,7 +14,9 @@ import {
   dynamoSession,
   type GlobalTableOptions,
   globalTable,
+  listSessions,
   nearestByCoordinates,
+  revokeSessions,
   type SessionEnv,
 } from '../../src/index.ts'
 import { memoryDynamoDB } from '../../src/testing/index.ts'
@@ -76,6 +78,10 @@ async function world(
   app.post('/logout', (c) => {
     c.get('session').destroy()
     return c.text('bye')
+  })
+  app.post('/login/:user', (c) => {
+    c.get('session').regenerate({ userId: c.req.param('user') })
+    return c.text('welcome')
   })
 
   /** A browser: it keeps its cookies (the session's, `sid`, and the region's, `sid-r`). */
@@ -317,6 +323,36 @@ describe('globalTable(): ends replicate', () => {
       const items = db.region(r).tables.get('sessions')?.items ?? []
       assert.ok(items.length && items.every((item) => item.end), `only the tombstone in ${r}`)
     }
+  })
+})
+
+describe('globalTable(): the user tools', () => {
+  test('a revocation from any region ends the session at its home: no write there undoes it', async () => {
+    const { db, table, browser, counted } = await world()
+    const b = browser()
+    assert.equal((await b.send('POST', '/login/ada', EU)).status, 200) // homed in eu-west-1
+    await b.send('POST', '/note/before', EU)
+    await db.settle()
+    const tab = browser(b.header)
+    const tools = { table, region: US, credentials: CREDENTIALS, fetch: db.fetch }
+    assert.deepEqual(
+      (await listSessions({ ...tools, userId: 'ada' })).map((s) => s.expires > Date.now()),
+      [true],
+    )
+    counted()
+    assert.deepEqual(await revokeSessions({ ...tools, userId: 'ada', indexLagMs: 10 }), {
+      revoked: 1,
+    })
+    const calls = counted()
+    assert.equal(calls[US].Query, 2, 'the index read where the tool runs')
+    assert.equal(calls[EU].PutItem, 1, 'the tombstone at the home')
+    assert.equal(calls[US].PutItem, undefined, 'not where the tool runs')
+
+    // Not replicated yet: us-east-1 still shows the session, but every change goes home.
+    assert.equal((await tab.send('POST', '/note/after', US)).status, 409)
+    assert.equal((await tab.send('POST', '/note/after', EU)).status, 409)
+    await db.settle()
+    for (const near of REGIONS) assert.deepEqual(await tab.get(near), {}, near)
   })
 })
 
