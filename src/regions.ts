@@ -148,6 +148,8 @@ class Breakers {
 interface Place {
   home: string | undefined
   v: number
+  /** The region whose copy this request read. */
+  from?: string
 }
 
 /** The home recorded in an item (the attribute `home`), if any. */
@@ -336,6 +338,7 @@ class Route {
       ...new Set([near[0], ...(up.includes(home) ? [home] : []), ...(up.length ? up : near)]),
     ]
     let best: { Item?: RawItem } | undefined
+    let from: string | undefined
     let failed: unknown
     for (const [i, region] of tries.entries()) {
       // Not the last region to try: one attempt's time, so the others get theirs.
@@ -351,7 +354,10 @@ class Route {
         failed = error
         continue
       }
-      if (!best || versionOf(out.Item) > versionOf(best.Item)) best = out
+      if (!best || versionOf(out.Item) > versionOf(best.Item)) {
+        best = out
+        from = region
+      }
       if (region === home || (out.Item && versionOf(out.Item) >= p.v)) break
     }
     if (!best) throw failed
@@ -359,6 +365,7 @@ class Route {
     // The copy read is the newest this request knows of: its recorded home is the session's.
     p.home = item?.home?.S ?? p.home ?? (item ? this.#t.regions[0] : undefined)
     p.v = Math.max(p.v, versionOf(item))
+    p.from = from
     return best
   }
 
@@ -385,7 +392,15 @@ class Route {
     // by a cookie (a lease's take) to the home the region cookie names, else the first region,
     // where sessions from before globalTable() live.
     const known = p.home ?? (fresh && op !== 'PutItem' ? this.#t.regions[0] : undefined)
-    const home = known && !this.#t.breakers.isOpen(known) ? known : this.#ordered()[0]
+    const { breakers } = this.#t
+    // Failing over: to the region whose copy was read (the newest a healthy region has: one
+    // nearer may not have the session yet), else the nearest healthy one.
+    const home =
+      known && !breakers.isOpen(known)
+        ? known
+        : p.from && !breakers.isOpen(p.from)
+          ? p.from
+          : this.#ordered()[0]
     const out = await this.#call(home, op, withHome(op, input, home), budget)
     const item = (op === 'PutItem' ? input.Item : out.Attributes) as RawItem
     Object.assign(p, { home, v: Math.max(p.v, versionOf(item)) })

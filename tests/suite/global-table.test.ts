@@ -401,6 +401,69 @@ describe('globalTable(): failover', () => {
     }
   })
 
+  test('five browsers at once, the home region down and back mid-traffic: no 2xx change lost outside the window', async () => {
+    const { db, browser, table } = await world({
+      lagMs: 0,
+      breaker: { failures: 3, cooldownMs: 200 },
+    })
+    const browsers = Array.from({ length: 5 }, () => browser())
+    const acknowledged = browsers.map(() => 0)
+    const statuses: number[] = []
+    await Promise.all(browsers.map((b) => b.send('POST', '/note/hi', US)))
+    const run = async (i: number) => {
+      for (let round = 0; round < 12; round++) {
+        const status = (await browsers[i].send('POST', '/inc', [EU, AP, US][round % 3])).status
+        statuses.push(status)
+        if (status === 200) acknowledged[i]++
+        await sleep(5)
+      }
+    }
+    /** A browser's count in a region's copy. */
+    const count = async (i: number, region: string) => {
+      const key = await storedKey(browsers[i].cookie.slice(4, 47))
+      const item = db
+        .region(region)
+        .tables.get('sessions')
+        ?.items.find((x) => x.id.S === key)
+      return Number((item?.data as { M: { n?: { N: string } } })?.M.n?.N ?? 0)
+    }
+    const traffic = Promise.all(browsers.map((_, i) => run(i)))
+    await sleep(40)
+    db.region(US).down()
+    // The documented window: increments us-east-1 had acknowledged but not yet sent anywhere.
+    const unreplicated = await Promise.all(
+      browsers.map(
+        async (_, i) => (await count(i, US)) - Math.max(await count(i, EU), await count(i, AP)),
+      ),
+    )
+    await sleep(120)
+    db.region(US).up()
+    await traffic
+    await sleep(250) // past the cooldown: the probe brings us-east-1 back
+    for (const b of browsers) await b.send('POST', '/note/after', US)
+    assert.equal(table.isOpen(US), false)
+    await db.settle()
+
+    const unavailable = statuses.filter((s) => s === 503).length
+    assert.ok(
+      unavailable <= 3 + browsers.length,
+      `503 only while the breaker opens: ${unavailable}`,
+    )
+    assert.deepEqual(
+      statuses.filter((s) => s !== 200 && s !== 503),
+      [],
+      'nothing but 200 and 503: no session lost',
+    )
+    for (const [i, b] of browsers.entries()) {
+      const n = (await b.get(EU)).n ?? 0
+      assert.ok(
+        n <= acknowledged[i] && n >= acknowledged[i] - unreplicated[i],
+        `browser ${i}: ${n} kept of ${acknowledged[i]} acknowledged, ${unreplicated[i]} unreplicated at the outage`,
+      )
+      for (const near of REGIONS) assert.deepEqual(await b.get(near), { note: 'after', n }, near)
+    }
+  })
+
   test('what a failover may lose: a write not yet replicated when the home region fell', async () => {
     const { db, browser, copies } = await world({ breaker: { failures: 1, cooldownMs: 60_000 } })
     const b = browser()
