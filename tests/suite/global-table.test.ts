@@ -170,10 +170,14 @@ describe('globalTable(): where each call goes', () => {
       'read near, written home',
     )
     assert.match(b.region, /~us-east-1~2\./, 'the region cookie carries the version written')
-    assert.deepEqual(
-      change.headers.getSetCookie().map((c) => c.split('=')[0]),
-      ['sid-r'],
-      'the session cookie is not sent again',
+    // The session cookie is sent only by its own rules (here at most a refresh of its expiry,
+    // when a second has passed since it was written): never for the version.
+    const sessionCookie = b.cookie
+    const sent = change.headers.getSetCookie().map((c) => c.split(';')[0])
+    assert.ok(sent.some((c) => c.startsWith('sid-r=')))
+    assert.ok(
+      sent.every((c) => c.startsWith('sid-r=') || c === sessionCookie),
+      String(sent),
     )
     const home = db.region(US).tables.get('sessions')?.items[0]
     assert.deepEqual(home?.home, { S: US }, 'the item records its home')
@@ -495,10 +499,10 @@ describe('globalTable(): failover', () => {
     assert.equal(first.status, 200)
     let started = performance.now()
     assert.deepEqual(await b.get(EU), { note: 'first' }, 'the newest copy left (the lost window)')
-    assert.ok(performance.now() - started < 250, 'no wait on the open region')
+    assert.ok(performance.now() - started < 300, 'no wait on the open region (one attempt: 300 ms)')
     started = performance.now()
     assert.equal((await b.send('POST', '/inc', EU)).status, 200)
-    assert.ok(performance.now() - started < 250, 'written in eu-west-1 at once')
+    assert.ok(performance.now() - started < 300, 'written in eu-west-1 at once')
     db.region(US).up()
   })
 
@@ -563,7 +567,10 @@ describe('globalTable(): options', () => {
     const cookie = first.headers.getSetCookie()[0].split(';')[0]
     assert.match(cookie, /^sid=[\w-]{43}\.[\w-]{43}$/)
     const second = await app.request('/', { method: 'POST', headers: { cookie } })
-    assert.deepEqual(second.headers.getSetCookie(), [], 'no refresh for a version')
+    assert.ok(
+      second.headers.getSetCookie().every((c) => !c.startsWith('sid-r=')),
+      'no region cookie',
+    )
     assert.equal(db.tables.get('sessions')?.items[0].home, undefined)
   })
 
