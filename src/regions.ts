@@ -180,7 +180,7 @@ function withHome(
       ...(input.ExpressionAttributeValues as object),
       ':h_': { S: home },
     },
-    // The new version, for the cookie's lower bound (no write units: only the answer grows).
+    // The new version, for the region cookie's lower bound (no write units: only the answer grows).
     ReturnValues: input.ReturnValues ?? 'UPDATED_NEW',
   }
 }
@@ -459,14 +459,16 @@ function checkOptions(options: GlobalTableOptions): void {
  * The `table` option for a DynamoDB global table: every session has a home region, where it was
  * created, that takes its writes (so versions, tombstones, leases and write tokens keep their
  * guarantees); reads go to the nearest replica unless it is behind what the browser last wrote
- * (the cookie carries the session's home and that version, signed). When a home region keeps
- * failing (timeouts, 5xx, throttling past the retries), its breaker opens and its sessions'
- * writes move to the nearest healthy replica, their new home; after a cooldown one call probes
- * it, and traffic returns when it answers. See docs/guarantees.md, "Several regions".
+ * (a region cookie, `sid-r`, carries the session's home and that version, signed). When a home
+ * region keeps failing (timeouts, 5xx, throttling past the retries), its breaker opens and its
+ * sessions' writes move to the healthy replica with the newest copy, their new home; after a
+ * cooldown one call probes it, and traffic returns when it answers. See docs/guarantees.md,
+ * "Several regions". Pass the same value to `listSessions()` and `revokeSession(s)()`.
  *
  * @param options the table's `name`, its `regions`, and optionally `nearest(c)` (default: the
- *   closest region to `request.cf`'s coordinates on Cloudflare, else the first) and
- *   `endpoint(region)` (default: DynamoDB's endpoint in that region)
+ *   closest region to `request.cf`'s coordinates on Cloudflare, else the first),
+ *   `endpoint(region)` (default: DynamoDB's endpoint in that region) and `breaker`
+ *   (`{ failures: 3, cooldownMs: 5000 }`)
  * @example
  * ```ts
  * import { dynamoSession, globalTable } from '@dynamo-session/hono'
