@@ -19,7 +19,7 @@ import {
   revokeSessions,
   type SessionEnv,
 } from '../../src/index.ts'
-import { memoryDynamoDB } from '../../src/testing/index.ts'
+import { type MemoryGlobalDynamoDB, memoryDynamoDB } from '../../src/testing/index.ts'
 
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2']
 const [US, EU, AP] = REGIONS
@@ -30,6 +30,74 @@ const CREDENTIALS = { accessKeyId: 'x', secretAccessKey: 'x' }
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 type Data = { n: number; note: string }
+
+/** A browser on `app`: it keeps its cookies (the session's, `sid`, and the region's, `sid-r`). */
+function browserOf(app: Hono<SessionEnv<Data>>) {
+  return (header = '') => {
+    const jar = new Map(
+      header
+        .split('; ')
+        .filter(Boolean)
+        .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+    )
+    const send = async (method: string, path: string, near: string) => {
+      const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
+      const res = await app.request(path, { method, headers: { cookie, 'x-near': near } })
+      for (const set of res.headers.getSetCookie()) {
+        const [pair] = set.split(';')
+        const name = pair.slice(0, pair.indexOf('='))
+        if (/Max-Age=0/.test(set)) jar.delete(name)
+        else jar.set(name, pair.slice(name.length + 1))
+      }
+      return res
+    }
+    return {
+      send,
+      get: async (near: string) => (await (await send('GET', '/', near)).json()) as Partial<Data>,
+      /** The session cookie, `sid=…`, or '' when there is none. */
+      get cookie() {
+        return jar.has('sid') ? `sid=${jar.get('sid')}` : ''
+      },
+      /** The region cookie's value, or ''. */
+      get region() {
+        return jar.get('sid-r') ?? ''
+      },
+      /** Every cookie, as the Cookie header. */
+      get header() {
+        return [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
+      },
+    }
+  }
+}
+
+/** Calls per region and operation since the last `counted()`, and each region's copies. */
+function countersOf(db: MemoryGlobalDynamoDB) {
+  /** Calls per region and operation since the last `counted()`. */
+  let last: Record<string, Record<string, number>> = {}
+  const counted = () => {
+    const now = Object.fromEntries(REGIONS.map((r) => [r, { ...db.region(r).calls }]))
+    const delta = Object.fromEntries(
+      REGIONS.map((r) => [
+        r,
+        Object.fromEntries(
+          Object.entries(now[r])
+            .map(([op, n]) => [op, n - (last[r]?.[op] ?? 0)])
+            .filter(([, n]) => n),
+        ),
+      ]),
+    )
+    last = now
+    return delta
+  }
+  /** What each region's copy of every item holds of `key` (live items only). */
+  const copies = (attribute: string) =>
+    REGIONS.map((r) =>
+      (db.region(r).tables.get('sessions')?.items ?? [])
+        .filter((item) => !item.end)
+        .map((item) => JSON.stringify((item.data as { M: Record<string, unknown> }).M[attribute])),
+    )
+  return { counted, copies }
+}
 
 /** Three regions, a `sessions` global table, and an app on it whose nearest region is `x-near`. */
 async function world(
@@ -84,68 +152,7 @@ async function world(
     return c.text('welcome')
   })
 
-  /** A browser: it keeps its cookies (the session's, `sid`, and the region's, `sid-r`). */
-  const browser = (header = '') => {
-    const jar = new Map(
-      header
-        .split('; ')
-        .filter(Boolean)
-        .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
-    )
-    const send = async (method: string, path: string, near: string) => {
-      const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
-      const res = await app.request(path, { method, headers: { cookie, 'x-near': near } })
-      for (const set of res.headers.getSetCookie()) {
-        const [pair] = set.split(';')
-        const name = pair.slice(0, pair.indexOf('='))
-        if (/Max-Age=0/.test(set)) jar.delete(name)
-        else jar.set(name, pair.slice(name.length + 1))
-      }
-      return res
-    }
-    return {
-      send,
-      get: async (near: string) => (await (await send('GET', '/', near)).json()) as Partial<Data>,
-      /** The session cookie, `sid=…`, or '' when there is none. */
-      get cookie() {
-        return jar.has('sid') ? `sid=${jar.get('sid')}` : ''
-      },
-      /** The region cookie's value, or ''. */
-      get region() {
-        return jar.get('sid-r') ?? ''
-      },
-      /** Every cookie, as the Cookie header. */
-      get header() {
-        return [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
-      },
-    }
-  }
-
-  /** Calls per region and operation since the last `counted()`. */
-  let last: Record<string, Record<string, number>> = {}
-  const counted = () => {
-    const now = Object.fromEntries(REGIONS.map((r) => [r, { ...db.region(r).calls }]))
-    const delta = Object.fromEntries(
-      REGIONS.map((r) => [
-        r,
-        Object.fromEntries(
-          Object.entries(now[r])
-            .map(([op, n]) => [op, n - (last[r]?.[op] ?? 0)])
-            .filter(([, n]) => n),
-        ),
-      ]),
-    )
-    last = now
-    return delta
-  }
-  /** What each region's copy of every item holds of `key` (live items only). */
-  const copies = (attribute: string) =>
-    REGIONS.map((r) =>
-      (db.region(r).tables.get('sessions')?.items ?? [])
-        .filter((item) => !item.end)
-        .map((item) => JSON.stringify((item.data as { M: Record<string, unknown> }).M[attribute])),
-    )
-  return { db, app, table, browser, counted, copies, errors }
+  return { db, app, table, browser: browserOf(app), ...countersOf(db), errors }
 }
 
 describe('globalTable(): where each call goes', () => {
