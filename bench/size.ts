@@ -44,8 +44,8 @@ export const CEILING_BYTES = 12_800
 export const HELD_BYTES = 14_600
 
 /**
- * Names that only the table tools, the user tools (`src/users.ts`) and the CLI use: none may reach
- * a middleware-only bundle.
+ * Names that only the table tools, the user tools (`src/users.ts`), `globalTable()`
+ * (`src/regions.ts`) and the CLI use: none may reach a middleware-only bundle.
  */
 const TABLE_TOOL_MARKERS = [
   'CreateTable',
@@ -56,6 +56,8 @@ const TABLE_TOOL_MARKERS = [
   'GlobalSecondaryIndexUpdates',
   'revokeSessions',
   'a session handle, as listSessions()',
+  'not one of the regions',
+  'UPDATED_NEW',
 ]
 
 export interface Bundle {

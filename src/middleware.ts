@@ -7,6 +7,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { type ClientConfig, createClient, type Send } from './client.ts'
 import {
   budgeted,
+  type ConnectionOptions,
   callCredentials,
   clientCache,
   type EnvRecord,
@@ -18,7 +19,7 @@ import { CookieSigner, newId, serializeCookie } from './cookie.ts'
 import { asSessionError, DynamoSessionError } from './errors.ts'
 import { type Loaded, loadSession } from './load.ts'
 import { type JsonValue, whyNotJson } from './marshall.ts'
-import type { DynamoSessionOptions } from './options.ts'
+import type { DynamoSessionOptions, TableRouter } from './options.ts'
 import type { RequestContext } from './request.ts'
 import { type CookieChange, expiryAfterLoad, plan } from './rules.ts'
 import { saveSession } from './save.ts'
@@ -159,7 +160,10 @@ function report(i: Instance, c: Context, e: DynamoSessionError): unknown {
   console.error(line)
 }
 
-/** The request context: the table is connected on first use, with the request's time budget. */
+/**
+ * The request context: the table is connected on first use, with the request's time budget;
+ * with `globalTable()`, through its route, which places each call in a region.
+ */
 function contextOf(i: Instance, c: Context, vars: EnvRecord, now: number): RequestContext {
   const { s } = i
   let table: Promise<RequestTable> | undefined
@@ -168,11 +172,15 @@ function contextOf(i: Instance, c: Context, vars: EnvRecord, now: number): Reque
     const option = s.credentials
     const credentials =
       typeof option === 'function' ? await callCredentials(option, c, s.retry.budgetMs) : option
-    const conn = resolveConnection(s, credentials, vars)
-    const send = i.clients(conn, s.retry)
+    // globalTable(): its name and first region stand in for the table and region options.
+    const t = s.table as TableRouter | undefined
+    const conn = resolveConnection({ ...s, ...t?.conn } as ConnectionOptions, credentials, vars)
+    const send =
+      t?.route?.(c, (o) => i.clients({ ...conn, ...o }, s.retry), s, r.signer) ??
+      i.clients(conn, s.retry)
     return budgeted({ name: conn.table, send }, s.retry.budgetMs, started)
   }
-  return {
+  const r: RequestContext = {
     s,
     now,
     signer: signerOf(i, vars),
@@ -193,6 +201,7 @@ function contextOf(i: Instance, c: Context, vars: EnvRecord, now: number): Reque
     },
     device: () => describe(s, c),
   }
+  return r
 }
 
 /** What `describe` (else the User-Agent, cut) says of the browser; at most 1 KB of JSON. */
