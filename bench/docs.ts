@@ -11,6 +11,7 @@ export const SECTIONS = [
   'throughput',
   'profile',
   'users',
+  'regions',
   'targets',
 ] as const
 
@@ -102,6 +103,19 @@ the user tools for users with 1, 10 and 50 sessions. How to read it:
   bytes each), so 50 sessions cost a few units.
 - A revocation reads each session consistently (a read unit for a session up to 4 KB) and writes
   its tombstone (a unit, and one for the index entry it removes), and queries the index twice.`,
+  regions: `What \`globalTable()\` saves a browser far from its session's home (\`bench/regions.ts\`), and
+what replication costs. How to read it:
+
+- A page view is one read in the nearest region: about 10 ms, where a single-region table costs
+  the full 150 ms. Only the page view that follows the browser's own change, while the replica
+  has not caught up (within the replication lag, usually under a second), reads the home too.
+- A change reads near and writes at the home (one long round trip instead of two). A sign-in
+  writes the new session near and ends the old one at its home; a sign-out writes the tombstone
+  at the home.
+- Write units: a global table bills every write again, as replicated write units, in each other
+  region: with 3 regions, 3 times the write units of a single-region table. Reads are not
+  replicated (a page view costs half a read unit, or one with \`consistentRead\`, in the region
+  read). See [Deploying](deploy.md#several-regions-a-global-table).`,
   targets: `Each target with the figure it was judged on (from the last run of its benchmark).`,
 }
 

@@ -13,6 +13,7 @@ import { type CpuResult, runCpu } from './cpu.ts'
 import { report, SECTIONS } from './docs.ts'
 import { BENCH_DIR, BIN, ROOT, type RunOptions } from './lib.ts'
 import { type ProfileResult, runProfile } from './profile.ts'
+import { runRegions } from './regions.ts'
 import { type RoundTripResult, runRoundTrips } from './roundtrips.ts'
 import { CEILING_BYTES, runSize, type SizeResult } from './size.ts'
 import { runThroughput, type ThroughputResult } from './throughput.ts'
@@ -26,6 +27,7 @@ export const BENCHMARKS = [
   'throughput',
   'profile',
   'users',
+  'regions',
 ] as const
 export type Benchmark = (typeof BENCHMARKS)[number]
 
@@ -38,6 +40,7 @@ export interface BenchOutcome {
   throughput?: ThroughputResult
   profile?: ProfileResult[]
   users?: UsersResult
+  regions?: Awaited<ReturnType<typeof runRegions>>
   targets: { target: string; measured: string; met: boolean }[]
 }
 
@@ -50,6 +53,15 @@ function judge(r: BenchOutcome): BenchOutcome['targets'] {
       target: `bundle: ours adds ≤ 12.5 KB (${CEILING_BYTES} bytes) gzipped to a Worker`,
       measured: `${added} bytes, ${(added / 1024).toFixed(1)} KB (SDK baseline ${(r.size.addedGzip['SDK baseline'] / 1024).toFixed(1)} KB)`,
       met: added <= CEILING_BYTES,
+    })
+  }
+  if (r.regions) {
+    const view = r.regions['page view']
+    targets.push({
+      target:
+        'several regions: a page view 10 ms from a replica and 150 ms from home adds about 10 ms, not 150',
+      measured: `${view.global.toFixed(0)} ms with globalTable() (${view.single.toFixed(0)} ms from the home region alone)`,
+      met: view.global < 40,
     })
   }
   for (const cpu of [r.cpu, r.cpuBun]) {
@@ -170,6 +182,10 @@ export async function bench(
     if (only.includes('users')) {
       outcome.users = await runUsers(capture)
       await keep('users')
+    }
+    if (only.includes('regions')) {
+      outcome.regions = await runRegions(capture)
+      await keep('regions')
     }
   } finally {
     await local?.stop()

@@ -21,10 +21,10 @@ import { fromEnv } from './connection.ts'
 import type { DynamoSessionError } from './errors.ts'
 import { closest, problemOf } from './settings.ts'
 import {
+  type CreateTableOptions,
   createSessionTable,
   type SweepCounts,
   sweepExpiredSessions,
-  type TableToolOptions,
 } from './table.ts'
 import { listSessions, revokeSessions, type SessionInfo } from './users.ts'
 
@@ -213,7 +213,7 @@ function regionWarning(region: string | undefined): string | undefined {
 /** What a command runs with, once its command line is checked. */
 interface Invocation {
   command: Command
-  options: TableToolOptions
+  options: CreateTableOptions
   values: Values
   /** The table, as the options or the environment name it. */
   table: string
@@ -241,11 +241,15 @@ function commandLine(args: string[], env: Record<string, string | undefined>): I
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`)
   checkCommandFlags(command as Command, values)
   checkConnection(values, env)
-  const options: TableToolOptions = {
+  const regions = values.regions === undefined ? undefined : String(values.regions).split(',')
+  const problem = regions && problemOf('regions', regions)
+  if (problem) throw new UsageError(`--regions ${problem}: ${values.regions}`)
+  const options: CreateTableOptions = {
     table: values.table as string | undefined,
     region: values.region as string | undefined,
     endpoint: values.endpoint as string | undefined,
     env,
+    ...(regions && { regions }),
     // Short enough that a wrong endpoint fails within seconds, long enough for a 1 MB Scan page.
     retry: { attempts: 3, timeoutMs: 10_000, budgetMs: 30_000 },
   }
@@ -280,10 +284,13 @@ async function execute(run: Invocation, tty: boolean, counts: (now: SweepCounts)
   const userId = values.user as string
   const except = values.except as string | undefined
   if (command === 'create-table') {
-    const { created, indexAdded } = await createSessionTable(options)
-    return created
-      ? `Created table "${table}" (on-demand, key "id") with TTL on "expires" and the user index.`
-      : `Table "${table}" already exists; TTL on "expires" is enabled; ${indexAdded ? 'added the user index.' : 'the user index is there.'}`
+    const { created, indexAdded, replicasAdded } = await createSessionTable(options)
+    const replicas = replicasAdded?.length ? ` Added replicas in ${replicasAdded.join(', ')}.` : ''
+    return `${
+      created
+        ? `Created table "${table}" (on-demand, key "id") with TTL on "expires" and the user index.`
+        : `Table "${table}" already exists; TTL on "expires" is enabled; ${indexAdded ? 'added the user index.' : 'the user index is there.'}`
+    }${replicas}`
   }
   if (command === 'sweep') return sweep(run, tty, counts)
   if (command === 'sessions') {

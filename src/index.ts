@@ -27,10 +27,20 @@ export type {
   PartialData,
   StandardSchemaResult,
   StandardSchemaV1,
+  TableRouter,
 } from './options.ts'
+export {
+  COOLDOWN_MS,
+  FAILURES,
+  type GlobalTable,
+  type GlobalTableOptions,
+  globalTable,
+  nearestByCoordinates,
+} from './regions.ts'
 export type { JsonCompatible, NumberKeys, Session } from './session.ts'
 export {
   type CreatedTable,
+  type CreateTableOptions,
   createSessionTable,
   type SweepCounts,
   type SweepOptions,

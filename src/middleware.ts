@@ -7,6 +7,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { type ClientConfig, createClient, type Send } from './client.ts'
 import {
   budgeted,
+  type ConnectionOptions,
   callCredentials,
   clientCache,
   type EnvRecord,
@@ -18,7 +19,7 @@ import { CookieSigner, newId, serializeCookie } from './cookie.ts'
 import { asSessionError, DynamoSessionError } from './errors.ts'
 import { type Loaded, loadSession } from './load.ts'
 import { type JsonValue, whyNotJson } from './marshall.ts'
-import type { DynamoSessionOptions } from './options.ts'
+import type { DynamoSessionOptions, TableRouter } from './options.ts'
 import type { RequestContext } from './request.ts'
 import { type CookieChange, expiryAfterLoad, plan } from './rules.ts'
 import { saveSession } from './save.ts'
@@ -49,6 +50,8 @@ export type SessionEnv<
 
 /** Transient failures of one code are logged at most this often. */
 const LOG_EVERY_MS = 60_000
+/** Distinct messages logged in a minute at most: clients that vary them cannot flood the log. */
+const LOG_MESSAGES = 32
 
 /**
  * Server-side sessions in DynamoDB. Loads the session named by the cookie before the handler
@@ -137,21 +140,30 @@ function signerOf(i: Instance, vars: EnvRecord): CookieSigner | undefined {
 
 /**
  * Reports a store error to `onError` (with what it returns), or logs it in one line, its message
- * naming the fix, at most once per code (and option) per minute.
+ * naming the fix: a transient one at most once per code per minute, any other at most once per
+ * message per minute (a misconfiguration fails every request alike), and at most `LOG_MESSAGES`
+ * distinct messages a minute.
  */
 function report(i: Instance, c: Context, e: DynamoSessionError): unknown {
   if (i.s.onError) return i.s.onError(e, c)
   const now = Date.now()
   const line = `DynamoSessionError ${e.code}: ${e.message}`
-  // By code (and option): a message can carry what a client sent (a size, a key), and one entry
-  // per distinct message would let clients grow the map and the log without bound.
-  const key = `${e.code} ${e.option ?? ''}`
-  if (now - (i.logged.get(key) ?? -LOG_EVERY_MS) < LOG_EVERY_MS) return
+  const key = e.transient ? e.code : line
+  const last = i.logged.get(key)
+  if (last !== undefined && now - last < LOG_EVERY_MS) return
+  // A message can carry what a client sent (a size, a key): distinct ones are bounded a minute.
+  if (last === undefined && i.logged.size >= LOG_MESSAGES) {
+    for (const [k, at] of i.logged) if (now - at >= LOG_EVERY_MS) i.logged.delete(k)
+    if (i.logged.size >= LOG_MESSAGES) return
+  }
   i.logged.set(key, now)
   console.error(line)
 }
 
-/** The request context: the table is connected on first use, with the request's time budget. */
+/**
+ * The request context: the table is connected on first use, with the request's time budget;
+ * with `globalTable()`, through its route, which places each call in a region.
+ */
 function contextOf(i: Instance, c: Context, vars: EnvRecord, now: number): RequestContext {
   const { s } = i
   let table: Promise<RequestTable> | undefined
@@ -160,11 +172,15 @@ function contextOf(i: Instance, c: Context, vars: EnvRecord, now: number): Reque
     const option = s.credentials
     const credentials =
       typeof option === 'function' ? await callCredentials(option, c, s.retry.budgetMs) : option
-    const conn = resolveConnection(s, credentials, vars)
-    const send = i.clients(conn, s.retry)
+    // globalTable(): its name and first region stand in for the table and region options.
+    const t = s.table as TableRouter | undefined
+    const conn = resolveConnection({ ...s, ...t?.conn } as ConnectionOptions, credentials, vars)
+    const send =
+      t?.route?.(c, (o) => i.clients({ ...conn, ...o }, s.retry), s, r.signer) ??
+      i.clients(conn, s.retry)
     return budgeted({ name: conn.table, send }, s.retry.budgetMs, started)
   }
-  return {
+  const r: RequestContext = {
     s,
     now,
     signer: signerOf(i, vars),
@@ -185,6 +201,7 @@ function contextOf(i: Instance, c: Context, vars: EnvRecord, now: number): Reque
     },
     device: () => describe(s, c),
   }
+  return r
 }
 
 /** What `describe` (else the User-Agent, cut) says of the browser; at most 1 KB of JSON. */

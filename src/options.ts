@@ -3,7 +3,8 @@
  * Their defaults and checks are in `settings.ts`.
  */
 import type { Context } from 'hono'
-import type { Credentials, RetryOptions } from './client.ts'
+import type { Credentials, RetryOptions, Send } from './client.ts'
+import type { CookieAttributes } from './cookie.ts'
 import type { DynamoSessionError } from './errors.ts'
 import type { JsonValue } from './marshall.ts'
 
@@ -92,6 +93,38 @@ export type StandardSchemaResult<Output> =
  */
 export type PartialData<Data> = { [K in keyof Data]?: Data[K] | undefined }
 
+/**
+ * A table with replicas in several regions: what `globalTable()` returns, for the `table`
+ * option. The middleware asks it, once per request, for a `Send` that places each call in a
+ * region (and keeps the region cookie, which says where the browser's last write went).
+ */
+export interface TableRouter {
+  /** The table's name, the same in every region. */
+  readonly name: string
+  /** The regions with a replica, in the order given. */
+  readonly regions: readonly string[]
+  /** What stands in for the `table` and `region` options: the name, and the first region. */
+  readonly conn: { table: string; region: string }
+  /** The DynamoDB endpoint of a region. */
+  endpoint(region: string): string
+  /**
+   * One request's route. `clientOf` makes the client of a region and its endpoint; `s` gives
+   * the retries and the session cookie's attributes; `signer` signs the region cookie.
+   */
+  route(
+    c: Context,
+    clientOf: (at: { region: string; endpoint: string }) => Send,
+    s: { retry: RetryOptions; cookie: CookieAttributes; absoluteMaxAge: number },
+    signer: { sign(payload: string): Promise<string> } | undefined,
+  ): Send
+  /**
+   * The table tools' `Send` (`listSessions()`, `revokeSession(s)()`): other calls in `region`;
+   * an item read where it lives (its recorded home, else the first region), consistently, and
+   * written there, so a revocation's tombstone is never undone by a write at the home.
+   */
+  tool(region: string, clientOf: (at: { region: string; endpoint: string }) => Send): Send
+}
+
 /** Credentials, or a function of the request context that returns them (rotated, STS). */
 export type CredentialsOption = Credentials | ((c: Context) => Credentials | Promise<Credentials>)
 
@@ -103,8 +136,11 @@ export interface DynamoSessionOptions<
   Data extends object = Record<string, unknown>,
   Key extends string = 'session',
 > {
-  /** Table name. @default SESSION_TABLE, else 'sessions' */
-  table?: string
+  /**
+   * Table name, or `globalTable({ name, regions })` for a DynamoDB global table (then `region`
+   * and `endpoint` are not used). @default SESSION_TABLE, else 'sessions'
+   */
+  table?: string | TableRouter
   /** AWS region. @default AWS_REGION, else AWS_DEFAULT_REGION */
   region?: string
   /** DynamoDB endpoint. @default AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, else the region's */

@@ -14,11 +14,12 @@ import type {
   DynamoSessionOptions,
   LockingOptions,
   StandardSchemaV1,
+  TableRouter,
 } from './options.ts'
 
 /** Options after defaults and checks. */
 export interface Settings {
-  table: string | undefined
+  table: string | TableRouter | undefined
   region: string | undefined
   endpoint: string | undefined
   credentials: CredentialsOption | undefined
@@ -109,6 +110,8 @@ const CONNECTION: Record<FromEnvironment | 'fetch' | `retry.${keyof RetryOptions
 
 const RULES: Record<OptionPath, Rule> = {
   ...CONNECTION,
+  // Or globalTable()'s router.
+  table: [(v: TableRouter) => v?.route || CONNECTION.table[0](v as never), CONNECTION.table[1]],
   credentials: [
     (v: Credentials) => typeof v === 'function' || isStaticCredentials(v),
     '{ accessKeyId, secretAccessKey, sessionToken? } or a function returning it',
@@ -177,7 +180,7 @@ function check(
  * that name the option their own way (the CLI's flags).
  */
 export function problemOf(
-  option: FromEnvironment | 'userId' | 'except',
+  option: FromEnvironment | 'userId' | 'except' | 'regions',
   value: unknown,
 ): string | undefined {
   const [test, allowed] =
@@ -309,7 +312,14 @@ export function settingsOf(options: DynamoSessionOptions = {}): Settings {
 }
 
 /** Options some table tools take besides the connection; each tool names those it takes. */
-export type ToolOption = 'now' | 'onProgress' | 'userId' | 'handle' | 'except' | 'indexLagMs'
+export type ToolOption =
+  | 'now'
+  | 'onProgress'
+  | 'userId'
+  | 'handle'
+  | 'except'
+  | 'indexLagMs'
+  | 'regions'
 
 /** Of those, the ones a tool that takes them needs given. */
 const REQUIRED: readonly ToolOption[] = ['userId', 'handle']
@@ -333,6 +343,14 @@ function toolRules(): Record<ToolOption, Rule> {
     handle,
     except: handle,
     indexLagMs: int(0, 'milliseconds'),
+    regions: [
+      (v: string[]) =>
+        Array.isArray(v) &&
+        v.length > 0 &&
+        new Set(v).size === v.length &&
+        v.every((r) => CONNECTION.region[0](r as never)),
+      "a list of distinct AWS regions such as ['us-east-1', 'eu-west-1']",
+    ],
   }
 }
 

@@ -2,9 +2,10 @@
  * @module Table tools: create the session table with TTL and the user index, and sweep expired
  * items where TTL deletion is missing or slow; the connection every table tool makes.
  */
-import { createClient, type RetryOptions, type Send, sleep } from './client.ts'
+import { createClient, type RetryOptions, regionEndpoint, type Send, sleep } from './client.ts'
 import { type ConnectionOptions, type EnvRecord, resolveConnection } from './connection.ts'
 import { DynamoSessionError } from './errors.ts'
+import type { TableRouter } from './options.ts'
 import { checkToolOptions, DEFAULTS, type ToolOption } from './settings.ts'
 import {
   checkUserIndex,
@@ -21,6 +22,20 @@ export interface TableToolOptions extends ConnectionOptions {
   retry?: Partial<RetryOptions>
   /** Where unset options are read from. @default process.env where there is one */
   env?: EnvRecord
+}
+
+/** A table tool's connection: with the user tools, `table` may be `globalTable()`'s. */
+export type ToolConnection = Omit<TableToolOptions, 'table'> & { table?: string | TableRouter }
+
+/** Options of `createSessionTable`. */
+export interface CreateTableOptions extends TableToolOptions {
+  /**
+   * The regions of a global table, the first one creating it: against AWS's endpoints, the
+   * table gets a stream (new and old images) and a replica in each other region (`UpdateTable`
+   * with `ReplicaUpdates`, one at a time); against any other endpoint (DynamoDB Local, the test
+   * harness), a table of its own in each region.
+   */
+  regions?: readonly string[]
 }
 
 /** What a sweep did: items the Scan read, expired items deleted, and expired items kept. */
@@ -52,18 +67,29 @@ const EXPIRES = 'expires'
  */
 export function connect(
   tool: string,
-  options: TableToolOptions,
+  options: ToolConnection,
   extra: readonly ToolOption[] = [],
-): { send: Send; table: string } {
+): { send: Send; table: string; endpoint: string } {
   const env =
     options?.env ??
     ((globalThis as { process?: { env?: EnvRecord } }).process?.env as EnvRecord | undefined) ??
     {}
-  checkToolOptions(tool, options, env, extra)
-  const conn = resolveConnection(options, options.credentials, env)
+  // A global table (the user tools): its name, and `region` (else its first) for the calls.
+  const router = typeof options?.table === 'object' ? options.table : undefined
+  const plain = router ? { ...options, table: router.name } : (options as TableToolOptions)
+  checkToolOptions(tool, plain, env, extra)
+  const conn = resolveConnection(
+    { ...plain, region: plain.region ?? router?.conn.region },
+    plain.credentials,
+    env,
+  )
+  const retry = { ...DEFAULTS.retry, ...options.retry }
   return {
-    send: createClient({ ...conn, retry: { ...DEFAULTS.retry, ...options.retry } }),
+    send: router
+      ? router.tool(conn.region, (at) => createClient({ ...conn, ...at, retry }))
+      : createClient({ ...conn, retry }),
     table: conn.table,
+    endpoint: conn.endpoint,
   }
 }
 
@@ -104,6 +130,8 @@ export interface CreatedTable {
   created: boolean
   /** True when this call added the user index to an existing table. */
   indexAdded: boolean
+  /** With `regions`: the regions this call added a replica in (against AWS). */
+  replicasAdded?: string[]
 }
 
 /** How long `createSessionTable()` waits for a new user index to be built: 30 minutes. */
@@ -191,14 +219,20 @@ async function addUserIndex(send: Send, table: string, t: DescribedTable): Promi
  * KEY_SCHEMA saying what differs. An existing table without the user index gets it (waiting,
  * up to 30 minutes, while DynamoDB builds it from the items already there).
  *
- * @param options table (SESSION_TABLE, 'sessions'), region, endpoint, credentials, fetch, retry, env
- * @returns the table's name, whether this call created it, and whether it added the user index
+ * With `regions`, a global table for `globalTable()`: see `CreateTableOptions.regions`.
+ *
+ * @param options table (SESSION_TABLE, 'sessions'), region, endpoint, credentials, fetch, retry,
+ *   env, and `regions` for a global table
+ * @returns the table's name, whether this call created it, whether it added the user index, and
+ *   the replicas it added
  * @example
  * ```ts
  * await createSessionTable({ table: 'sessions', region: 'eu-west-1' })
+ * await createSessionTable({ table: 'sessions', regions: ['us-east-1', 'eu-west-1'] })
  * ```
  */
-export async function createSessionTable(options: TableToolOptions = {}): Promise<CreatedTable> {
+export async function createSessionTable(options: CreateTableOptions = {}): Promise<CreatedTable> {
+  if (options?.regions !== undefined) return createGlobalSessionTable(options)
   const { send, table } = connect('createSessionTable', options)
   let created = true
   try {
@@ -242,6 +276,58 @@ export async function createSessionTable(options: TableToolOptions = {}): Promis
     1000,
   )
   return { created, table, indexAdded }
+}
+
+/** How long a new replica may take to become ACTIVE: 60 minutes (AWS copies the items). */
+const REPLICA_POLLS = 1800
+
+/** The replicas a described table has, by region, with their status. */
+type Replicas = { Replicas?: { RegionName: string; ReplicaStatus?: string }[] }
+
+/** `createSessionTable({ regions })`: the table in the first region, then the others. */
+async function createGlobalSessionTable(options: CreateTableOptions): Promise<CreatedTable> {
+  const { regions, ...single } = options
+  const first = regions?.[0] as string
+  const { send, table, endpoint } = connect('createSessionTable', { ...options, region: first }, [
+    'regions',
+  ])
+  const created = await createSessionTable({ ...single, region: first })
+  if (endpoint !== regionEndpoint(first)) {
+    // Not AWS: no replication to set up; each region gets a table of its own.
+    for (const region of (regions ?? []).slice(1)) {
+      await createSessionTable({ ...single, region })
+    }
+    return created
+  }
+  const ready = (t: (DescribedTable & Replicas) | undefined) =>
+    t?.TableStatus === 'ACTIVE' && (t.Replicas ?? []).every((r) => r.ReplicaStatus === 'ACTIVE')
+  let t = (await send('DescribeTable', { TableName: table })).Table
+  if (t?.StreamSpecification?.StreamViewType !== 'NEW_AND_OLD_IMAGES') {
+    await send('UpdateTable', {
+      TableName: table,
+      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    })
+    t = await waitFor(send, table, ready, `table ${table}`, 120, 1000)
+  }
+  const replicasAdded: string[] = []
+  for (const region of (regions ?? []).slice(1)) {
+    if ((t as Replicas)?.Replicas?.some((r) => r.RegionName === region)) continue
+    // One replica per UpdateTable: DynamoDB refuses more at once.
+    await send('UpdateTable', {
+      TableName: table,
+      ReplicaUpdates: [{ Create: { RegionName: region } }],
+    })
+    replicasAdded.push(region)
+    t = await waitFor(
+      send,
+      table,
+      ready,
+      `the replica of ${table} in ${region}`,
+      REPLICA_POLLS,
+      2000,
+    )
+  }
+  return { ...created, replicasAdded }
 }
 
 /**

@@ -13,10 +13,13 @@ import { parseItem } from './store/item.ts'
 import { contended, endSession, getItem } from './store/store.ts'
 import { newStamp } from './store/tokens.ts'
 import { userEntries } from './store/user-index.ts'
-import { connect, type TableToolOptions } from './table.ts'
+import { connect, type ToolConnection } from './table.ts'
 
-/** Options of `listSessions()`: the connection of `createSessionTable()`, and the user. */
-export interface ListSessionsOptions extends TableToolOptions {
+/**
+ * Options of `listSessions()`: the connection of `createSessionTable()` (`table` may be a
+ * `globalTable()`: then `region`, default its first, is where the index is read), and the user.
+ */
+export interface ListSessionsOptions extends ToolConnection {
   /** The user the sessions were bound to by `regenerate({ userId })`. */
   userId: string
 }

@@ -31,6 +31,7 @@ export const FLAGS = {
   table: { type: 'string', value: '<name>' },
   region: { type: 'string', value: '<region>' },
   endpoint: { type: 'string', value: '<url>' },
+  regions: { type: 'string', value: '<a,b,c>' },
   user: { type: 'string', value: '<id>' },
   except: { type: 'string', value: '<handle>' },
   json: { type: 'boolean' },
@@ -42,7 +43,7 @@ export type Values = Partial<Record<Flag, string | true>>
 
 /** The commands, and the flags each takes besides the connection's, --help and --version. */
 export const COMMAND_FLAGS = {
-  'create-table': [],
+  'create-table': ['regions'],
   sweep: [],
   sessions: ['user', 'json'],
   revoke: ['user', 'except'],
@@ -108,6 +109,14 @@ An existing table is fine when its key is "id" (string) alone and its TTL, if on
 command waits while DynamoDB builds it (on a large table, minutes; Ctrl-C stops waiting,
 not the build). Any other key schema, TTL attribute or index "user" is an error (exit 7).
 IAM: dynamodb:CreateTable, DescribeTable, UpdateTable, DescribeTimeToLive, UpdateTimeToLive.
+
+  --regions <a,b,c>   a global table, for globalTable(): created in the first region
+                      (--region is not used), with a stream of new and old images and a
+                      replica in each other region, added one at a time (each takes
+                      minutes); running it again adds the replicas still missing. Against
+                      another endpoint (DynamoDB Local), a table in each region.
+                      IAM also: dynamodb:CreateTableReplica and the rights AWS lists for
+                      global tables in each region.
 
 ${OPTIONS}
 

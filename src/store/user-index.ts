@@ -48,6 +48,7 @@ export interface DescribedTable {
   GlobalSecondaryIndexes?: Described[]
   BillingModeSummary?: { BillingMode?: string }
   ProvisionedThroughput?: { ReadCapacityUnits?: number; WriteCapacityUnits?: number }
+  StreamSpecification?: { StreamEnabled?: boolean; StreamViewType?: string }
 }
 
 /** The user index of a described table, or undefined. */

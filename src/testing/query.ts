@@ -2,7 +2,6 @@
  * @module Query, on a table or a global secondary index: the items of one hash key in range key
  * order (ties in an index by table key), paged by Limit and 1 MB, filtered and projected.
  */
-import { consumed, pageReadUnits, type Units } from './capacity.ts'
 import {
   checkTableName,
   compareKeys,
@@ -14,16 +13,13 @@ import {
   typeOfKey,
 } from './database.ts'
 import { invalid } from './errors.ts'
-import { project } from './expressions/apply-projection.ts'
 import { conditionPaths, type Path } from './expressions/ast.ts'
-import { test } from './expressions/evaluate-condition.ts'
 import { checkKeyCondition, type KeyCondition, matches } from './expressions/key-condition.ts'
 import { checkFieldsPresent, expressions, type ParsedExpressions } from './expressions/request.ts'
 import { indexOf, projectedNames, settle } from './indexes.ts'
-import { itemSize } from './size.ts'
+import { readPage } from './scan.ts'
 import { checkItem, clone, type Input, type Item, own, put, typeOf } from './values.ts'
 
-const PAGE_BYTES = 1024 * 1024
 const SELECTS = ['ALL_ATTRIBUTES', 'ALL_PROJECTED_ATTRIBUTES', 'COUNT', 'SPECIFIC_ATTRIBUTES']
 
 /** Checks Select against the projection and the index. */
@@ -169,29 +165,7 @@ export function Query(db: Database, input: Input): unknown {
   checkAttributes(t, index, parsed)
   const start = input.ExclusiveStartKey && checkStart(t, index, input.ExclusiveStartKey, kc)
   if (index) settle(t)
-  const items: Item[] = []
-  let scanned = 0
-  let bytes = 0
-  let last: Item | undefined
-  for (const entry of candidates(t, index, kc, input, start)) {
-    scanned++
-    bytes += itemSize(entry)
-    last = entry
-    if (!parsed.filter || test(entry, parsed.filter)) {
-      items.push(parsed.projection ? project(entry, parsed.projection) : clone(entry))
-    }
-    if (scanned === input.Limit || bytes >= PAGE_BYTES) break
-  }
-  const more = last && (scanned === input.Limit || bytes >= PAGE_BYTES)
-  const read = pageReadUnits(bytes, input.ConsistentRead === true)
-  const units: Units = index
-    ? { table: 0, indexes: { [index.name]: read } }
-    : { table: read, indexes: {} }
-  return {
-    ...(input.Select === 'COUNT' ? {} : { Items: items }),
-    Count: items.length,
-    ScannedCount: scanned,
-    ...(more && last ? { LastEvaluatedKey: keyOf(t, index, last) } : {}),
-    ...consumed(input, t.name, units),
-  }
+  const entries = candidates(t, index, kc, input, start)
+  const { filter, projection } = parsed
+  return readPage(t, index, input, entries, filter, projection, (last) => keyOf(t, index, last))
 }

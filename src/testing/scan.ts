@@ -37,16 +37,41 @@ export function Scan(db: Database, input: Input): unknown {
   )
   const start = input.ExclusiveStartKey ? checkItem(input.ExclusiveStartKey) : undefined
   if (start) checkKey(t, start, !!index)
+  return readPage(t, index, input, ordered(t, index, start), filter, projection, (last) =>
+    lastKey(last, index ? index.keySchema : []),
+  )
+
+  function lastKey(item: Item, extra: { AttributeName: string }[]): Item {
+    const key: Item = {}
+    for (const k of [...t.keySchema, ...extra])
+      put(key, k.AttributeName, clone(own(item, k.AttributeName)))
+    return key
+  }
+}
+
+/**
+ * One page of a Scan or a Query: the entries in order until `Limit` or 1 MB, filtered and
+ * projected, with the read units of what was read and the key to go on from.
+ */
+export function readPage(
+  t: Table,
+  index: Index | undefined,
+  input: Input,
+  entries: Iterable<Item>,
+  filter: Parameters<typeof test>[1] | undefined,
+  projection: Parameters<typeof project>[1] | undefined,
+  keyOfLast: (last: Item) => Item,
+): Record<string, unknown> {
   const items: Item[] = []
   let scanned = 0
   let bytes = 0
   let last: Item | undefined
-  for (const item of ordered(t, index, start)) {
+  for (const entry of entries) {
     scanned++
-    bytes += itemSize(item)
-    last = item
-    if (!filter || test(item, filter)) {
-      items.push(projection ? project(item, projection) : clone(item))
+    bytes += itemSize(entry)
+    last = entry
+    if (!filter || test(entry, filter)) {
+      items.push(projection ? project(entry, projection) : clone(entry))
     }
     if (scanned === input.Limit || bytes >= PAGE_BYTES) break
   }
@@ -59,15 +84,8 @@ export function Scan(db: Database, input: Input): unknown {
     ...(input.Select === 'COUNT' ? {} : { Items: items }),
     Count: items.length,
     ScannedCount: scanned,
-    ...(more && last ? { LastEvaluatedKey: lastKey(last, index ? index.keySchema : []) } : {}),
+    ...(more && last ? { LastEvaluatedKey: keyOfLast(last) } : {}),
     ...consumed(input, t.name, units),
-  }
-
-  function lastKey(item: Item, extra: { AttributeName: string }[]): Item {
-    const key: Item = {}
-    for (const k of [...t.keySchema, ...extra])
-      put(key, k.AttributeName, clone(own(item, k.AttributeName)))
-    return key
   }
 }
 

@@ -10,6 +10,7 @@ import { runCost } from '../../bench/cost.ts'
 import { runCpu } from '../../bench/cpu.ts'
 import { BENCH_DIR, BIN, type RunOptions } from '../../bench/lib.ts'
 import { runProfile } from '../../bench/profile.ts'
+import { runRegions } from '../../bench/regions.ts'
 import { runRoundTrips } from '../../bench/roundtrips.ts'
 import { runSize } from '../../bench/size.ts'
 import { runThroughput } from '../../bench/throughput.ts'
@@ -157,5 +158,13 @@ describe('benchmarks, smoke run', () => {
     assert.equal(all.calls.PutItem, 2, 'one tombstone each')
     const written = JSON.parse(await readFile(join(options.outDir, 'users.json'), 'utf8'))
     assert.equal(written.tools.length, r.tools.length)
+  })
+  test('several regions: a page view near a replica skips the home region, writes replicate', async () => {
+    const rows = await runRegions(options)
+    const view = rows['page view']
+    assert.ok(view.global < view.single, `${view.global} ms < ${view.single} ms`)
+    assert.ok(rows['page view just after its own change (replica behind)'].global > 100)
+    assert.equal(rows.change.wcu, 1)
+    assert.equal(rows['page view'].wcu, 0)
   })
 })

@@ -188,6 +188,11 @@ describe('dynamo-session usage errors exit with 2', { concurrency: 4 }, () => {
     [['sweep', 'extra'], /unexpected argument "extra"/],
     [['create-table', '--endpoint', 'localhost:8000'], /--endpoint must be an http\(s\) URL/],
     [['help', 'nope'], /unknown command "nope"/],
+    [
+      ['create-table', '--regions', 'us-east-1,us-east-1'],
+      /^dynamo-session: --regions must be a list of distinct AWS regions .*: us-east-1,us-east-1\n/,
+    ],
+    [['sweep', '--regions', 'us-east-1'], /--regions is an option of create-table, not of sweep/],
   ] as const) {
     test(`dynamo-session ${args.join(' ') || '(nothing)'}`, async () => {
       const { code, stdout, stderr } = await cli([...args], awsEnv())
@@ -203,7 +208,7 @@ describe('dynamo-session unknown flags: the valid ones, and the closest one when
   concurrency: 4,
 }, () => {
   const VALID =
-    'Valid options: --table <name>, --region <region>, --endpoint <url>, --user <id>, --except <handle>, --json, -h, --help, -v, --version'
+    'Valid options: --table <name>, --region <region>, --endpoint <url>, --regions <a,b,c>, --user <id>, --except <handle>, --json, -h, --help, -v, --version'
   for (const [flag, guess] of [
     ['--tabel', '--table'],
     ['--regoin', '--region'],
@@ -260,6 +265,20 @@ describe('dynamo-session create-table', { concurrency: 4 }, () => {
     const second = await cli(['create-table'], env)
     assert.equal(second.code, 0, second.stderr)
     assert.match(second.stdout, new RegExp(`Table "${table}" already exists`))
+  })
+
+  test('--regions against DynamoDB Local: a table in each region (one, with -sharedDb)', async () => {
+    const table = uniqueTable('cli-regions')
+    // No AWS_REGION: --regions names where the table goes.
+    const env = Object.fromEntries(
+      Object.entries({ ...awsEnv(), SESSION_TABLE: table }).filter(([k]) => k !== 'AWS_REGION'),
+    )
+    const first = await cli(['create-table', '--regions', 'eu-west-1,us-east-1'], env)
+    assert.equal(first.code, 0, first.stderr)
+    assert.match(first.stdout, new RegExp(`Created table "${table}"`))
+    assert.doesNotMatch(first.stdout, /replicas/, 'no replicas outside AWS')
+    const described = await ddb('DescribeTable', { TableName: table })
+    assert.equal(described.Table.TableStatus, 'ACTIVE')
   })
 
   test('flags win over the environment', async () => {

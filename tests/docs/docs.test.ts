@@ -409,7 +409,7 @@ console.log(JSON.stringify({ status: res.status, body: await res.text(), retryAf
     assert.equal(missing.status, 500)
     assert.equal(missing.body, 'Internal Server Error')
     assert.equal(missing.logged.length, 1, missing.logged.join('\n---\n'))
-    assert.match(missing.logged[0], /^DynamoSessionError: .*no-such-table/)
+    assert.match(missing.logged[0], /^DynamoSessionError TABLE_NOT_FOUND: .*no-such-table/)
 
     const down = await request({
       AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${await freePort()}`,
