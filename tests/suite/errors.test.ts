@@ -50,7 +50,7 @@ describe('errors', () => {
     assert.deepEqual(counter.ops(), ['GetItem'], 'the oversized write was never sent')
     assert.deepEqual(await counter.whoami(cookie), { small: 'kept' })
     // a new session that is too large from the start is refused the same way
-    // (Logged once a minute per code: this second TOO_LARGE adds no line.)
+    // (A message is logged once a minute: this second TOO_LARGE adds no line.)
     const { result: fresh } = await withConsoleError(() => counter.post('/large'))
     assert.equal(fresh.status, 500)
     assert.equal(fresh.headers.getSetCookie().length, 0)
