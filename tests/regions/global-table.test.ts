@@ -13,6 +13,7 @@ import {
   globalTable,
   type SessionEnv,
 } from '../../src/index.ts'
+import { browserOf } from '../support/region-browser.ts'
 import { type Regions, startRegions } from './harness.ts'
 
 const [US, EU, AP] = ['us-east-1', 'eu-west-1', 'ap-southeast-2']
@@ -78,36 +79,7 @@ async function world(breaker?: { failures?: number; cooldownMs?: number }) {
     c.get('session').destroy()
     return c.text('bye')
   })
-  /** A browser: it keeps its cookies (the session's, `sid`, and the region's, `sid-r`). */
-  const browser = (header = '') => {
-    const jar = new Map(
-      header
-        .split('; ')
-        .filter(Boolean)
-        .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
-    )
-    const send = async (method: string, path: string, near: string) => {
-      const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
-      const res = await app.request(path, { method, headers: { cookie, 'x-near': near } })
-      for (const set of res.headers.getSetCookie()) {
-        const [pair] = set.split(';')
-        const name = pair.slice(0, pair.indexOf('='))
-        if (/Max-Age=0/.test(set)) jar.delete(name)
-        else jar.set(name, pair.slice(name.length + 1))
-      }
-      return res
-    }
-    return {
-      send,
-      get: async (near: string) => (await (await send('GET', '/', near)).json()) as Partial<Data>,
-      get region() {
-        return jar.get('sid-r') ?? ''
-      },
-      get header() {
-        return [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
-      },
-    }
-  }
+  const browser = browserOf(app)
   /** Calls per region since the last call. */
   const counted = () => {
     const out = Object.fromEntries(g.regions.map((r) => [r, g.calls(r)]))

@@ -4,6 +4,7 @@
 // never undone through a lagging replica, and a home region that fails is left for the nearest
 // healthy one by the breaker. DynamoDB Local has no regions: these run on the kit alone, whatever
 // the suite's backend. Calls are counted per region, so none of this passes without the routing.
+
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { Hono } from 'hono'
@@ -21,6 +22,7 @@ import {
 } from '../../src/index.ts'
 import { type MemoryGlobalDynamoDB, memoryDynamoDB } from '../../src/testing/index.ts'
 import { sleep } from '../support/clock.ts'
+import { browserOf } from '../support/region-browser.ts'
 
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2']
 const [US, EU, AP] = REGIONS
@@ -30,45 +32,6 @@ const SECRET = 'a-secret-for-tests-only-0123456789abcdef'
 const CREDENTIALS = { accessKeyId: 'x', secretAccessKey: 'x' }
 
 type Data = { n: number; note: string }
-
-/** A browser on `app`: it keeps its cookies (the session's, `sid`, and the region's, `sid-r`). */
-function browserOf(app: Hono<SessionEnv<Data>>) {
-  return (header = '') => {
-    const jar = new Map(
-      header
-        .split('; ')
-        .filter(Boolean)
-        .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
-    )
-    const send = async (method: string, path: string, near: string) => {
-      const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
-      const res = await app.request(path, { method, headers: { cookie, 'x-near': near } })
-      for (const set of res.headers.getSetCookie()) {
-        const [pair] = set.split(';')
-        const name = pair.slice(0, pair.indexOf('='))
-        if (/Max-Age=0/.test(set)) jar.delete(name)
-        else jar.set(name, pair.slice(name.length + 1))
-      }
-      return res
-    }
-    return {
-      send,
-      get: async (near: string) => (await (await send('GET', '/', near)).json()) as Partial<Data>,
-      /** The session cookie, `sid=…`, or '' when there is none. */
-      get cookie() {
-        return jar.has('sid') ? `sid=${jar.get('sid')}` : ''
-      },
-      /** The region cookie's value, or ''. */
-      get region() {
-        return jar.get('sid-r') ?? ''
-      },
-      /** Every cookie, as the Cookie header. */
-      get header() {
-        return [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
-      },
-    }
-  }
-}
 
 /** Calls per region and operation since the last `counted()`, and each region's copies. */
 function countersOf(db: MemoryGlobalDynamoDB) {
