@@ -14,6 +14,8 @@
  * })
  * ```
  */
+
+export { COOLDOWN_MS, FAILURES } from './breakers.ts'
 export type { Credentials, RetryOptions } from './client.ts'
 export type { ConnectionOptions } from './connection.ts'
 export { DynamoSessionError, type DynamoSessionErrorCode } from './errors.ts'
@@ -30,8 +32,6 @@ export type {
   TableRouter,
 } from './options.ts'
 export {
-  COOLDOWN_MS,
-  FAILURES,
   type GlobalTable,
   type GlobalTableOptions,
   globalTable,

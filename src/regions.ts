@@ -5,10 +5,12 @@
  * app bundles nothing of it.
  */
 import type { Context } from 'hono'
+import { Breakers } from './breakers.ts'
 import { regionEndpoint, type Send } from './client.ts'
 import { serializeCookie } from './cookie.ts'
 import { DynamoSessionError } from './errors.ts'
 import type { TableRouter } from './options.ts'
+import { closest } from './places.ts'
 import { DEFAULTS } from './settings.ts'
 
 /** Options of `globalTable()`. */
@@ -40,108 +42,16 @@ export interface GlobalTable extends TableRouter {
   isOpen(region: string): boolean
 }
 
-/** Where AWS's regions are, roughly (degrees of latitude and longitude), for the nearest one. */
-const PLACES: Record<string, [number, number]> = {
-  'us-east-1': [38.9, -77.4],
-  'us-east-2': [40.0, -83.0],
-  'us-west-1': [37.4, -121.9],
-  'us-west-2': [45.8, -119.7],
-  'ca-central-1': [45.5, -73.6],
-  'ca-west-1': [51.0, -114.1],
-  'mx-central-1': [20.6, -100.4],
-  'sa-east-1': [-23.5, -46.6],
-  'eu-west-1': [53.3, -6.3],
-  'eu-west-2': [51.5, -0.1],
-  'eu-west-3': [48.9, 2.4],
-  'eu-central-1': [50.1, 8.7],
-  'eu-central-2': [47.4, 8.5],
-  'eu-north-1': [59.3, 18.1],
-  'eu-south-1': [45.5, 9.2],
-  'eu-south-2': [41.6, -0.9],
-  'il-central-1': [32.1, 34.8],
-  'me-south-1': [26.1, 50.6],
-  'me-central-1': [25.2, 55.3],
-  'af-south-1': [-33.9, 18.4],
-  'ap-east-1': [22.3, 114.2],
-  'ap-south-1': [19.1, 72.9],
-  'ap-south-2': [17.4, 78.5],
-  'ap-southeast-1': [1.3, 103.8],
-  'ap-southeast-2': [-33.9, 151.2],
-  'ap-southeast-3': [-6.2, 106.8],
-  'ap-southeast-4': [-37.8, 145.0],
-  'ap-southeast-5': [3.1, 101.7],
-  'ap-southeast-7': [13.8, 100.5],
-  'ap-northeast-1': [35.7, 139.7],
-  'ap-northeast-2': [37.6, 127.0],
-  'ap-northeast-3': [34.7, 135.5],
-}
-
-/** The great-circle distance between two points, in radians of arc. */
-function arc([lat1, lon1]: [number, number], [lat2, lon2]: [number, number]): number {
-  const r = Math.PI / 180
-  const a =
-    Math.sin(((lat2 - lat1) * r) / 2) ** 2 +
-    Math.cos(lat1 * r) * Math.cos(lat2 * r) * Math.sin(((lon2 - lon1) * r) / 2) ** 2
-  return 2 * Math.asin(Math.sqrt(a))
-}
-
 /** The region of `regions` closest to the request's coordinates (Cloudflare's), else the first. */
 export function nearestByCoordinates(c: Context, regions: readonly string[]): string {
   const cf = (c.req.raw as { cf?: { latitude?: unknown; longitude?: unknown } }).cf
   const here: [number, number] = [Number(cf?.latitude), Number(cf?.longitude)]
   if (!cf || here.some(Number.isNaN) || cf.latitude == null) return regions[0]
-  let best = regions[0]
-  for (const region of regions) {
-    const place = PLACES[region]
-    if (place && (!PLACES[best] || arc(here, place) < arc(here, PLACES[best]))) best = region
-  }
-  return best
+  return closest(here, regions)
 }
 
 const invalid = (option: string, message: string): never => {
   throw new DynamoSessionError('INVALID_OPTIONS', `globalTable: ${message}`, { option })
-}
-
-/** Transient failures in a row (each past its retries) that open a region's breaker. */
-export const FAILURES = 3
-/** How long an open breaker keeps calls away before one goes through as a probe. */
-export const COOLDOWN_MS = 5000
-
-/**
- * The breakers of one global table, per isolate: a region that failed `FAILURES` calls in a row
- * (timeouts, 5xx, throttling, network errors: each after its retries; never a failed condition)
- * is kept out of every route for `COOLDOWN_MS`; then the next call to it is the probe, which
- * closes the breaker when the region answers, or opens it for another cooldown.
- */
-class Breakers {
-  readonly #state = new Map<string, { failures: number; until: number }>()
-  readonly #failures: number
-  readonly #cooldownMs: number
-
-  constructor(failures = FAILURES, cooldownMs = COOLDOWN_MS) {
-    this.#failures = failures
-    this.#cooldownMs = cooldownMs
-  }
-
-  /** True while the region's breaker keeps calls away from it. */
-  isOpen(region: string): boolean {
-    const b = this.#state.get(region)
-    return !!b && b.failures >= this.#failures && b.until > Date.now()
-  }
-
-  /** A call is going to the region: past the cooldown it is the probe, and others keep away. */
-  calling(region: string): void {
-    const b = this.#state.get(region)
-    if (b && b.failures >= this.#failures) b.until = Date.now() + this.#cooldownMs
-  }
-
-  /** What a call found: `ok` when the region answered (a refused condition included). */
-  report(region: string, ok: boolean): void {
-    const b = this.#state.get(region) ?? { failures: 0, until: 0 }
-    b.failures = ok ? 0 : b.failures + 1
-    b.until = b.failures >= this.#failures ? Date.now() + this.#cooldownMs : 0
-    this.#state.set(region, b)
-  }
 }
 
 /** What one request knows of a session's item: its home region and a version it holds. */
