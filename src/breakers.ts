@@ -19,7 +19,7 @@ export class Breakers {
   readonly #failures: number
   readonly #cooldownMs: number
 
-  constructor(failures = FAILURES, cooldownMs = COOLDOWN_MS) {
+  constructor(failures: number = FAILURES, cooldownMs: number = COOLDOWN_MS) {
     this.#failures = failures
     this.#cooldownMs = cooldownMs
   }
