@@ -6,20 +6,14 @@
 // lost when it returns.
 import assert from 'node:assert/strict'
 import { after, describe, test as nodeTest } from 'node:test'
-import { Hono } from 'hono'
-import {
-  type DynamoSessionError,
-  dynamoSession,
-  globalTable,
-  type SessionEnv,
-} from '../../src/index.ts'
-import { browserOf } from '../support/region-browser.ts'
+import { globalTable } from '../../src/index.ts'
+import { sleep } from '../support/clock.ts'
+import { browserOf, regionApp } from '../support/region-browser.ts'
 import { type Regions, startRegions } from './harness.ts'
 
 const [US, EU, AP] = ['us-east-1', 'eu-west-1', 'ap-southeast-2']
 const SECRET = 'a-secret-for-tests-only-0123456789abcdef'
 const CREDENTIALS = { accessKeyId: 'x', secretAccessKey: 'x' }
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 let g: Regions
 let started: Promise<Regions> | undefined
 
@@ -34,7 +28,6 @@ function test(name: string, body: () => Promise<void>): void {
   })
 }
 
-type Data = { n: number; note: string }
 let tables = 0
 
 /** A fresh global table and an app on it whose nearest region is the `x-near` header. */
@@ -53,31 +46,11 @@ async function world(breaker?: { failures?: number; cooldownMs?: number }) {
     endpoint: (region) => g.endpoint(region),
     breaker,
   })
-  const errors: DynamoSessionError[] = []
-  const app = new Hono<SessionEnv<Data>>()
-  app.use(
-    dynamoSession<Data>({
-      table,
-      credentials: CREDENTIALS,
-      secret: SECRET,
-      retry: { attempts: 2, timeoutMs: 1000, budgetMs: 3000 },
-      onError: (e) => {
-        errors.push(e)
-      },
-    }),
-  )
-  app.get('/', (c) => c.json(c.get('session').data))
-  app.post('/inc', (c) => {
-    c.get('session').increment('n')
-    return c.text('ok')
-  })
-  app.post('/note/:note', (c) => {
-    c.get('session').set('note', c.req.param('note'))
-    return c.text('ok')
-  })
-  app.post('/logout', (c) => {
-    c.get('session').destroy()
-    return c.text('bye')
+  const { app, errors } = regionApp({
+    table,
+    credentials: CREDENTIALS,
+    secret: SECRET,
+    retry: { attempts: 2, timeoutMs: 1000, budgetMs: 3000 },
   })
   const browser = browserOf(app)
   /** Calls per region since the last call. */

@@ -22,7 +22,7 @@ import {
 } from '../../src/index.ts'
 import { type MemoryGlobalDynamoDB, memoryDynamoDB } from '../../src/testing/index.ts'
 import { sleep } from '../support/clock.ts'
-import { browserOf } from '../support/region-browser.ts'
+import { browserOf, regionApp } from '../support/region-browser.ts'
 
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2']
 const [US, EU, AP] = REGIONS
@@ -82,33 +82,13 @@ async function world(
     endpoint: () => endpoint,
     breaker: options.breaker,
   })
-  const errors: DynamoSessionError[] = []
-  const app = new Hono<SessionEnv<Data>>()
-  app.use(
-    dynamoSession<Data>({
-      table,
-      credentials: CREDENTIALS,
-      fetch: db.fetch,
-      secret: SECRET,
-      retry: { attempts: 2, timeoutMs: 300, budgetMs: 2000 },
-      locking: options.locking,
-      onError: (e) => {
-        errors.push(e)
-      },
-    }),
-  )
-  app.get('/', (c) => c.json(c.get('session').data))
-  app.post('/inc', (c) => {
-    c.get('session').increment('n')
-    return c.text('ok')
-  })
-  app.post('/note/:note', (c) => {
-    c.get('session').set('note', c.req.param('note'))
-    return c.text('ok')
-  })
-  app.post('/logout', (c) => {
-    c.get('session').destroy()
-    return c.text('bye')
+  const { app, errors } = regionApp({
+    table,
+    credentials: CREDENTIALS,
+    fetch: db.fetch,
+    secret: SECRET,
+    retry: { attempts: 2, timeoutMs: 300, budgetMs: 2000 },
+    locking: options.locking,
   })
   app.post('/login/:user', (c) => {
     c.get('session').regenerate({ userId: c.req.param('user') })

@@ -1,8 +1,14 @@
-// A browser for the several-regions tests: it keeps its cookies (the session's, `sid`, and the
+// The app and the browser of the several-regions tests. The browser it keeps its cookies (the session's, `sid`, and the
 // region's, `sid-r`), honouring Set-Cookie and Max-Age=0, and says which region is near it
 // (`x-near`, which the tests' `nearest(c)` reads).
-import type { Hono } from 'hono'
-import type { JsonCompatible, SessionEnv } from '../../src/index.ts'
+import { Hono } from 'hono'
+import {
+  type DynamoSessionError,
+  type DynamoSessionOptions,
+  dynamoSession,
+  type JsonCompatible,
+  type SessionEnv,
+} from '../../src/index.ts'
 
 /** A browser on `app`: it keeps its cookies (the session's, `sid`, and the region's, `sid-r`). */
 export function browserOf<Data extends JsonCompatible<Data>>(app: Hono<SessionEnv<Data>>) {
@@ -41,4 +47,38 @@ export function browserOf<Data extends JsonCompatible<Data>>(app: Hono<SessionEn
       },
     }
   }
+}
+
+/** What the several-regions apps store. */
+export type RegionData = { n: number; note: string }
+
+/**
+ * The app of the several-regions tests, on `options` (its `table` a `globalTable()`): GET / shows
+ * the data; POST /inc, /note/:note and /logout change it. Returns the errors `onError` was told.
+ */
+export function regionApp(options: DynamoSessionOptions<RegionData>) {
+  const errors: DynamoSessionError[] = []
+  const app = new Hono<SessionEnv<RegionData>>()
+  app.use(
+    dynamoSession<RegionData>({
+      ...options,
+      onError: (e) => {
+        errors.push(e)
+      },
+    }),
+  )
+  app.get('/', (c) => c.json(c.get('session').data))
+  app.post('/inc', (c) => {
+    c.get('session').increment('n')
+    return c.text('ok')
+  })
+  app.post('/note/:note', (c) => {
+    c.get('session').set('note', c.req.param('note'))
+    return c.text('ok')
+  })
+  app.post('/logout', (c) => {
+    c.get('session').destroy()
+    return c.text('bye')
+  })
+  return { app, errors }
 }
